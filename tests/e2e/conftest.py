@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.conftest import JWT_SECRET
+from tests.support.servers import ServerProcess, free_port, run_cli
+from toss_graphql.config import SANDBOX_SECRET_KEY
+
+
+@contextmanager
+def serve_api(
+    directory: Path, database_url: str, toss_api_url: str, name: str = "api"
+) -> Iterator[ServerProcess]:
+    """`toss-graphql serve` as its own process, against a Toss at `toss_api_url`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "DATABASE_URL": database_url,
+        "TOSS_SECRET_KEY": SANDBOX_SECRET_KEY,
+        "TOSS_API_URL": toss_api_url,
+        "AUTH_JWT_SECRET": JWT_SECRET,
+        "TOSS_GRAPHQL_VAR_DIR": str(directory),
+    }
+    with run_cli(
+        ["serve", "--port", str(port)], env, f"{url}/readyz", url, directory / f"{name}.log"
+    ) as server:
+        yield server

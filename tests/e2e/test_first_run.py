@@ -1,0 +1,166 @@
+"""A new user's first run: `seed-demo` and `serve` with the built-in sandbox, no keys, then
+the whole payment flow over real HTTP as a browser and a front end perform it."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.flows import CONFIRM, CREATE_ORDER, ORDER
+from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port, run_cli
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    directory = tmp_path_factory.mktemp("first-run")
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    env["TOSS_GRAPHQL_VAR_DIR"] = str(directory / "var")
+    subprocess.run(
+        [sys.executable, "-m", "toss_graphql.cli", "seed-demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with run_cli(
+        ["serve", "--port", str(port)],
+        {"TOSS_GRAPHQL_VAR_DIR": str(directory / "var")},
+        f"{url}/readyz",
+        url,
+        directory / "serve.log",
+    ) as server:
+        yield server
+
+
+def _printed(server: ServerProcess, label: str) -> str:
+    match = re.search(rf"^{label}:\s+(\S+)", server.log(), re.MULTILINE)
+    assert match, server.log()
+    return match.group(1)
+
+
+def test_serve_prints_graphiql_and_ready_tokens(first_run: ServerProcess) -> None:
+    assert _printed(first_run, "GraphiQL") == f"{first_run.url}/graphql"
+    assert "built-in sandbox" in first_run.log()
+    page = httpx.get(f"{first_run.url}/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+def test_order_is_paid_through_the_hosted_checkout(first_run: ServerProcess) -> None:
+    token = _printed(first_run, "Demo buyer token")
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=first_run.url, headers=headers) as api:
+        created = api.post(
+            "/graphql",
+            json={
+                "query": CREATE_ORDER,
+                "variables": {"input": {"lines": [{"sku": "americano", "quantity": 2}]}},
+            },
+        ).json()["data"]["createOrder"]
+        assert created["errors"] == []
+        order = created["order"]
+        assert order["amount"] == 9000
+
+        checkout = {
+            "clientKey": "test_ck_sandbox",
+            "orderId": order["orderId"],
+            "orderName": order["orderName"],
+            "amount": str(order["amount"]),
+            "successUrl": "https://shop.example/success?from=checkout",
+            "failUrl": "https://shop.example/fail",
+        }
+        page = httpx.get(f"{first_run.url}/sandbox/checkout", params=checkout)
+        assert page.status_code == 200
+        assert "9,000" in page.text or "9000" in page.text
+        approved = httpx.post(
+            f"{first_run.url}/sandbox/checkout", data={**checkout, "decision": "approve"}
+        )
+        assert approved.status_code == 303
+        redirect = dict(parse_qsl(urlsplit(approved.headers["location"]).query))
+        assert redirect["paymentType"] == "NORMAL" and redirect["from"] == "checkout"
+
+        confirmed = api.post(
+            "/graphql",
+            json={
+                "query": CONFIRM,
+                "variables": {
+                    "paymentKey": redirect["paymentKey"],
+                    "orderId": redirect["orderId"],
+                    "amount": int(redirect["amount"]),
+                },
+            },
+        ).json()["data"]["confirmPayment"]
+        assert confirmed["errors"] == []
+        assert confirmed["order"]["status"] == "PAID"
+
+        shown = api.post(
+            "/graphql", json={"query": ORDER, "variables": {"orderId": order["orderId"]}}
+        ).json()["data"]["order"]
+        assert shown["status"] == "PAID"
+        assert shown["payment"]["paymentKey"] == redirect["paymentKey"]
+
+    at_toss = httpx.get(
+        f"{first_run.url}/sandbox/v1/payments/{redirect['paymentKey']}",
+        auth=("test_sk_sandbox", ""),
+    ).json()
+    assert (at_toss["status"], at_toss["totalAmount"]) == ("DONE", 9000)
+
+
+def _confirm_calls(server: ServerProcess) -> int:
+    return len(
+        httpx.get(
+            f"{server.url}/sandbox/admin/requests", params={"path": "/v1/payments/confirm"}
+        ).json()["requests"]
+    )
+
+
+def test_tampered_amount_is_refused_over_http(first_run: ServerProcess) -> None:
+    token = _printed(first_run, "Demo buyer token")
+    calls_before = _confirm_calls(first_run)
+    with httpx.Client(base_url=first_run.url, headers={"Authorization": f"Bearer {token}"}) as api:
+        order = api.post(
+            "/graphql",
+            json={"query": CREATE_ORDER, "variables": {"input": {"lines": [{"sku": "americano"}]}}},
+        ).json()["data"]["createOrder"]["order"]
+        answer = api.post(
+            "/graphql",
+            json={
+                "query": CONFIRM,
+                "variables": {
+                    "paymentKey": "tgen_forged",
+                    "orderId": order["orderId"],
+                    "amount": 100,
+                },
+            },
+        ).json()["data"]["confirmPayment"]
+    assert answer["errors"][0]["code"] == "AMOUNT_MISMATCH"
+    assert _confirm_calls(first_run) == calls_before
+
+
+def test_token_command_prints_one_verifiable_token(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    env["TOSS_GRAPHQL_VAR_DIR"] = str(tmp_path)
+    printed = subprocess.run(
+        [sys.executable, "-m", "toss_graphql.cli", "token", "alice", "--admin"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    token = printed.strip()
+    assert printed == token + "\n" and token.count(".") == 2
+    from toss_graphql.auth import verify_token
+
+    secret = (tmp_path / "jwt-secret").read_text().strip()
+    principal = verify_token(secret, token)
+    assert (principal.subject, principal.is_admin) == ("alice", True)

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from toss_graphql.domain.gateway_port import GatewayReplyInvalid, TossCancel
+from toss_graphql.gateway import TossGateway
+
+from .payloads import (
+    AMOUNT,
+    CONFIRM_PATH,
+    ORDER_ID,
+    PAYMENT_KEY,
+    canceled_payment_json,
+    payment_json,
+)
+
+KST = timezone(timedelta(hours=9))
+
+
+async def confirm(gateway: TossGateway) -> None:
+    await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+
+
+async def test_confirm_reads_a_full_done_payment(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    payment = await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+
+    assert payment.payment_key == PAYMENT_KEY
+    assert payment.order_id == ORDER_ID
+    assert payment.order_name == "토스 티셔츠 외 2건"
+    assert payment.status == "DONE"
+    assert payment.method == "카드"
+    assert payment.total_amount == AMOUNT
+    assert payment.balance_amount == AMOUNT
+    assert payment.approved_at == datetime(2024, 2, 13, 12, 18, 14, tzinfo=KST)
+    assert payment.receipt_url == body["receipt"]["url"]
+    assert payment.cancels == ()
+    assert payment.raw == body
+
+
+async def test_whole_amounts_sent_as_json_floats_are_read_as_ints(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    toss.post(CONFIRM_PATH).respond(200, json=payment_json(amount=10000.0))
+
+    payment = await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+
+    assert payment.total_amount == AMOUNT
+    assert type(payment.total_amount) is int
+    assert type(payment.balance_amount) is int
+
+
+async def test_get_payment_reads_cancels_with_aware_timestamps(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=canceled_payment_json())
+
+    payment = await gateway.get_payment(PAYMENT_KEY)
+
+    assert payment.status == "CANCELED"
+    assert payment.balance_amount == 0
+    assert payment.cancels == (
+        TossCancel(
+            transaction_key="B7103F204998813B889C77C043D09502",
+            cancel_amount=AMOUNT,
+            cancel_reason="고객 변심",
+            canceled_at=datetime(2024, 2, 13, 12, 20, 23, tzinfo=KST),
+            refundable_amount=0,
+            cancel_status="DONE",
+        ),
+    )
+
+
+async def test_a_payment_not_yet_approved_has_no_approval_time_or_receipt(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    body.update(status="IN_PROGRESS", approvedAt=None, receipt=None, method=None)
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    payment = await gateway.get_payment(PAYMENT_KEY)
+
+    assert (payment.approved_at, payment.receipt_url, payment.method) == (None, None, None)
+
+
+async def test_malformed_json_on_200_is_an_invalid_reply_and_not_retried(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    route = toss.post(CONFIRM_PATH).respond(200, content=b'{"paymentKey": ')
+
+    with pytest.raises(GatewayReplyInvalid, match="not JSON"):
+        await confirm(gateway)
+    assert route.call_count == 1
+
+
+async def test_a_json_array_on_200_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    toss.post(CONFIRM_PATH).respond(200, json=[payment_json()])
+
+    with pytest.raises(GatewayReplyInvalid, match="not an object"):
+        await confirm(gateway)
+
+
+async def test_a_payment_without_total_amount_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    del body["totalAmount"]
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="totalAmount"):
+        await confirm(gateway)
+
+
+@pytest.mark.parametrize("amount", [10000.5, "10000", True, None, -10000], ids=repr)
+async def test_an_amount_that_is_not_a_whole_number_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter, amount: Any
+) -> None:
+    body = payment_json()
+    body["balanceAmount"] = amount
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="balanceAmount"):
+        await confirm(gateway)
+
+
+@pytest.mark.parametrize("approved_at", ["2024-02-13T12:18:14", "yesterday", 1707794294])
+async def test_an_approval_time_without_offset_or_not_iso_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter, approved_at: object
+) -> None:
+    body = payment_json()
+    body["approvedAt"] = approved_at
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="approvedAt"):
+        await confirm(gateway)
+
+
+async def test_a_cancel_entry_missing_its_transaction_key_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = canceled_payment_json()
+    del body["cancels"][0]["transactionKey"]
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="transactionKey"):
+        await gateway.get_payment(PAYMENT_KEY)
+
+
+async def test_a_200_with_an_empty_body_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    toss.post(CONFIRM_PATH).mock(return_value=httpx.Response(200))
+
+    with pytest.raises(GatewayReplyInvalid):
+        await confirm(gateway)

@@ -1,0 +1,109 @@
+"""Helpers that drive a sandbox the way a merchant's server and a buyer's browser would."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+SECRET_KEY = "test_sk_sandbox"
+CLIENT_KEY = "test_ck_merchant"
+SUCCESS_URL = "https://shop.example/payments/success"
+FAIL_URL = "https://shop.example/payments/fail"
+CONFIRM_PATH = "/v1/payments/confirm"
+
+
+def basic_auth(secret_key: str = SECRET_KEY, *, colon: bool = True) -> str:
+    credentials = f"{secret_key}:" if colon else secret_key
+    return "Basic " + base64.b64encode(credentials.encode()).decode()
+
+
+def new_order_id() -> str:
+    return f"order-{secrets.token_hex(8)}"
+
+
+class MovableClock:
+    """A clock tests move forward to cross Toss's time limits."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
+def checkout_form(order_id: str, amount: int = 10_000, **overrides: str) -> dict[str, str]:
+    form = {
+        "clientKey": CLIENT_KEY,
+        "orderId": order_id,
+        "orderName": "토스 티셔츠 외 2건",
+        "amount": str(amount),
+        "successUrl": SUCCESS_URL,
+        "failUrl": FAIL_URL,
+        "decision": "approve",
+    }
+    form.update(overrides)
+    return form
+
+
+class SandboxDriver:
+    def __init__(self, client: httpx.AsyncClient, prefix: str = "") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def submit_checkout(
+        self, order_id: str, amount: int = 10_000, **overrides: str
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"{self.prefix}/checkout", data=checkout_form(order_id, amount, **overrides)
+        )
+
+    async def approve_checkout(self, order_id: str, amount: int = 10_000) -> str:
+        """Approve a checkout as the buyer would; the paymentKey handed to successUrl."""
+        response = await self.submit_checkout(order_id, amount)
+        assert response.status_code == 303, response.text
+        return httpx.URL(response.headers["location"]).params["paymentKey"]
+
+    async def confirm(
+        self,
+        payment_key: str,
+        order_id: str,
+        amount: Any = 10_000,
+        *,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = {"Authorization": basic_auth()}
+        if idempotency_key is not None:
+            all_headers["Idempotency-Key"] = idempotency_key
+        all_headers.update(headers or {})
+        return await self.client.post(
+            f"{self.prefix}{CONFIRM_PATH}",
+            json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
+            headers=all_headers,
+        )
+
+    async def paid_order(self, amount: int = 10_000) -> tuple[str, str, httpx.Response]:
+        """An order checked out and confirmed: (orderId, paymentKey, confirm response)."""
+        order_id = new_order_id()
+        payment_key = await self.approve_checkout(order_id, amount)
+        response = await self.confirm(payment_key, order_id, amount)
+        assert response.status_code == 200, response.text
+        return order_id, payment_key, response
+
+    async def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        return await self.client.get(
+            f"{self.prefix}{path}", headers={"Authorization": basic_auth(), **(headers or {})}
+        )
+
+    async def logged_requests(self, **filters: str) -> list[dict[str, Any]]:
+        response = await self.client.get(f"{self.prefix}/admin/requests", params=filters)
+        assert response.status_code == 200
+        requests: list[dict[str, Any]] = response.json()["requests"]
+        return requests

@@ -1,0 +1,107 @@
+"""Real server processes on loopback: the sandbox and the API, as a user would run them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from toss_graphql.config import SANDBOX_SECRET_KEY
+
+STARTUP_SECONDS = 30
+# The service's own settings: a test server sees only the ones its test gives it.
+SERVICE_SETTINGS = frozenset(
+    {
+        "APP_ENV",
+        "DATABASE_URL",
+        "SANDBOX_DATABASE_URL",
+        "TOSS_SECRET_KEY",
+        "TOSS_CLIENT_KEY",
+        "TOSS_API_URL",
+        "AUTH_JWT_SECRET",
+        "TOSS_GRAPHQL_VAR_DIR",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log_path.read_text(errors='replace')}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not come up:\n{log_path.read_text(errors='replace')}")
+
+
+@contextmanager
+def run_cli(
+    args: list[str], env: Mapping[str, str], ready_url: str, base_url: str, log_path: Path
+) -> Iterator[ServerProcess]:
+    """Runs `toss-graphql ARGS` until the context ends, output to `log_path`."""
+    inherited = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    full_env = {**inherited, **env}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "toss_graphql.cli", *args],
+            env=full_env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(ready_url, process, log_path)
+            yield ServerProcess(base_url, process, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@contextmanager
+def start_sandbox(directory: Path, port: int) -> Iterator[ServerProcess]:
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "SANDBOX_DATABASE_URL": f"sqlite+aiosqlite:///{directory / 'sandbox.db'}",
+        "TOSS_SECRET_KEY": SANDBOX_SECRET_KEY,
+        "TOSS_GRAPHQL_VAR_DIR": str(directory),
+    }
+    with run_cli(
+        ["sandbox", "--port", str(port)],
+        env,
+        f"{url}/admin/requests",
+        url,
+        directory / "sandbox.log",
+    ) as server:
+        yield server

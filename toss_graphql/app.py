@@ -1,0 +1,186 @@
+"""The Starlette application: GraphQL, health, and the built-in sandbox when no keys are set."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from cross_web import HTTPException
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import InvalidOperationTypeError
+
+from .auth import InvalidToken, principal_from_header
+from .config import Settings, load_settings
+from .db.engine import create_database_engine, is_sqlite
+from .db.migrate import is_at_head, upgrade_to_head
+from .db.unit_of_work import UnitOfWorkFactory
+from .domain.services import Services
+from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
+from .request_context import request_id
+from .sandbox import Sandbox, SandboxConfig
+from .schema.context import Context
+from .schema.schema import build_schema
+
+log = logging.getLogger(__name__)
+
+REAL_TOSS_URL = "https://api.tosspayments.com"
+
+
+class SchemaBehindError(RuntimeError):
+    pass
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, jwt_secret: str) -> None:
+        super().__init__(build_schema(), graphql_ide="graphiql")
+        self._jwt_secret = jwt_secret
+
+    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+        principal, problem = None, None
+        try:
+            principal = principal_from_header(
+                self._jwt_secret, request.headers.get("authorization")
+            )
+        except InvalidToken as error:
+            problem = str(error)
+        return Context(
+            request=request,
+            response=response,
+            services=request.app.state.services,
+            principal=principal,
+            auth_problem=problem,
+        )
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, error.reason) from error
+            raise
+
+
+class RequestIdMiddleware:
+    """Gives every request an id, echoed as X-Request-ID and carried by logs and audit rows."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        current = secrets.token_hex(8)
+        token = request_id.set(current)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", current.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id.reset(token)
+
+
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    engine = request.app.state.engine
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        migrated = await is_at_head(engine)
+    except Exception as error:
+        log.warning("readiness check failed", extra={"error": type(error).__name__})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    if not migrated:
+        return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def _gateway_config(settings: Settings) -> TossGatewayConfig:
+    if settings.uses_builtin_sandbox and settings.toss_api_url.rstrip("/") == REAL_TOSS_URL:
+        raise RuntimeError(
+            "no TOSS_SECRET_KEY is set, so the built-in sandbox is the gateway: set TOSS_API_URL "
+            "to this server's URL plus /sandbox ('toss-graphql serve' does this for you)"
+        )
+    return TossGatewayConfig(
+        base_url=settings.toss_api_url, secret_key=settings.resolved_secret_key()
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    if settings.app_env == "production" and settings.uses_builtin_sandbox:
+        raise RuntimeError(
+            "APP_ENV=production needs TOSS_SECRET_KEY: the sandbox is for development"
+        )
+    database_url = settings.resolved_database_url()
+    gateway_config = _gateway_config(settings)
+    sandbox = None
+    if settings.uses_builtin_sandbox:
+        sandbox = Sandbox(
+            SandboxConfig(
+                database_url=settings.resolved_sandbox_database_url(),
+                secret_key=settings.resolved_secret_key(),
+            )
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            engine = create_database_engine(database_url)
+            stack.push_async_callback(engine.dispose)
+            if is_sqlite(database_url):
+                await upgrade_to_head(engine)
+            elif not await is_at_head(engine):
+                raise SchemaBehindError(
+                    "the database schema is not at the latest migration: run 'toss-graphql migrate'"
+                )
+            if sandbox is not None:
+                await sandbox.start()
+                stack.push_async_callback(sandbox.close)
+            http_client = create_http_client(gateway_config)
+            stack.push_async_callback(http_client.aclose)
+            app.state.engine = engine
+            app.state.services = Services(
+                unit_of_work=UnitOfWorkFactory(engine),
+                gateway=TossGateway(http_client, gateway_config),
+            )
+            yield
+
+    routes: list[BaseRoute] = [
+        Route("/graphql", GraphQLApp(settings.resolved_jwt_secret()), methods=["GET", "POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if sandbox is not None and settings.app_env != "production":
+        routes.append(Mount("/sandbox", app=sandbox.app))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app_from_env() -> Any:
+    """Factory for uvicorn workers: each process builds its own app, engine and HTTP client."""
+    from .logging_setup import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,145 @@
+"""The `toss-graphql` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from .auth import issue_token
+from .config import Settings, load_settings
+from .domain.models import Role
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toss-graphql", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the GraphQL API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+
+    sandbox = commands.add_parser("sandbox", help="run the Toss emulator alone")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8100)
+
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("export-schema", help="print the GraphQL SDL")
+    commands.add_parser("seed-demo", help="add the demo products")
+
+    token = commands.add_parser("token", help="print a bearer token for BUYER")
+    token.add_argument("buyer")
+    role = token.add_mutually_exclusive_group()
+    role.add_argument("--admin", action="store_true", help="an admin token")
+    role.add_argument("--service", action="store_true", help="a service token")
+    token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    return parser
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://{local_host}:{port}"
+    if settings.uses_builtin_sandbox:
+        # The API reaches its built-in sandbox over loopback HTTP, as it would reach Toss.
+        os.environ.setdefault("TOSS_API_URL", f"{base}/sandbox")
+    secret = settings.resolved_jwt_secret()
+    lines = [f"GraphiQL:           {base}/graphql"]
+    if settings.uses_builtin_sandbox:
+        lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
+        query = urlencode(
+            {
+                "clientKey": settings.resolved_client_key(),
+                "orderId": "<orderId>",
+                "orderName": "<orderName>",
+                "amount": "<amount>",
+                "successUrl": "<your success page>",
+                "failUrl": "<your fail page>",
+            }
+        )
+        lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
+    else:
+        lines.append(f"Toss:               {settings.toss_api_url}")
+    lines.append(f"Demo buyer token:   {issue_token(secret, 'demo-buyer')}")
+    lines.append(f"Admin token:        {issue_token(secret, 'demo-admin', Role.ADMIN)}")
+    lines.append('Send it as the header {"Authorization": "Bearer <token>"}.')
+    print("\n".join(lines), flush=True)
+    uvicorn.run(
+        "toss_graphql.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+    )
+
+
+async def _migrate(settings: Settings) -> None:
+    from .db.engine import create_database_engine
+    from .db.migrate import upgrade_to_head
+
+    engine = create_database_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo(settings: Settings) -> None:
+    from .db.engine import create_database_engine, is_sqlite
+    from .db.migrate import upgrade_to_head
+    from .db.unit_of_work import UnitOfWorkFactory
+    from .demo import DEMO_PRODUCTS
+
+    url = settings.resolved_database_url()
+    engine = create_database_engine(url)
+    try:
+        if is_sqlite(url):
+            await upgrade_to_head(engine)
+        async with UnitOfWorkFactory(engine)() as uow:
+            for product in DEMO_PRODUCTS:
+                await uow.products.upsert(product)
+    finally:
+        await engine.dispose()
+    for product in DEMO_PRODUCTS:
+        print(f"{product.sku:<12} {product.price:>7} KRW  {product.name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings()
+    if args.command == "serve":
+        _serve(settings, args.host, args.port, args.workers)
+    elif args.command == "sandbox":
+        from .sandbox import run_standalone
+
+        run_standalone(
+            host=args.host,
+            port=args.port,
+            database_url=settings.resolved_sandbox_database_url(),
+            secret_key=settings.resolved_secret_key(),
+        )
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("database is at the latest migration")
+    elif args.command == "export-schema":
+        from .schema.schema import build_schema
+
+        sys.stdout.write(build_schema().as_str() + "\n")
+    elif args.command == "seed-demo":
+        asyncio.run(_seed_demo(settings))
+    elif args.command == "token":
+        role = Role.ADMIN if args.admin else Role.SERVICE if args.service else Role.BUYER
+        secret = settings.resolved_jwt_secret()
+        print(issue_token(secret, args.buyer, role, timedelta(seconds=args.ttl)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

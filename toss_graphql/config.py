@@ -1,0 +1,71 @@
+"""Settings read from the environment (DESIGN §4 "Environment")."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The sandbox's public test key: it unlocks nothing outside this emulator.
+SANDBOX_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
+SANDBOX_CLIENT_KEY = "test_ck_sandbox"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    app_env: Literal["development", "production"] = "development"
+    # Where the embedded defaults live: the SQLite files and the development JWT secret.
+    toss_graphql_var_dir: Path = Path("var")
+    database_url: str | None = None
+    sandbox_database_url: str | None = None
+    toss_secret_key: str | None = None
+    toss_client_key: str | None = None
+    toss_api_url: str = "https://api.tosspayments.com"
+    auth_jwt_secret: str | None = None
+    log_level: str = "INFO"
+
+    @property
+    def var_dir(self) -> Path:
+        return self.toss_graphql_var_dir
+
+    @property
+    def uses_builtin_sandbox(self) -> bool:
+        """No secret key configured: the service plays against its own Toss emulator."""
+        return not self.toss_secret_key
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'toss-graphql.db'}"
+
+    def resolved_sandbox_database_url(self) -> str:
+        return self.sandbox_database_url or f"sqlite+aiosqlite:///{self.var_dir / 'sandbox.db'}"
+
+    def resolved_secret_key(self) -> str:
+        return self.toss_secret_key or SANDBOX_SECRET_KEY
+
+    def resolved_client_key(self) -> str:
+        return self.toss_client_key or SANDBOX_CLIENT_KEY
+
+    def resolved_jwt_secret(self) -> str:
+        """The configured secret, or in development one generated once and kept under var/."""
+        if self.auth_jwt_secret:
+            return self.auth_jwt_secret
+        if self.app_env == "production":
+            raise RuntimeError("AUTH_JWT_SECRET must be set when APP_ENV=production")
+        path = self.var_dir / "jwt-secret"
+        if not path.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            # O_EXCL: two processes starting together must not write two different secrets.
+            try:
+                with path.open("x", encoding="ascii") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+                path.chmod(0o600)
+            except FileExistsError:
+                pass
+        return path.read_text(encoding="ascii").strip()
+
+
+def load_settings() -> Settings:
+    return Settings()

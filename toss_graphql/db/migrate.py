@@ -1,0 +1,42 @@
+"""Applying and checking Alembic migrations from code (the CLI and start-up use these)."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+SCRIPT_LOCATION = "toss_graphql.db:migrations"
+
+
+def _config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(_config()).get_heads())
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    # One transaction: on SQLite BEGIN IMMEDIATE makes processes starting together migrate
+    # one after the other, the second finding nothing left to do.
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+
+
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        heads = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_heads()
+        )
+    return set(heads)
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    return await current_revisions(engine) == head_revisions()

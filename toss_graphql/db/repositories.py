@@ -1,0 +1,239 @@
+"""All SQL lives here: the domain's repository ports over one SQLAlchemy session."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.models import (
+    Failure,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    Product,
+)
+from ..domain.ports import OrderCursor, OrderPage
+from ..request_context import request_id
+from .tables import Base, OrderLineRow, OrderRow, PaymentEventRow, PaymentRow, ProductRow
+
+orders = Base.metadata.tables[OrderRow.__tablename__]
+payments = Base.metadata.tables[PaymentRow.__tablename__]
+products = Base.metadata.tables[ProductRow.__tablename__]
+events = Base.metadata.tables[PaymentEventRow.__tablename__]
+order_lines = Base.metadata.tables[OrderLineRow.__tablename__]
+
+
+def _order(row: Row[Any]) -> Order:
+    failure = None
+    if row.failure_code is not None:
+        failure = Failure(row.failure_code, row.failure_message or "")
+    return Order(
+        order_id=row.order_id,
+        buyer=row.buyer,
+        order_name=row.order_name,
+        amount=row.amount,
+        status=OrderStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        payment_key=row.payment_key,
+        failure=failure,
+    )
+
+
+def _payment(row: Row[Any]) -> Payment:
+    return Payment(
+        payment_key=row.payment_key,
+        order_id=row.order_id,
+        method=row.method,
+        total_amount=row.total_amount,
+        balance_amount=row.balance_amount,
+        toss_status=row.toss_status,
+        approved_at=row.approved_at,
+        receipt_url=row.receipt_url,
+        raw=row.raw,
+    )
+
+
+class SqlProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get_many(self, skus: Sequence[str]) -> dict[str, Product]:
+        result = await self._session.execute(select(products).where(products.c.sku.in_(skus)))
+        return {row.sku: Product(row.sku, row.name, row.price, row.active) for row in result}
+
+    async def upsert(self, product: Product) -> None:
+        values = {"name": product.name, "price": product.price, "active": product.active}
+        changed = await self._session.execute(
+            update(products).where(products.c.sku == product.sku).values(**values)
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            await self._session.execute(insert(products).values(sku=product.sku, **values))
+
+
+class SqlOrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, order: Order, lines: Sequence[OrderLine]) -> None:
+        await self._session.execute(
+            insert(orders).values(
+                order_id=order.order_id,
+                buyer=order.buyer,
+                order_name=order.order_name,
+                amount=order.amount,
+                status=order.status.value,
+                payment_key=order.payment_key,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
+            )
+        )
+        if lines:
+            await self._session.execute(
+                insert(order_lines),
+                [
+                    {
+                        "order_id": order.order_id,
+                        "sku": line.sku,
+                        "product_name": line.product_name,
+                        "unit_price": line.unit_price,
+                        "quantity": line.quantity,
+                    }
+                    for line in lines
+                ],
+            )
+
+    async def get(self, order_id: str) -> Order | None:
+        result = await self._session.execute(select(orders).where(orders.c.order_id == order_id))
+        row = result.first()
+        return _order(row) if row else None
+
+    async def transition(
+        self,
+        order_id: str,
+        *,
+        sources: frozenset[OrderStatus],
+        target: OrderStatus,
+        now: datetime,
+        expected_payment_key: str | None = None,
+        payment_key: str | None = None,
+        failure: Failure | None = None,
+    ) -> bool:
+        # One conditional UPDATE is the whole claim: on PostgreSQL a concurrent UPDATE waits
+        # for the row lock and re-checks the WHERE clause against the committed row; on
+        # SQLite writers are serialized by BEGIN IMMEDIATE. Either way one caller wins.
+        conditions = [
+            orders.c.order_id == order_id,
+            orders.c.status.in_(sorted(status.value for status in sources)),
+        ]
+        if expected_payment_key is not None:
+            conditions.append(orders.c.payment_key == expected_payment_key)
+        values: dict[str, Any] = {
+            "status": target.value,
+            "updated_at": now,
+            "failure_code": failure.code if failure else None,
+            "failure_message": failure.message if failure else None,
+        }
+        if payment_key is not None:
+            values["payment_key"] = payment_key
+        result = await self._session.execute(update(orders).where(*conditions).values(**values))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def list(
+        self,
+        *,
+        buyer: str | None,
+        status: OrderStatus | None,
+        first: int,
+        after: OrderCursor | None,
+    ) -> OrderPage:
+        query = select(orders)
+        if buyer is not None:
+            query = query.where(orders.c.buyer == buyer)
+        if status is not None:
+            query = query.where(orders.c.status == status.value)
+        if after is not None:
+            query = query.where(
+                or_(
+                    orders.c.created_at < after.created_at,
+                    and_(
+                        orders.c.created_at == after.created_at,
+                        orders.c.order_id < after.order_id,
+                    ),
+                )
+            )
+        query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
+        rows = (await self._session.execute(query.limit(first + 1))).all()
+        page: builtins.list[Order] = [_order(row) for row in rows[:first]]
+        return OrderPage(orders=page, has_next_page=len(rows) > first)
+
+
+class SqlPaymentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, payment: Payment, now: datetime) -> None:
+        await self._session.execute(
+            insert(payments).values(
+                payment_key=payment.payment_key,
+                order_id=payment.order_id,
+                method=payment.method,
+                total_amount=payment.total_amount,
+                balance_amount=payment.balance_amount,
+                toss_status=payment.toss_status,
+                approved_at=payment.approved_at,
+                receipt_url=payment.receipt_url,
+                raw=payment.raw,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
+        if not order_ids:
+            return {}
+        result = await self._session.execute(
+            select(payments).where(payments.c.order_id.in_(order_ids))
+        )
+        return {row.order_id: _payment(row) for row in result}
+
+
+class SqlPaymentEventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, event: PaymentEvent) -> None:
+        await self._session.execute(
+            insert(events).values(
+                order_id=event.order_id,
+                event_type=event.event_type,
+                request_id=request_id.get(),
+                payment_key=event.payment_key,
+                gateway_code=event.gateway_code,
+                detail=event.detail,
+                created_at=event.created_at,
+            )
+        )
+
+    async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]:
+        result = await self._session.execute(
+            select(events).where(events.c.order_id == order_id).order_by(events.c.id)
+        )
+        return [
+            PaymentEvent(
+                order_id=row.order_id,
+                event_type=row.event_type,
+                created_at=row.created_at,
+                payment_key=row.payment_key,
+                gateway_code=row.gateway_code,
+                detail=row.detail,
+            )
+            for row in result
+        ]

@@ -1,0 +1,127 @@
+"""The schema: products, orders, their lines, payments in force, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .types import JsonDocument, UtcDateTime
+
+# Stable constraint names, so Alembic migrations can refer to them on both databases.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ORDER_STATUSES = ("PENDING", "CONFIRMING", "PAID", "FAILED", "PARTIALLY_CANCELED", "CANCELED")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price: Mapped[int] = mapped_column(BigInteger)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (CheckConstraint("price > 0", name="price_positive"),)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+
+    order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(128))
+    order_name: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(24))
+    # The checkout being confirmed, bound at its first confirm.
+    payment_key: Mapped[str | None] = mapped_column(String(200))
+    failure_code: Mapped[str | None] = mapped_column(String(100))
+    failure_message: Mapped[str | None] = mapped_column(String(510))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(f"status IN {ORDER_STATUSES!r}", name="status_known"),
+        Index(None, "buyer", "order_name"),
+        Index(None, "buyer", "created_at"),
+        Index(None, "created_at"),
+        Index(None, "status", "updated_at"),
+    )
+
+
+class OrderLineRow(Base):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    product_name: Mapped[str] = mapped_column(String(100))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class PaymentRow(Base):
+    """A payment in force. A fully canceled payment leaves this table (its facts stay in
+    `orders`, `cancels` and `payment_events`)."""
+
+    __tablename__ = "payments"
+
+    payment_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), unique=True)
+    method: Mapped[str | None] = mapped_column(String(32))
+    total_amount: Mapped[int] = mapped_column(BigInteger)
+    balance_amount: Mapped[int] = mapped_column(BigInteger)
+    toss_status: Mapped[str] = mapped_column(String(24))
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    receipt_url: Mapped[str | None] = mapped_column(Text)
+    raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint(
+            "balance_amount >= 0 AND balance_amount <= total_amount", name="balance_within_total"
+        ),
+    )
+
+
+class PaymentEventRow(Base):
+    """Append-only audit log of every state change and gateway exchange; no secrets."""
+
+    __tablename__ = "payment_events"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    event_type: Mapped[str] = mapped_column(String(48))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    payment_key: Mapped[str | None] = mapped_column(String(200))
+    gateway_code: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,356 @@
+"""Approving a checkout (`confirm_payment`) and recording a failed one (`fail_payment`).
+
+DESIGN §3: the amount is checked against the stored order before any call to Toss; one
+conditional UPDATE claims the order so exactly one confirm reaches Toss; Toss's answer is
+cross-checked before the order is marked paid; an unknown outcome is never guessed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import UTC
+
+from . import validation
+from .errors import DomainError, ErrorCode, invalid_input, order_not_found
+from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
+from .models import Failure, Order, OrderStatus, Payment, PaymentEvent, Principal
+from .ports import UnitOfWork
+from .services import Services
+from .state_machine import PAID_STATES, sources_of
+
+log = logging.getLogger(__name__)
+
+# Toss refuses these because of this service's credentials, not the buyer's payment.
+CREDENTIAL_ERRORS = frozenset(
+    {"UNAUTHORIZED_KEY", "INVALID_API_KEY", "INCORRECT_BASIC_AUTH_FORMAT"}
+)
+# Toss statuses that say a checkout was never approved (toss-api.md §3.2).
+NEVER_APPROVED = frozenset({"ABORTED", "EXPIRED"})
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmResult:
+    order: Order
+    payment: Payment | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    error: DomainError
+
+
+async def confirm_payment(
+    services: Services, principal: Principal, *, payment_key: str, order_id: str, amount: int
+) -> ConfirmResult:
+    validation.payment_key(payment_key)
+    validation.order_id(order_id)
+    if not 1 <= amount <= validation.MAX_AMOUNT:
+        raise invalid_input("amount", f"amount must be between 1 and {validation.MAX_AMOUNT} KRW")
+
+    claim = await _claim(services, principal, payment_key, order_id, amount)
+    if isinstance(claim, _Refused):
+        raise claim.error
+    if isinstance(claim, ConfirmResult):
+        return claim
+    return await _confirm_at_toss(services, claim, payment_key)
+
+
+async def _claim(
+    services: Services, principal: Principal, payment_key: str, order_id: str, amount: int
+) -> Order | ConfirmResult | _Refused:
+    """Decide, in one transaction, whether this call may confirm at Toss.
+
+    Refusals are returned rather than raised so that the audit line of a tamper attempt
+    is committed with the transaction.
+    """
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        order = await uow.orders.get(order_id)
+        if order is None or not principal.may_access(order.buyer):
+            return _Refused(order_not_found(order_id))
+        if amount != order.amount:
+            log.warning(
+                "confirm refused: amount differs from the stored order (possible tampering)",
+                extra={"order_id": order_id, "claimed": amount, "stored": order.amount},
+            )
+            await _audit(
+                uow,
+                order,
+                "AMOUNT_TAMPER_REFUSED",
+                services,
+                payment_key,
+                claimed_amount=amount,
+                stored_amount=order.amount,
+            )
+            return _Refused(
+                DomainError(
+                    ErrorCode.AMOUNT_MISMATCH,
+                    "amount does not match the order",
+                    field="amount",
+                )
+            )
+        # Two rounds: a lost claim re-reads the order and answers from what the winner wrote.
+        for _ in range(2):
+            if order.status in PAID_STATES:
+                if order.payment_key == payment_key:
+                    payments = await uow.payments.get_many_by_order_id([order_id])
+                    return ConfirmResult(order, payments.get(order_id))
+                return _Refused(
+                    DomainError(ErrorCode.ALREADY_PAID, "order is already paid", field="orderId")
+                )
+            if order.status is OrderStatus.CONFIRMING:
+                return _Refused(_in_progress())
+            claimed = await uow.orders.transition(
+                order_id,
+                sources=sources_of(OrderStatus.CONFIRMING),
+                target=OrderStatus.CONFIRMING,
+                payment_key=payment_key,
+                now=now,
+            )
+            if claimed:
+                await _audit(
+                    uow,
+                    order,
+                    "CONFIRM_CLAIMED",
+                    services,
+                    payment_key,
+                    previous_status=order.status.value,
+                )
+                return dataclasses.replace(
+                    order,
+                    status=OrderStatus.CONFIRMING,
+                    payment_key=payment_key,
+                    failure=None,
+                    updated_at=now,
+                )
+            reread = await uow.orders.get(order_id)
+            assert reread is not None, "orders are never deleted"
+            order = reread
+    return _Refused(_in_progress())
+
+
+def _in_progress() -> DomainError:
+    return DomainError(
+        ErrorCode.CONFIRM_IN_PROGRESS,
+        "another confirmation of this order is in progress; poll the order for its outcome",
+    )
+
+
+async def _confirm_at_toss(services: Services, order: Order, payment_key: str) -> ConfirmResult:
+    try:
+        toss = await services.gateway.confirm(
+            payment_key=payment_key, order_id=order.order_id, amount=order.amount
+        )
+    except GatewayRejected as rejection:
+        if rejection.code == "ALREADY_PROCESSED_PAYMENT":
+            # A refreshed success page or a retried request: Toss's own record says how it ended.
+            return await _settle_from_toss_record(services, order, payment_key, rejection)
+        return await _settle_rejected(
+            services, order, payment_key, rejection.code, rejection.message
+        )
+    except GatewayTechnicalError as error:
+        await _record_unknown_outcome(services, order, payment_key, str(error))
+    else:
+        return await _settle_reply(services, order, payment_key, toss)
+    raise _pending()
+
+
+def _pending() -> DomainError:
+    return DomainError(
+        ErrorCode.PAYMENT_PENDING,
+        "the payment's outcome is not known yet; poll the order for its final status",
+    )
+
+
+async def _settle_from_toss_record(
+    services: Services, order: Order, payment_key: str, rejection: GatewayRejected
+) -> ConfirmResult:
+    try:
+        toss = await services.gateway.get_payment(payment_key)
+    except GatewayRejected:
+        return await _settle_rejected(
+            services, order, payment_key, rejection.code, rejection.message
+        )
+    except GatewayTechnicalError as error:
+        await _record_unknown_outcome(services, order, payment_key, str(error))
+        raise _pending() from None
+    if toss.status in NEVER_APPROVED:
+        failure = toss.raw.get("failure") or {}
+        return await _settle_rejected(
+            services,
+            order,
+            payment_key,
+            str(failure.get("code") or rejection.code),
+            str(failure.get("message") or rejection.message),
+        )
+    return await _settle_reply(services, order, payment_key, toss)
+
+
+def _disagreements(order: Order, payment_key: str, toss: TossPayment) -> list[str]:
+    problems = []
+    if toss.payment_key != payment_key:
+        problems.append("paymentKey")
+    if toss.order_id != order.order_id:
+        problems.append("orderId")
+    if toss.total_amount != order.amount:
+        problems.append("totalAmount")
+    if toss.status != "DONE":
+        problems.append("status")
+    return problems
+
+
+async def _settle_reply(
+    services: Services, order: Order, payment_key: str, toss: TossPayment
+) -> ConfirmResult:
+    problems = _disagreements(order, payment_key, toss)
+    if problems:
+        log.error(
+            "Toss reply disagrees with the order; left CONFIRMING for reconciliation",
+            extra={"order_id": order.order_id, "fields": problems, "toss_status": toss.status},
+        )
+        async with services.unit_of_work() as uow:
+            await _audit(
+                uow,
+                order,
+                "CONFIRM_REPLY_MISMATCH",
+                services,
+                payment_key,
+                fields=problems,
+                toss_status=toss.status,
+            )
+        raise _pending()
+    now = services.clock()
+    payment = Payment(
+        payment_key=toss.payment_key,
+        order_id=order.order_id,
+        method=toss.method,
+        total_amount=toss.total_amount,
+        balance_amount=toss.balance_amount,
+        toss_status=toss.status,
+        # Stored and answered in UTC, whatever offset Toss used (it answers in +09:00).
+        approved_at=toss.approved_at.astimezone(UTC) if toss.approved_at else None,
+        receipt_url=toss.receipt_url,
+        raw=dict(toss.raw),
+    )
+    async with services.unit_of_work() as uow:
+        moved = await uow.orders.transition(
+            order.order_id,
+            sources=sources_of(OrderStatus.PAID),
+            target=OrderStatus.PAID,
+            expected_payment_key=payment_key,
+            now=now,
+        )
+        if not moved:
+            current = await uow.orders.get(order.order_id)
+            assert current is not None, "orders are never deleted"
+            if current.status in PAID_STATES and current.payment_key == payment_key:
+                stored = await uow.payments.get_many_by_order_id([order.order_id])
+                return ConfirmResult(current, stored.get(order.order_id))
+            log.error(
+                "approved payment found its order moved elsewhere",
+                extra={"order_id": order.order_id, "status": current.status.value},
+            )
+            raise DomainError(ErrorCode.INVALID_STATE, f"order is {current.status.value}")
+        await uow.payments.add(payment, now)
+        await _audit(
+            uow,
+            order,
+            "CONFIRM_APPROVED",
+            services,
+            payment_key,
+            toss_status=toss.status,
+            method=toss.method,
+        )
+    log.info("payment approved", extra={"order_id": order.order_id, "amount": order.amount})
+    return ConfirmResult(
+        dataclasses.replace(order, status=OrderStatus.PAID, updated_at=now), payment
+    )
+
+
+async def _settle_rejected(
+    services: Services, order: Order, payment_key: str, code: str, message: str
+) -> ConfirmResult:
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        moved = await uow.orders.transition(
+            order.order_id,
+            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
+            target=OrderStatus.FAILED,
+            expected_payment_key=payment_key,
+            failure=Failure(code, message),
+            now=now,
+        )
+        await _audit(
+            uow, order, "CONFIRM_REJECTED", services, payment_key, gateway_code=code, applied=moved
+        )
+    if code in CREDENTIAL_ERRORS:
+        log.error("Toss refused this service's credentials", extra={"gateway_code": code})
+        raise DomainError(
+            ErrorCode.GATEWAY_UNAVAILABLE,
+            "the payment gateway is not available; try again later",
+            gateway_code=code,
+        )
+    log.info("payment rejected by Toss", extra={"order_id": order.order_id, "gateway_code": code})
+    raise DomainError(ErrorCode.PAYMENT_REJECTED, message, gateway_code=code)
+
+
+async def _record_unknown_outcome(
+    services: Services, order: Order, payment_key: str, reason: str
+) -> None:
+    log.warning(
+        "confirm outcome unknown; order stays CONFIRMING",
+        extra={"order_id": order.order_id, "reason": reason},
+    )
+    async with services.unit_of_work() as uow:
+        await _audit(uow, order, "CONFIRM_OUTCOME_UNKNOWN", services, payment_key, reason=reason)
+
+
+async def _audit(
+    uow: UnitOfWork,
+    order: Order,
+    event_type: str,
+    services: Services,
+    payment_key: str | None = None,
+    *,
+    gateway_code: str | None = None,
+    **detail: object,
+) -> None:
+    await uow.events.append(
+        PaymentEvent(
+            order_id=order.order_id,
+            event_type=event_type,
+            created_at=services.clock(),
+            payment_key=payment_key,
+            gateway_code=gateway_code,
+            detail=dict(detail),
+        )
+    )
+
+
+async def fail_payment(
+    services: Services, principal: Principal, *, order_id: str, code: str, message: str | None
+) -> Order:
+    """Record the checkout's fail redirect. Never moves a CONFIRMING or paid order."""
+    validation.order_id(order_id)
+    failure = Failure(validation.failure_code(code), validation.failure_message(message))
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        order = await uow.orders.get(order_id)
+        if order is None or not principal.may_access(order.buyer):
+            raise order_not_found(order_id)
+        sources = sources_of(OrderStatus.FAILED) - {OrderStatus.CONFIRMING}
+        moved = order.status in sources and await uow.orders.transition(
+            order_id, sources=sources, target=OrderStatus.FAILED, failure=failure, now=now
+        )
+        if not moved:
+            current = await uow.orders.get(order_id)
+            status = current.status.value if current else order.status.value
+            raise DomainError(
+                ErrorCode.INVALID_STATE,
+                f"order is {status}; a failed checkout cannot change it",
+                field="orderId",
+            )
+        await _audit(uow, order, "CHECKOUT_FAILED", services, gateway_code=failure.code)
+    return dataclasses.replace(order, status=OrderStatus.FAILED, failure=failure, updated_at=now)

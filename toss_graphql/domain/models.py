@@ -1,0 +1,109 @@
+"""The domain's own view of orders, payments and who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class OrderStatus(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMING = "CONFIRMING"
+    PAID = "PAID"
+    FAILED = "FAILED"
+    PARTIALLY_CANCELED = "PARTIALLY_CANCELED"
+    CANCELED = "CANCELED"
+
+
+class Role(StrEnum):
+    BUYER = "buyer"
+    SERVICE = "service"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller: a buyer id (`sub`) and a role."""
+
+    subject: str
+    role: Role = Role.BUYER
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def may_set_price(self) -> bool:
+        """Admin and service tokens may create orders with an explicit name, amount and buyer."""
+        return self.role in (Role.ADMIN, Role.SERVICE)
+
+    def may_access(self, buyer: str) -> bool:
+        return self.is_admin or self.subject == buyer
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name: str
+    price: int
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    sku: str
+    product_name: str
+    unit_price: int
+    quantity: int
+
+    @property
+    def amount(self) -> int:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    order_id: str
+    buyer: str
+    order_name: str
+    amount: int
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    payment_key: str | None = None
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    """A payment in force: approved by Toss and not fully canceled."""
+
+    payment_key: str
+    order_id: str
+    method: str | None
+    total_amount: int
+    balance_amount: int
+    toss_status: str
+    approved_at: datetime | None
+    receipt_url: str | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentEvent:
+    """One line of the append-only audit log; never holds secrets or card data."""
+
+    order_id: str
+    event_type: str
+    created_at: datetime
+    payment_key: str | None = None
+    gateway_code: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,27 @@
+"""The collaborators every domain operation receives explicitly."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .gateway_port import PaymentGateway
+from .ports import Clock, IdGenerator, UnitOfWorkFactory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_order_id() -> str:
+    # 32 url-safe characters from 24 random bytes: unguessable, and within Toss's orderId rules.
+    return "ord_" + secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    unit_of_work: UnitOfWorkFactory
+    gateway: PaymentGateway
+    clock: Clock = utc_now
+    new_order_id: IdGenerator = new_order_id

@@ -1,0 +1,87 @@
+"""Bounds on every argument, checked in one place (Toss's limits where Toss has one)."""
+
+from __future__ import annotations
+
+import re
+
+from .errors import invalid_input
+
+# Toss: orderId is 6-64 characters of letters, digits, '-' and '_' (toss-api.md §7).
+ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{6,64}")
+# Toss's card minimum is 100 KRW (BELOW_MINIMUM_AMOUNT); the maximum is this service's own cap.
+MIN_AMOUNT = 100
+MAX_AMOUNT = 100_000_000
+MAX_ORDER_NAME = 100
+MAX_PAYMENT_KEY = 200
+MAX_BUYER = 128
+SKU_PATTERN = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_LINES = 50
+MAX_QUANTITY = 1000
+FAILURE_CODE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,100}")
+# Toss's `failure.message` is at most 510 characters.
+MAX_FAILURE_MESSAGE = 510
+MAX_PAGE_SIZE = 100
+
+
+def order_id(value: str, field: str = "orderId") -> str:
+    if not ORDER_ID_PATTERN.fullmatch(value):
+        raise invalid_input(field, "orderId must be 6 to 64 characters of A-Z, a-z, 0-9, '-', '_'")
+    return value
+
+
+def amount(value: int, field: str = "amount") -> int:
+    if not MIN_AMOUNT <= value <= MAX_AMOUNT:
+        raise invalid_input(field, f"amount must be between {MIN_AMOUNT} and {MAX_AMOUNT} KRW")
+    return value
+
+
+def order_name(value: str, field: str = "orderName") -> str:
+    stripped = value.strip()
+    if not 1 <= len(stripped) <= MAX_ORDER_NAME:
+        raise invalid_input(field, f"orderName must be 1 to {MAX_ORDER_NAME} characters")
+    return stripped
+
+
+def payment_key(value: str, field: str = "paymentKey") -> str:
+    if not value or len(value) > MAX_PAYMENT_KEY or value != value.strip():
+        raise invalid_input(field, f"paymentKey must be 1 to {MAX_PAYMENT_KEY} characters")
+    return value
+
+
+def buyer(value: str, field: str = "buyer") -> str:
+    if not value or len(value) > MAX_BUYER or value != value.strip():
+        raise invalid_input(field, f"buyer must be 1 to {MAX_BUYER} characters")
+    return value
+
+
+def sku(value: str, field: str) -> str:
+    if not SKU_PATTERN.fullmatch(value):
+        raise invalid_input(field, "sku must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '-', '_'")
+    return value
+
+
+def quantity(value: int, field: str) -> int:
+    if not 1 <= value <= MAX_QUANTITY:
+        raise invalid_input(field, f"quantity must be between 1 and {MAX_QUANTITY}")
+    return value
+
+
+def failure_code(value: str, field: str = "code") -> str:
+    if not FAILURE_CODE_PATTERN.fullmatch(value):
+        raise invalid_input(field, "code must be 1 to 100 characters of A-Z, a-z, 0-9, '_'")
+    return value
+
+
+def failure_message(value: str | None, field: str = "message") -> str:
+    text = (value or "").strip()
+    if len(text) > MAX_FAILURE_MESSAGE:
+        raise invalid_input(field, f"message must be at most {MAX_FAILURE_MESSAGE} characters")
+    return text
+
+
+def page_size(value: int | None, field: str = "first") -> int:
+    if value is None:
+        return 20
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise invalid_input(field, f"first must be between 1 and {MAX_PAGE_SIZE}")
+    return value

@@ -1,0 +1,173 @@
+"""`PaymentGateway` over the Toss Payments core API v1 (version 2022-11-16)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from toss_graphql.domain.gateway_port import (
+    GatewayReplyInvalid,
+    GatewayTechnicalError,
+    TossPayment,
+)
+from toss_graphql.gateway.config import TossGatewayConfig, create_http_client
+from toss_graphql.gateway.idempotency import confirm_idempotency_key
+from toss_graphql.gateway.payment_json import parse_payment
+from toss_graphql.gateway.replies import RetryableFailure, classify_reply
+
+__all__ = ["TossGateway", "TossGatewayConfig", "create_http_client"]
+
+logger = logging.getLogger("toss_graphql.gateway")
+
+
+class TossGateway:
+    """Calls Toss with bounded retries and turns every reply into a `TossPayment` or an error.
+
+    Failures follow the port's split: `GatewayRejected` when Toss said no, and
+    `GatewayTechnicalError` when no usable answer came back after `config.max_attempts`
+    attempts (see `replies` for the table). The HTTP client is shared and owned by the caller.
+    """
+
+    def __init__(self, http_client: httpx.AsyncClient, config: TossGatewayConfig) -> None:
+        self._http = http_client
+        self._config = config
+
+    async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
+        """Approve an authenticated checkout (`POST /v1/payments/confirm`).
+
+        Every attempt carries the same derived Idempotency-Key, so a retry after a timeout
+        gets the first approval back instead of a second one (toss-api.md §5, §6).
+        """
+        body = await self._call(
+            "POST",
+            "/v1/payments/confirm",
+            json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
+            headers={"Idempotency-Key": confirm_idempotency_key(order_id, payment_key, amount)},
+        )
+        payment = parse_payment(body)
+        # Whether the status is acceptable is the domain's call; a reply about another order
+        # or another amount is not an answer to this request at all.
+        _require_match("paymentKey", payment.payment_key, payment_key)
+        _require_match("orderId", payment.order_id, order_id)
+        _require_match("totalAmount", payment.total_amount, amount)
+        return payment
+
+    async def get_payment(self, payment_key: str) -> TossPayment:
+        """Read a payment by its key (`GET /v1/payments/{paymentKey}`)."""
+        payment = parse_payment(
+            await self._call("GET", f"/v1/payments/{_path_segment(payment_key)}")
+        )
+        _require_match("paymentKey", payment.payment_key, payment_key)
+        return payment
+
+    async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
+        """Read a payment by the merchant's order id (`GET /v1/payments/orders/{orderId}`)."""
+        path = f"/v1/payments/orders/{_path_segment(order_id)}"
+        payment = parse_payment(await self._call("GET", path))
+        _require_match("orderId", payment.order_id, order_id)
+        return payment
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Any]:
+        """Send until a usable answer, a rejection, or `max_attempts` technical failures."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._config.max_attempts),
+            wait=wait_exponential(multiplier=self._config.backoff_seconds),
+            retry=retry_if_exception_type(RetryableFailure),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    return await self._exchange(method, path, number, json=json, headers=headers)
+        except RetryableFailure as failure:
+            raise GatewayTechnicalError(
+                f"{method} {path}: no usable answer after {self._config.max_attempts}"
+                f" attempt(s); last: {failure}"
+            ) from failure
+        raise AssertionError("tenacity ends a retry loop by returning or raising")
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        attempt: int,
+        *,
+        json: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Mapping[str, Any]:
+        """One request and its classified reply, logged as one line."""
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, json=json, headers=headers)
+        except httpx.RequestError as exc:
+            # Connect errors, timeouts, resets, protocol and decoding errors: Toss may or may
+            # not have received the request. Only the class is kept; the cause stays chained.
+            failure_name = type(exc).__name__
+            self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
+            raise RetryableFailure(failure_name) from exc
+
+        reply = classify_reply(response)
+        level = logging.WARNING if isinstance(reply.outcome, Exception) else logging.INFO
+        self._log(
+            level, method, path, attempt, started, status=reply.http_status, code=reply.toss_code
+        )
+        if isinstance(reply.outcome, Exception):
+            raise reply.outcome
+        return reply.outcome
+
+    def _log(
+        self,
+        level: int,
+        method: str,
+        path: str,
+        attempt: int,
+        started: float,
+        *,
+        status: int | str,
+        code: str | None = None,
+    ) -> None:
+        # Method, path and outcome only: headers carry the secret key and bodies carry card data.
+        logger.log(
+            level,
+            "toss %s %s status=%s attempt=%d/%d elapsed_ms=%d code=%s",
+            method,
+            path,
+            status,
+            attempt,
+            self._config.max_attempts,
+            round((time.perf_counter() - started) * 1000),
+            code or "-",
+        )
+
+
+def _path_segment(value: str) -> str:
+    """`value` as one URL path segment: `/`, `?`, `#`, `%` and spaces are percent-encoded.
+
+    A segment of only dots is encoded as well, since `.` and `..` would otherwise be removed
+    as dot-segments and the request would reach another endpoint.
+    """
+    if not value:
+        raise ValueError("a path segment must not be empty")
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if set(quoted) == {"."} else quoted
+
+
+def _require_match(field: str, replied: object, requested: object) -> None:
+    if replied != requested:
+        raise GatewayReplyInvalid(
+            f"reply `{field}` is {replied!r}, the request asked for {requested!r}"
+        )

@@ -1,0 +1,75 @@
+"""How to reach Toss: explicit settings and the one pooled HTTP client built from them."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+import httpx
+
+
+def default_timeout() -> httpx.Timeout:
+    # Toss documents no timeout for confirm or get (toss-api.md §6, §12.3). Connecting is
+    # quick or broken (connect problems are mostly firewalls), so fail it fast; give the
+    # approval itself room, since a read timeout on confirm leaves the outcome unknown.
+    return httpx.Timeout(connect=3.0, read=30.0, write=10.0, pool=5.0)
+
+
+def default_limits() -> httpx.Limits:
+    # Enough connections for concurrent confirms from one process without a socket per
+    # request; idle ones are closed before typical load-balancer idle cutoffs drop them.
+    return httpx.Limits(max_connections=50, max_keepalive_connections=10, keepalive_expiry=30.0)
+
+
+@dataclass(frozen=True, slots=True)
+class TossGatewayConfig:
+    """Settings of the Toss client, passed in rather than read from the environment.
+
+    `base_url` may carry a path prefix (the built-in sandbox lives under one): request paths
+    are appended to it. The secret key is kept out of `repr` so a logged config leaks nothing.
+    """
+
+    base_url: str
+    secret_key: str = field(repr=False)
+    timeout: httpx.Timeout = field(default_factory=default_timeout)
+    max_attempts: int = 3
+    backoff_seconds: float = 0.2
+    limits: httpx.Limits = field(default_factory=default_limits)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("https://", "http://")):
+            raise ValueError("base_url must be an http(s) URL")
+        if not self.secret_key:
+            raise ValueError("secret_key must not be empty")
+        # A key pasted with a newline or read from a file with a UTF-8 BOM authenticates as a
+        # different key (toss-api.md §1: a header starting `77u/` is a BOM encoded with the key).
+        if self.secret_key != self.secret_key.strip().lstrip("\ufeff"):
+            raise ValueError("secret_key has surrounding whitespace or a byte-order mark")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.backoff_seconds < 0:
+            raise ValueError("backoff_seconds must not be negative")
+
+
+def basic_authorization(secret_key: str) -> str:
+    """The `Authorization` value Toss expects: the secret key as user, an empty password.
+
+    The colon after the key is mandatory; without it Toss answers INCORRECT_BASIC_AUTH_FORMAT
+    (toss-api.md §1).
+    """
+    token = base64.b64encode(f"{secret_key}:".encode()).decode("ascii")
+    return f"Basic {token}"
+
+
+def create_http_client(config: TossGatewayConfig) -> httpx.AsyncClient:
+    """Build the process-wide pooled client; the caller owns it and closes it on shutdown."""
+    return httpx.AsyncClient(
+        base_url=config.base_url,
+        timeout=config.timeout,
+        limits=config.limits,
+        headers={
+            "Authorization": basic_authorization(config.secret_key),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )

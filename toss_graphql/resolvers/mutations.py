@@ -1,0 +1,101 @@
+"""Mutation resolvers: expected refusals become payload errors, never GraphQL errors."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from ..domain import confirm as confirm_service
+from ..domain import orders as order_service
+from ..domain.errors import DomainError, ErrorCode
+from ..domain.models import Principal
+from ..schema.context import Context
+from ..schema.types import (
+    ConfirmPaymentPayload,
+    CreateOrderInput,
+    CreateOrderPayload,
+    FailPaymentPayload,
+    Order,
+    Payment,
+    PaymentError,
+)
+
+# Refusals after which the order itself is worth showing (its current status, its failure).
+_SHOWS_ORDER = frozenset(
+    {
+        ErrorCode.AMOUNT_MISMATCH,
+        ErrorCode.ALREADY_PAID,
+        ErrorCode.CONFIRM_IN_PROGRESS,
+        ErrorCode.PAYMENT_PENDING,
+        ErrorCode.PAYMENT_REJECTED,
+        ErrorCode.INVALID_STATE,
+        ErrorCode.GATEWAY_UNAVAILABLE,
+    }
+)
+
+
+async def _order_after(
+    info: Info[Context, None], principal: Principal, order_id: str, error: DomainError
+) -> Order | None:
+    if error.code not in _SHOWS_ORDER:
+        return None
+    found = await order_service.get_order(info.context.services, principal, order_id)
+    return Order.from_domain(found) if found else None
+
+
+async def create_order(info: Info[Context, None], input: CreateOrderInput) -> CreateOrderPayload:
+    principal = info.context.require_principal()
+    request = order_service.CreateOrderRequest(
+        lines=[order_service.LineRequest(line.sku, line.quantity) for line in input.lines]
+        if input.lines is not None
+        else None,
+        order_name=input.order_name,
+        amount=input.amount,
+        buyer=input.buyer,
+    )
+    try:
+        created = await order_service.create_order(info.context.services, principal, request)
+    except DomainError as error:
+        return CreateOrderPayload(order=None, errors=[PaymentError.from_domain(error)])
+    return CreateOrderPayload(order=Order.from_domain(created), errors=[])
+
+
+async def confirm_payment(
+    info: Info[Context, None], payment_key: str, order_id: strawberry.ID, amount: int
+) -> ConfirmPaymentPayload:
+    principal = info.context.require_principal()
+    try:
+        result = await confirm_service.confirm_payment(
+            info.context.services,
+            principal,
+            payment_key=payment_key,
+            order_id=str(order_id),
+            amount=amount,
+        )
+    except DomainError as error:
+        return ConfirmPaymentPayload(
+            order=await _order_after(info, principal, str(order_id), error),
+            payment=None,
+            errors=[PaymentError.from_domain(error)],
+        )
+    return ConfirmPaymentPayload(
+        order=Order.from_domain(result.order),
+        payment=Payment.from_domain(result.payment) if result.payment else None,
+        errors=[],
+    )
+
+
+async def fail_payment(
+    info: Info[Context, None], order_id: strawberry.ID, code: str, message: str | None = None
+) -> FailPaymentPayload:
+    principal = info.context.require_principal()
+    try:
+        failed = await confirm_service.fail_payment(
+            info.context.services, principal, order_id=str(order_id), code=code, message=message
+        )
+    except DomainError as error:
+        return FailPaymentPayload(
+            order=await _order_after(info, principal, str(order_id), error),
+            errors=[PaymentError.from_domain(error)],
+        )
+    return FailPaymentPayload(order=Order.from_domain(failed), errors=[])

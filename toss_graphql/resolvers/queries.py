@@ -1,0 +1,54 @@
+"""Query resolvers: who is asking, one domain call, the result as schema types."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from ..domain import orders as order_service
+from ..domain.errors import DomainError
+from ..schema.context import Context
+from ..schema.types import (
+    Order,
+    OrderConnection,
+    OrderEdge,
+    OrderStatus,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+)
+
+
+async def order(info: Info[Context, None], order_id: strawberry.ID) -> Order | None:
+    principal = info.context.require_principal()
+    found = await order_service.get_order(info.context.services, principal, str(order_id))
+    return Order.from_domain(found) if found else None
+
+
+async def orders(
+    info: Info[Context, None],
+    first: int | None = None,
+    after: str | None = None,
+    status: OrderStatus | None = None,
+) -> OrderConnection:
+    principal = info.context.require_principal()
+    cursor = decode_cursor(after) if after else None
+    try:
+        page = await order_service.list_orders(
+            info.context.services, principal, first=first, after=cursor, status=status
+        )
+    except DomainError as error:
+        raise GraphQLError(
+            error.message, extensions={"code": error.code.value, "field": error.field}
+        ) from None
+    edges = [
+        OrderEdge(node=Order.from_domain(item), cursor=encode_cursor(item)) for item in page.orders
+    ]
+    return OrderConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )

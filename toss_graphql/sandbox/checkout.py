@@ -1,0 +1,86 @@
+"""The hosted payment window: a page where a person approves or fails a card payment.
+
+`GET /checkout` shows the order; its form posts to `POST /checkout`, which answers what a
+browser gets from Toss: `303` to successUrl with paymentKey, orderId, amount and paymentType,
+or to failUrl with code, message and orderId (toss-api.md §7). A failed window creates no
+payment, as closing Toss's window changes nothing on Toss's side.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from toss_graphql.sandbox.checkout_form import APPROVE, CheckoutOrder, parse_decision, parse_order
+from toss_graphql.sandbox.config import SandboxConfig
+from toss_graphql.sandbox.database import Database
+from toss_graphql.sandbox.errors import ERRORS, TossApiError
+from toss_graphql.sandbox.i18n import Language
+from toss_graphql.sandbox.pages import checkout_page, error_page
+from toss_graphql.sandbox.payments import open_checkout
+from toss_graphql.sandbox.urls import with_query
+
+_FALLBACK_FAIL_MESSAGE: Final = "결제에 실패했습니다. 다시 시도해주세요."
+
+
+def _fail_redirect(order: CheckoutOrder, code: str) -> RedirectResponse:
+    # The window speaks Korean to the buyer, so failUrl gets Toss's Korean message.
+    spec = ERRORS.get(code)
+    message = spec.message(Language.KO) if spec is not None else _FALLBACK_FAIL_MESSAGE
+    location = with_query(
+        order.fail_url, [("code", code), ("message", message), ("orderId", order.order_id)]
+    )
+    return RedirectResponse(location, status_code=303)
+
+
+class CheckoutPages:
+    def __init__(self, config: SandboxConfig, database: Database) -> None:
+        self._config = config
+        self._database = database
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/checkout", self.show, methods=["GET"]),
+            Route("/checkout", self.submit, methods=["POST"]),
+        ]
+
+    async def show(self, request: Request) -> Response:
+        try:
+            order = parse_order(request.query_params, self._config.client_key)
+        except TossApiError as error:
+            return error_page(error, 400)
+        return checkout_page(order)
+
+    async def submit(self, request: Request) -> Response:
+        async with request.form() as form:
+            fields = dict(form)
+        try:
+            order = parse_order(fields, self._config.client_key)
+            decision = parse_decision(fields)
+        except TossApiError as error:
+            return error_page(error, 400)
+        if decision != APPROVE:
+            return _fail_redirect(order, decision)
+        try:
+            payment = await open_checkout(
+                self._database,
+                order_id=order.order_id,
+                order_name=order.order_name,
+                amount=order.amount,
+                now=self._config.now(),
+            )
+        except TossApiError as error:
+            return _fail_redirect(order, error.code)
+        location = with_query(
+            order.success_url,
+            [
+                ("paymentType", "NORMAL"),
+                ("orderId", payment.order_id),
+                ("paymentKey", payment.payment_key),
+                ("amount", str(payment.total_amount)),
+            ],
+        )
+        return RedirectResponse(location, status_code=303)

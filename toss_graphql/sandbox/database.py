@@ -1,0 +1,105 @@
+"""The sandbox's own database: engine set-up and the two kinds of transaction it runs.
+
+Several server processes may share one SQLite file, so the file is opened in WAL mode (readers
+never block the writer) with a busy timeout (a writer waits for the lock instead of failing),
+and every state-changing transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
+before its first read, so two processes can never both read "IN_PROGRESS" and both approve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from toss_graphql.sandbox.tables import metadata
+
+_IMMEDIATE: Final = "sandbox_begin_immediate"
+_BUSY_TIMEOUT_MS: Final = 10_000
+
+
+def _configure_sqlite_connection(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
+    # The driver must not open transactions on its own: `_begin` below emits BEGIN itself,
+    # which is SQLAlchemy's documented way to choose BEGIN IMMEDIATE with (aio)sqlite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching to WAL needs a lock another process may hold.
+    cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # synchronous stays at SQLite's default (FULL): an approval must survive a power cut.
+    cursor.close()
+
+
+def _begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _ensure_sqlite_directory(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if url.database.startswith("file:"):
+        return
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """Owns the engine; hands out read and write transactions."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._engine: AsyncEngine | None = None
+        self._writer: AsyncEngine | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._engine is not None
+
+    async def start(self) -> None:
+        """Open the engine and create missing tables; a second call does nothing."""
+        if self._engine is not None:
+            return
+        _ensure_sqlite_directory(self._database_url)
+        engine = create_async_engine(self._database_url)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+            event.listen(engine.sync_engine, "begin", _begin)
+        self._engine = engine
+        # Same pool and events; its connections carry the option `_begin` looks for.
+        self._writer = engine.execution_options(**{_IMMEDIATE: True})
+        # Inside a write transaction so processes starting together create tables once.
+        async with self.write() as connection:
+            await connection.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        engine, self._engine, self._writer = self._engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._require(self._engine).begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction holding SQLite's write lock from its first statement."""
+        async with self._require(self._writer).begin() as connection:
+            yield connection
+
+    @staticmethod
+    def _require(engine: AsyncEngine | None) -> AsyncEngine:
+        if engine is None:
+            raise RuntimeError("the sandbox database is not started; call Sandbox.start()")
+        return engine

@@ -1,0 +1,93 @@
+"""The HTML the sandbox shows a person: checkout, error and receipt pages.
+
+Plain server-rendered pages with no script, so they work with any browser or test client;
+every value is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from functools import cache
+from importlib.resources import files
+from string import Template
+from typing import Final
+
+from starlette.responses import HTMLResponse
+
+from toss_graphql.sandbox.checkout_form import CheckoutOrder
+from toss_graphql.sandbox.errors import TossApiError
+from toss_graphql.sandbox.i18n import Language
+from toss_graphql.sandbox.kst import isoformat_kst
+from toss_graphql.sandbox.payments import Payment
+
+# The pages carry no script and post only to the sandbox; the checkout form's answer then
+# redirects to the merchant's own success or fail URL.
+_HEADERS: Final = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' http: https:; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template(
+        files("toss_graphql.sandbox").joinpath("templates", name).read_text(encoding="utf-8")
+    )
+
+
+def _page(title: str, template: str, status_code: int, **values: str) -> HTMLResponse:
+    escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
+    body = _template(template).substitute(escaped)
+    document = _template("page.html").substitute(title=html.escape(title), body=body)
+    return HTMLResponse(document, status_code=status_code, headers=_HEADERS)
+
+
+def won(amount: int) -> str:
+    return f"{amount:,}원"
+
+
+def checkout_page(order: CheckoutOrder) -> HTMLResponse:
+    return _page(
+        f"결제하기 · {order.order_name}",
+        "checkout.html",
+        200,
+        client_key=order.client_key,
+        order_id=order.order_id,
+        order_name=order.order_name,
+        amount=str(order.amount),
+        amount_text=won(order.amount),
+        success_url=order.success_url,
+        fail_url=order.fail_url,
+    )
+
+
+def error_page(error: TossApiError, status_code: int) -> HTMLResponse:
+    return _page(
+        f"결제 오류 · {error.code}",
+        "error.html",
+        status_code,
+        code=error.code,
+        message_ko=error.message(Language.KO),
+        message_en=error.message(Language.EN),
+    )
+
+
+def receipt_page(payment: Payment) -> HTMLResponse:
+    approved_at = "" if payment.approved_at is None else isoformat_kst(payment.approved_at)
+    return _page(
+        f"매출전표 · {payment.order_name}",
+        "receipt.html",
+        200,
+        order_name=payment.order_name,
+        order_id=payment.order_id,
+        card_number=payment.card_number,
+        approve_no=payment.card_approve_no or "",
+        approved_at=approved_at,
+        status=payment.status.value,
+        amount_text=won(payment.total_amount),
+        balance_text=won(payment.balance_amount),
+    )

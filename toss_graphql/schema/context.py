@@ -1,0 +1,55 @@
+"""The per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from ..domain import orders as order_service
+from ..domain.models import Payment, Principal
+from ..domain.services import Services
+
+
+def _payment_loader(services: Services) -> DataLoader[str, Payment | None]:
+    async def load(order_ids: list[str]) -> list[Payment | None]:
+        found = await order_service.payments_for_orders(services, order_ids)
+        return [found.get(order_id) for order_id in order_ids]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class Loaders:
+    """Built per request: a loader shared across requests would serve one buyer's rows
+    to another."""
+
+    payment_by_order_id: DataLoader[str, Payment | None]
+
+    @classmethod
+    def for_request(cls, services: Services) -> Loaders:
+        return cls(payment_by_order_id=_payment_loader(services))
+
+
+@dataclass
+class Context:
+    request: Request
+    response: Response | None
+    services: Services
+    principal: Principal | None
+    auth_problem: str | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders.for_request(self.services)
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            message = "a valid bearer token is required"
+            if self.auth_problem:
+                message = f"{message}: {self.auth_problem}"
+            raise GraphQLError(message, extensions={"code": "UNAUTHENTICATED"})
+        return self.principal

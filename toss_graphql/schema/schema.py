@@ -1,0 +1,79 @@
+"""The Schema object: root types and the extensions every request goes through."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+
+from ..resolvers import mutations, queries
+from .limits import MaxDepthRule
+from .types import (
+    ConfirmPaymentPayload,
+    CreateOrderPayload,
+    FailPaymentPayload,
+    Order,
+    OrderConnection,
+)
+
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+
+
+@strawberry.type
+class Query:
+    order: Order | None = strawberry.field(
+        resolver=queries.order,
+        description="One order; null when it does not exist or is another buyer's.",
+    )
+    orders: OrderConnection = strawberry.field(
+        resolver=queries.orders,
+        description="The caller's orders, newest first (an admin sees every buyer's).",
+    )
+
+
+@strawberry.type
+class Mutation:
+    create_order: CreateOrderPayload = strawberry.mutation(resolver=mutations.create_order)
+    confirm_payment: ConfirmPaymentPayload = strawberry.mutation(
+        resolver=mutations.confirm_payment,
+        description="Approve the checkout Toss redirected back with. The amount must equal "
+        "the stored order's; a repeat with the same paymentKey returns the stored payment.",
+    )
+    fail_payment: FailPaymentPayload = strawberry.mutation(
+        resolver=mutations.fail_payment,
+        description="Record the checkout's fail redirect (code, message, orderId).",
+    )
+
+
+def _is_unexpected(error: GraphQLError) -> bool:
+    """Bugs are masked; errors raised on purpose (auth, bad cursors, validation) are not."""
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[
+            ParserCache,
+            ValidationCache,
+            # Factories, not instances: Strawberry builds a fresh extension for each request.
+            partial(MaxTokensLimiter, MAX_TOKENS),
+            partial(AddValidationRules, [MaxDepthRule]),
+            partial(MaxAliasesLimiter, MAX_ALIASES),
+            partial(
+                MaskErrors, should_mask_error=_is_unexpected, error_message="Internal server error"
+            ),
+        ],
+    )

@@ -1,0 +1,178 @@
+"""GraphQL object types, enums and payloads (DESIGN §4)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from ..domain import models
+from ..domain.errors import DomainError, ErrorCode
+from ..domain.ports import OrderCursor
+from .context import Context
+
+# The domain's enums, exposed under the contract's names.
+strawberry.enum(models.OrderStatus, name="OrderStatus")
+strawberry.enum(ErrorCode, name="PaymentErrorCode", description="Why an operation was refused.")
+OrderStatus = models.OrderStatus
+PaymentErrorCode = ErrorCode
+
+
+@strawberry.type(description="An expected failure: the operation was refused, nothing broke.")
+class PaymentError:
+    code: PaymentErrorCode
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="The argument at fault, as a path such as `lines.0.sku`."
+    )
+    gateway_code: str | None = strawberry.field(
+        default=None, description="Toss's own error code, when Toss refused."
+    )
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> Self:
+        return cls(
+            code=error.code,
+            message=error.message,
+            field=error.field,
+            gateway_code=error.gateway_code,
+        )
+
+
+@strawberry.type(description="Why the last checkout of an order failed.")
+class PaymentFailure:
+    code: str
+    message: str
+
+
+@strawberry.type(description="A payment approved by Toss and not fully canceled.")
+class Payment:
+    payment_key: str
+    method: str | None
+    total_amount: int
+    balance_amount: int = strawberry.field(description="What can still be canceled, in KRW.")
+    approved_at: datetime | None
+    receipt_url: str | None
+
+    @classmethod
+    def from_domain(cls, payment: models.Payment) -> Self:
+        return cls(
+            payment_key=payment.payment_key,
+            method=payment.method,
+            total_amount=payment.total_amount,
+            balance_amount=payment.balance_amount,
+            approved_at=payment.approved_at,
+            receipt_url=payment.receipt_url,
+        )
+
+
+async def _payment_of_order(root: Order, info: Info[Context, None]) -> Payment | None:
+    payment = await info.context.loaders.payment_by_order_id.load(str(root.order_id))
+    return Payment.from_domain(payment) if payment else None
+
+
+@strawberry.type(description="A buyer's order; its amount is set by the server, in KRW.")
+class Order:
+    order_id: strawberry.ID
+    buyer: str
+    order_name: str
+    amount: int
+    status: OrderStatus
+    failure: PaymentFailure | None
+    created_at: datetime
+    updated_at: datetime
+
+    payment: Payment | None = strawberry.field(
+        resolver=_payment_of_order, description="The payment in force; null before approval."
+    )
+
+    @classmethod
+    def from_domain(cls, order: models.Order) -> Self:
+        failure = order.failure
+        return cls(
+            order_id=strawberry.ID(order.order_id),
+            buyer=order.buyer,
+            order_name=order.order_name,
+            amount=order.amount,
+            status=order.status,
+            failure=PaymentFailure(code=failure.code, message=failure.message) if failure else None,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class OrderEdge:
+    node: Order
+    cursor: str
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+
+
+def encode_cursor(order: models.Order) -> str:
+    payload = json.dumps([order.created_at.isoformat(), order.order_id]).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> OrderCursor:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, order_id = json.loads(base64.urlsafe_b64decode(padded))
+        return OrderCursor(datetime.fromisoformat(created_at), str(order_id))
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise GraphQLError(
+            "after is not a cursor this API issued",
+            extensions={"code": "INVALID_INPUT", "field": "after"},
+        ) from None
+
+
+@strawberry.type
+class CreateOrderPayload:
+    order: Order | None
+    errors: list[PaymentError]
+
+
+@strawberry.type
+class ConfirmPaymentPayload:
+    order: Order | None
+    payment: Payment | None
+    errors: list[PaymentError]
+
+
+@strawberry.type
+class FailPaymentPayload:
+    order: Order | None
+    errors: list[PaymentError]
+
+
+@strawberry.input(description="A catalog line; the server prices it.")
+class OrderLineInput:
+    sku: str
+    quantity: int = 1
+
+
+@strawberry.input(
+    description="Buyers give `lines`. Admin and service tokens may instead give `orderName` "
+    "with `amount`, and `buyer` to order for someone else."
+)
+class CreateOrderInput:
+    lines: list[OrderLineInput] | None = None
+    order_name: str | None = None
+    amount: int | None = None
+    buyer: str | None = None
