@@ -99,7 +99,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
         yield server
 
 
-def test_settings(database_url: str, toss_api_url: str, var_dir: Path) -> Settings:
+def settings_for(database_url: str, toss_api_url: str, var_dir: Path) -> Settings:
     return Settings(
         database_url=database_url,
         toss_api_url=toss_api_url,
@@ -111,7 +111,7 @@ def test_settings(database_url: str, toss_api_url: str, var_dir: Path) -> Settin
 
 @pytest.fixture
 def settings(clean_database: str, sandbox_server: ServerProcess, tmp_path: Path) -> Settings:
-    return test_settings(clean_database, sandbox_server.url, tmp_path)
+    return settings_for(clean_database, sandbox_server.url, tmp_path)
 
 
 @pytest.fixture

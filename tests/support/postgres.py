@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
 
@@ -31,13 +31,29 @@ def postgres_available() -> bool:
     return True
 
 
+def _new_database() -> tuple[str, str]:
+    name = f"toss_graphql_test_{secrets.token_hex(4)}"
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
 @contextmanager
 def temporary_database() -> Iterator[str]:
     """Yields a SQLAlchemy URL of a new empty database, dropped afterwards."""
-    name = f"toss_graphql_test_{secrets.token_hex(4)}"
+    name, url = _new_database()
     asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     try:
-        yield f"{base}/{name}"
+        yield url
     finally:
         asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def temporary_database_in_loop() -> AsyncIterator[str]:
+    """The same, for code already running in an event loop."""
+    name, url = _new_database()
+    await _execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        await _execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
