@@ -22,6 +22,7 @@ class TossCancel:
     canceled_at: datetime
     refundable_amount: int
     cancel_status: str
+    raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,24 @@ class GatewayReplyInvalid(GatewayTechnicalError):
 class PaymentGateway(Protocol):
     async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
         """Approve an authenticated checkout (`POST /v1/payments/confirm`)."""
+        ...
+
+    async def cancel(
+        self,
+        *,
+        payment_key: str,
+        cancel_reason: str,
+        cancel_amount: int | None,
+        refundable_amount: int | None,
+        idempotency_key: str,
+    ) -> TossPayment:
+        """Cancel all (`cancel_amount=None`) or part of a payment
+        (`POST /v1/payments/{paymentKey}/cancel`).
+
+        `refundable_amount` is the caller's view of the balance: Toss refuses the cancel
+        when it differs from Toss's own, so a stale view can never refund the wrong amount.
+        Every attempt carries `idempotency_key`, so a retried cancel is applied at most once.
+        """
         ...
 
     async def get_payment(self, payment_key: str) -> TossPayment:
