@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from tests.support.flows import CONFIRM, CREATE_ORDER, ORDER
+from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, ORDER
 from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -114,6 +114,70 @@ def test_order_is_paid_through_the_hosted_checkout(first_run: ServerProcess) -> 
         auth=("test_sk_sandbox", ""),
     ).json()
     assert (at_toss["status"], at_toss["totalAmount"]) == ("DONE", 9000)
+
+
+def test_paid_order_is_canceled_by_buyer_and_order_name(first_run: ServerProcess) -> None:
+    token = _printed(first_run, "Demo buyer token")
+    with httpx.Client(base_url=first_run.url, headers={"Authorization": f"Bearer {token}"}) as api:
+        order = api.post(
+            "/graphql",
+            json={"query": CREATE_ORDER, "variables": {"input": {"lines": [{"sku": "beans-1kg"}]}}},
+        ).json()["data"]["createOrder"]["order"]
+        approved = httpx.post(
+            f"{first_run.url}/sandbox/checkout",
+            data={
+                "clientKey": "test_ck_sandbox",
+                "orderId": order["orderId"],
+                "orderName": order["orderName"],
+                "amount": str(order["amount"]),
+                "successUrl": "https://shop.example/ok",
+                "failUrl": "https://shop.example/no",
+                "decision": "approve",
+            },
+        )
+        redirect = dict(parse_qsl(urlsplit(approved.headers["location"]).query))
+        api.post(
+            "/graphql",
+            json={
+                "query": CONFIRM,
+                "variables": {
+                    "paymentKey": redirect["paymentKey"],
+                    "orderId": order["orderId"],
+                    "amount": order["amount"],
+                },
+            },
+        ).raise_for_status()
+
+        canceled = api.post(
+            "/graphql",
+            json={
+                "query": CANCEL,
+                "variables": {
+                    "buyer": "demo-buyer",
+                    "orderName": "원두 1kg",
+                    "reason": "단순 변심",
+                },
+            },
+        ).json()["data"]["cancelPayment"]
+        assert canceled["errors"] == []
+        assert canceled["order"]["status"] == "CANCELED"
+        assert canceled["cancel"]["cancelAmount"] == 32000
+
+        listed = api.post(
+            "/graphql",
+            json={"query": "{ cancels { edges { node { orderId cancelAmount cancelReason } } } }"},
+        ).json()["data"]["cancels"]["edges"]
+        assert {
+            "orderId": order["orderId"],
+            "cancelAmount": 32000,
+            "cancelReason": "단순 변심",
+        } in [edge["node"] for edge in listed]
+
+    at_toss = httpx.get(
+        f"{first_run.url}/sandbox/v1/payments/{redirect['paymentKey']}",
+        auth=("test_sk_sandbox", ""),
+    ).json()
+    assert (at_toss["status"], at_toss["balanceAmount"]) == ("CANCELED", 0)
 
 
 def _confirm_calls(server: ServerProcess) -> int:

@@ -13,7 +13,12 @@ from .payloads import BASE_URL, SECRET_KEY
 @pytest.fixture
 def config() -> TossGatewayConfig:
     # No backoff: retries are exercised for their count and keys, not their pacing.
-    return TossGatewayConfig(base_url=BASE_URL, secret_key=SECRET_KEY, backoff_seconds=0)
+    return TossGatewayConfig(
+        base_url=BASE_URL,
+        secret_key=SECRET_KEY,
+        backoff_seconds=0,
+        cancel_retry_spacing_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ PAYMENT_KEY = "5zJ4xY7m0kODnyRpQWGrN2xqGlNvLrKwv1M9ENjbeoPaZdL6"
 ORDER_ID = "order_20240213_0001"
 AMOUNT = 10000
 CONFIRM_PATH = "/v1/payments/confirm"
+CANCEL_PATH = f"/v1/payments/{PAYMENT_KEY}/cancel"
+CANCEL_REASON = "고객 변심"
 
 
 def payment_json(
@@ -80,32 +82,82 @@ def payment_json(
 
 
 def canceled_payment_json() -> dict[str, Any]:
-    """The same payment after a full cancel, as `GET /v1/payments/{paymentKey}` returns it."""
+    """The same payment after a full cancel, as the cancel and later reads return it."""
     body = payment_json()
     body.update(
         status="CANCELED",
         balanceAmount=0,
+        suppliedAmount=0,
+        vat=0,
         isPartialCancelable=False,
         lastTransactionKey="B7103F204998813B889C77C043D09502",
         cancels=[
-            {
-                "cancelAmount": AMOUNT,
-                "cancelReason": "고객 변심",
-                "taxFreeAmount": 0,
-                "taxExemptionAmount": 0,
-                "refundableAmount": 0,
-                "cardDiscountAmount": 0,
-                "transferDiscountAmount": 0,
-                "easyPayDiscountAmount": 0,
-                "canceledAt": "2024-02-13T12:20:23+09:00",
-                "transactionKey": "B7103F204998813B889C77C043D09502",
-                "receiptKey": None,
-                "cancelStatus": "DONE",
-                "cancelRequestId": None,
-            }
+            _cancel_entry(
+                cancel_amount=AMOUNT,
+                refundable_amount=0,
+                canceled_at="2024-02-13T12:20:23+09:00",
+                transaction_key="B7103F204998813B889C77C043D09502",
+                cancel_reason=CANCEL_REASON,
+            )
         ],
     )
     return body
+
+
+def partially_canceled_payment_json() -> dict[str, Any]:
+    """The same payment after two partial cancels, 3,000 and then 2,000 KRW, as the second
+    `POST /v1/payments/{paymentKey}/cancel` returns it."""
+    body = payment_json()
+    body.update(
+        status="PARTIAL_CANCELED",
+        balanceAmount=5000,
+        suppliedAmount=4545,
+        vat=455,
+        lastTransactionKey="txrd_a01kaj0b4c7e9f2g3h5j6k8m9n0",
+        cancels=[
+            _cancel_entry(
+                cancel_amount=3000,
+                refundable_amount=7000,
+                canceled_at="2024-02-13T13:02:45+09:00",
+                transaction_key="8A5C7E9B1D3F4A6C8E0B2D4F6A8C0E2B",
+                cancel_reason="사이즈 교환 불가 1건",
+            ),
+            _cancel_entry(
+                cancel_amount=2000,
+                refundable_amount=5000,
+                canceled_at="2024-02-14T09:15:03+09:00",
+                transaction_key="txrd_a01kaj0b4c7e9f2g3h5j6k8m9n0",
+                cancel_reason=CANCEL_REASON,
+            ),
+        ],
+    )
+    return body
+
+
+def _cancel_entry(
+    *,
+    cancel_amount: int,
+    refundable_amount: int,
+    canceled_at: str,
+    transaction_key: str,
+    cancel_reason: str,
+) -> dict[str, Any]:
+    """One `cancels[]` entry with every field Toss sends (toss-api.md §3.1)."""
+    return {
+        "transactionKey": transaction_key,
+        "cancelReason": cancel_reason,
+        "taxExemptionAmount": 0,
+        "canceledAt": canceled_at,
+        "cardDiscountAmount": 0,
+        "transferDiscountAmount": 0,
+        "easyPayDiscountAmount": 0,
+        "receiptKey": None,
+        "cancelAmount": cancel_amount,
+        "taxFreeAmount": 0,
+        "refundableAmount": refundable_amount,
+        "cancelStatus": "DONE",
+        "cancelRequestId": None,
+    }
 
 
 def toss_error(code: str, message: str) -> dict[str, str]:

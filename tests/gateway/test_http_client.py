@@ -92,3 +92,18 @@ def test_an_unusable_config_is_refused_at_construction(
             backoff_seconds=backoff_seconds,
         )
     assert "test_sk_" not in str(raised.value)
+
+
+def test_a_negative_cancel_retry_spacing_is_refused_at_construction() -> None:
+    with pytest.raises(ValueError, match="cancel_retry_spacing_seconds"):
+        TossGatewayConfig(
+            base_url="https://api.tosspayments.com",
+            secret_key=SECRET_KEY,
+            cancel_retry_spacing_seconds=-1.0,
+        )
+
+
+def test_cancel_retries_wait_a_second_by_default() -> None:
+    config = TossGatewayConfig(base_url="https://api.tosspayments.com", secret_key="test_sk_x")
+
+    assert config.cancel_retry_spacing_seconds == 1.0

@@ -1,4 +1,4 @@
-"""Every confirm carries a derived Idempotency-Key, the same one on every retry."""
+"""Derived Idempotency-Keys: the same one on every retry of a confirm, and per-owner cancel keys."""
 
 from __future__ import annotations
 

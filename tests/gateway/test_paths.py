@@ -7,7 +7,7 @@ import respx
 
 from toss_graphql.gateway import TossGateway
 
-from .payloads import payment_json
+from .payloads import canceled_payment_json, payment_json
 
 
 @pytest.mark.parametrize(
@@ -46,3 +46,21 @@ async def test_get_payment_by_order_id_quotes_the_order_id_as_one_segment(
 async def test_an_empty_payment_key_is_refused_before_any_request(gateway: TossGateway) -> None:
     with pytest.raises(ValueError, match="empty"):
         await gateway.get_payment("")
+
+
+async def test_cancel_quotes_the_payment_key_as_one_segment(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = canceled_payment_json()
+    body["paymentKey"] = "a/b"
+    route = toss.route().respond(200, json=body)
+
+    await gateway.cancel(
+        payment_key="a/b",
+        cancel_reason="고객 변심",
+        cancel_amount=None,
+        refundable_amount=None,
+        idempotency_key="cancel-1",
+    )
+
+    assert route.calls.last.request.url.raw_path == b"/v1/payments/a%2Fb/cancel"

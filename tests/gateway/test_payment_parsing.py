@@ -12,10 +12,13 @@ from toss_graphql.gateway import TossGateway
 
 from .payloads import (
     AMOUNT,
+    CANCEL_PATH,
+    CANCEL_REASON,
     CONFIRM_PATH,
     ORDER_ID,
     PAYMENT_KEY,
     canceled_payment_json,
+    partially_canceled_payment_json,
     payment_json,
 )
 
@@ -62,7 +65,8 @@ async def test_whole_amounts_sent_as_json_floats_are_read_as_ints(
 async def test_get_payment_reads_cancels_with_aware_timestamps(
     gateway: TossGateway, toss: respx.MockRouter
 ) -> None:
-    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=canceled_payment_json())
+    body = canceled_payment_json()
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
 
     payment = await gateway.get_payment(PAYMENT_KEY)
 
@@ -76,8 +80,56 @@ async def test_get_payment_reads_cancels_with_aware_timestamps(
             canceled_at=datetime(2024, 2, 13, 12, 20, 23, tzinfo=KST),
             refundable_amount=0,
             cancel_status="DONE",
+            raw=body["cancels"][0],
         ),
     )
+
+
+async def test_a_partial_cancel_reads_every_cancel_of_the_payment(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = partially_canceled_payment_json()
+    toss.post(CANCEL_PATH).respond(200, json=body)
+
+    payment = await gateway.cancel(
+        payment_key=PAYMENT_KEY,
+        cancel_reason=CANCEL_REASON,
+        cancel_amount=2000,
+        refundable_amount=7000,
+        idempotency_key="cancel-partial-2",
+    )
+
+    assert (payment.status, payment.total_amount, payment.balance_amount) == (
+        "PARTIAL_CANCELED",
+        AMOUNT,
+        5000,
+    )
+    first, second = payment.cancels
+    assert (first.cancel_amount, first.refundable_amount) == (3000, 7000)
+    assert (second.cancel_amount, second.refundable_amount) == (2000, 5000)
+    assert first.canceled_at == datetime(2024, 2, 13, 13, 2, 45, tzinfo=KST)
+    assert second.canceled_at == datetime(2024, 2, 14, 9, 15, 3, tzinfo=KST)
+    assert second.canceled_at.utcoffset() == timedelta(hours=9)
+    assert (second.transaction_key, second.cancel_reason, second.cancel_status) == (
+        body["lastTransactionKey"],
+        CANCEL_REASON,
+        "DONE",
+    )
+    assert [cancel.raw for cancel in payment.cancels] == body["cancels"]
+
+
+async def test_a_cancel_entry_keeps_fields_it_does_not_read_in_a_plain_dict(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = canceled_payment_json()
+    body["cancels"][0]["cancelRequestId"] = "crq_20240213_0001"
+    body["cancels"][0]["someFieldTossAddsLater"] = {"nested": [1, 2]}
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    (cancel,) = (await gateway.get_payment(PAYMENT_KEY)).cancels
+
+    assert type(cancel.raw) is dict
+    assert cancel.raw == body["cancels"][0]
 
 
 async def test_a_payment_not_yet_approved_has_no_approval_time_or_receipt(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import httpx
 import pytest
@@ -15,6 +15,8 @@ from toss_graphql.gateway import TossGateway
 
 from .payloads import (
     AMOUNT,
+    CANCEL_PATH,
+    CANCEL_REASON,
     CONFIRM_PATH,
     ORDER_ID,
     PAYMENT_KEY,
@@ -34,6 +36,25 @@ def exception_chain(error: BaseException) -> Iterator[BaseException]:
         current = current.__cause__ or current.__context__
 
 
+async def confirm(gateway: TossGateway) -> object:
+    return await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+
+
+async def cancel(gateway: TossGateway) -> object:
+    return await gateway.cancel(
+        payment_key=PAYMENT_KEY,
+        cancel_reason=CANCEL_REASON,
+        cancel_amount=3000,
+        refundable_amount=AMOUNT,
+        idempotency_key="cancel-3f1c2a9e",
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [(CONFIRM_PATH, confirm), (CANCEL_PATH, cancel)],
+    ids=["confirm", "cancel"],
+)
 @pytest.mark.parametrize(
     "reply",
     [
@@ -51,8 +72,10 @@ async def test_the_secret_key_appears_in_no_error_and_no_log_record(
     toss: respx.MockRouter,
     caplog: pytest.LogCaptureFixture,
     reply: httpx.Response | Exception,
+    path: str,
+    call: Callable[[TossGateway], Awaitable[object]],
 ) -> None:
-    route = toss.post(CONFIRM_PATH)
+    route = toss.post(path)
     if isinstance(reply, httpx.Response):
         route.mock(return_value=reply)
     else:
@@ -60,7 +83,7 @@ async def test_the_secret_key_appears_in_no_error_and_no_log_record(
     caplog.set_level(logging.DEBUG)
 
     with pytest.raises(GatewayError) as raised:
-        await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+        await call(gateway)
 
     texts = [text for error in exception_chain(raised.value) for text in (str(error), repr(error))]
     texts += [record.getMessage() for record in caplog.records]

@@ -14,6 +14,11 @@ CLIENT_KEY = "test_ck_merchant"
 SUCCESS_URL = "https://shop.example/payments/success"
 FAIL_URL = "https://shop.example/payments/fail"
 CONFIRM_PATH = "/v1/payments/confirm"
+CANCEL_REASON = "고객 변심"
+
+
+def cancel_path(payment_key: str) -> str:
+    return f"/v1/payments/{payment_key}/cancel"
 
 
 def basic_auth(secret_key: str = SECRET_KEY, *, colon: bool = True) -> str:
@@ -38,6 +43,19 @@ class MovableClock:
         self.now += delta
 
 
+class SteppingClock(MovableClock):
+    """A clock that moves `step` forward every time it is read."""
+
+    def __init__(self, now: datetime, step: timedelta) -> None:
+        super().__init__(now)
+        self.step = step
+
+    def __call__(self) -> datetime:
+        now = self.now
+        self.advance(self.step)
+        return now
+
+
 def checkout_form(order_id: str, amount: int = 10_000, **overrides: str) -> dict[str, str]:
     form = {
         "clientKey": CLIENT_KEY,
@@ -50,6 +68,14 @@ def checkout_form(order_id: str, amount: int = 10_000, **overrides: str) -> dict
     }
     form.update(overrides)
     return form
+
+
+def _post_headers(idempotency_key: str | None, extra: dict[str, str] | None) -> dict[str, str]:
+    headers = {"Authorization": basic_auth()}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
+    headers.update(extra or {})
+    return headers
 
 
 class SandboxDriver:
@@ -79,14 +105,30 @@ class SandboxDriver:
         idempotency_key: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        all_headers = {"Authorization": basic_auth()}
-        if idempotency_key is not None:
-            all_headers["Idempotency-Key"] = idempotency_key
-        all_headers.update(headers or {})
         return await self.client.post(
             f"{self.prefix}{CONFIRM_PATH}",
             json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
-            headers=all_headers,
+            headers=_post_headers(idempotency_key, headers),
+        )
+
+    async def cancel(
+        self,
+        payment_key: str,
+        cancel_amount: Any = None,
+        *,
+        reason: Any = CANCEL_REASON,
+        idempotency_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> httpx.Response:
+        """Cancel `cancel_amount`, or the whole balance when None; `fields` join the body."""
+        body = {"cancelReason": reason, **fields}
+        if cancel_amount is not None:
+            body["cancelAmount"] = cancel_amount
+        return await self.client.post(
+            f"{self.prefix}{cancel_path(payment_key)}",
+            json=body,
+            headers=_post_headers(idempotency_key, headers),
         )
 
     async def paid_order(self, amount: int = 10_000) -> tuple[str, str, httpx.Response]:

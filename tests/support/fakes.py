@@ -7,13 +7,17 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from toss_graphql.domain.gateway_port import (
     GatewayError,
+    GatewayRejected,
+    TossCancel,
     TossPayment,
 )
 from toss_graphql.domain.models import (
+    Cancel,
+    CancelRequest,
     Failure,
     Order,
     OrderLine,
@@ -22,7 +26,7 @@ from toss_graphql.domain.models import (
     PaymentEvent,
     Product,
 )
-from toss_graphql.domain.ports import OrderCursor, OrderPage
+from toss_graphql.domain.ports import CancelCursor, CancelPage, OrderCursor, OrderPage
 from toss_graphql.domain.services import Services
 
 
@@ -33,6 +37,9 @@ class MemoryStore:
     lines: dict[str, list[OrderLine]] = dataclasses.field(default_factory=dict)
     payments: dict[str, Payment] = dataclasses.field(default_factory=dict)
     events: list[PaymentEvent] = dataclasses.field(default_factory=list)
+    cancels: dict[str, Cancel] = dataclasses.field(default_factory=dict)
+    cancel_requests: dict[str, CancelRequest] = dataclasses.field(default_factory=dict)
+    cancel_locks: dict[str, tuple[str, datetime]] = dataclasses.field(default_factory=dict)
 
     def event_types(self, order_id: str) -> list[str]:
         return [event.event_type for event in self.events if event.order_id == order_id]
@@ -109,6 +116,27 @@ class _Orders:
         )
         return OrderPage(orders=found[:first], has_next_page=len(found) > first)
 
+    async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
+        return [
+            order
+            for order in self._store.orders.values()
+            if order.buyer == buyer and order.order_name == order_name
+        ]
+
+    async def claim_cancel(
+        self, order_id: str, *, token: str, now: datetime, stale_before: datetime
+    ) -> bool:
+        held = self._store.cancel_locks.get(order_id)
+        if held is not None and held[1] >= stale_before:
+            return False
+        self._store.cancel_locks[order_id] = (token, now)
+        return True
+
+    async def release_cancel(self, order_id: str, *, token: str) -> None:
+        held = self._store.cancel_locks.get(order_id)
+        if held is not None and held[0] == token:
+            del self._store.cancel_locks[order_id]
+
 
 class _Payments:
     def __init__(self, store: MemoryStore) -> None:
@@ -120,6 +148,106 @@ class _Payments:
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         return {i: self._store.payments[i] for i in order_ids if i in self._store.payments}
+
+    async def update_balance(
+        self,
+        payment_key: str,
+        *,
+        balance_amount: int,
+        toss_status: str,
+        raw: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        for order_id, payment in self._store.payments.items():
+            if payment.payment_key == payment_key:
+                self._store.payments[order_id] = dataclasses.replace(
+                    payment, balance_amount=balance_amount, toss_status=toss_status, raw=raw
+                )
+
+    async def remove(self, payment_key: str) -> None:
+        self._store.payments = {
+            order_id: payment
+            for order_id, payment in self._store.payments.items()
+            if payment.payment_key != payment_key
+        }
+
+
+class _Cancels:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, cancel: Cancel, now: datetime) -> None:
+        assert cancel.transaction_key not in self._store.cancels, "transaction keys are unique"
+        self._store.cancels[cancel.transaction_key] = cancel
+
+    async def transaction_keys(self, order_id: str) -> set[str]:
+        return {c.transaction_key for c in self._store.cancels.values() if c.order_id == order_id}
+
+    async def last_canceled_at(self, order_id: str) -> datetime | None:
+        times = [c.canceled_at for c in self._store.cancels.values() if c.order_id == order_id]
+        return max(times, default=None)
+
+    async def get(self, transaction_key: str) -> Cancel | None:
+        return self._store.cancels.get(transaction_key)
+
+    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
+        return {
+            order_id: sorted(
+                (c for c in self._store.cancels.values() if c.order_id == order_id),
+                key=lambda c: (c.canceled_at, c.transaction_key),
+            )
+            for order_id in order_ids
+        }
+
+    async def list(
+        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
+    ) -> CancelPage:
+        found = sorted(
+            (
+                c
+                for c in self._store.cancels.values()
+                if (buyer is None or c.buyer == buyer)
+                and (order_id is None or c.order_id == order_id)
+                and (
+                    after is None
+                    or (c.canceled_at, c.transaction_key)
+                    < (after.canceled_at, after.transaction_key)
+                )
+            ),
+            key=lambda c: (c.canceled_at, c.transaction_key),
+            reverse=True,
+        )
+        return CancelPage(cancels=found[:first], has_next_page=len(found) > first)
+
+
+class _CancelRequests:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, request: CancelRequest) -> bool:
+        if request.client_key is not None and any(
+            (r.buyer, r.client_key) == (request.buyer, request.client_key)
+            for r in self._store.cancel_requests.values()
+        ):
+            return False
+        self._store.cancel_requests[request.request_id] = request
+        return True
+
+    async def get(self, request_id: str) -> CancelRequest | None:
+        return self._store.cancel_requests.get(request_id)
+
+    async def get_by_client_key(self, buyer: str, client_key: str) -> CancelRequest | None:
+        return next(
+            (
+                r
+                for r in self._store.cancel_requests.values()
+                if (r.buyer, r.client_key) == (buyer, client_key)
+            ),
+            None,
+        )
+
+    async def save(self, request: CancelRequest) -> None:
+        self._store.cancel_requests[request.request_id] = request
 
 
 class _Events:
@@ -147,11 +275,16 @@ class MemoryUnitOfWork:
             lines=dict(self._committed.lines),
             payments=dict(self._committed.payments),
             events=list(self._committed.events),
+            cancels=dict(self._committed.cancels),
+            cancel_requests=dict(self._committed.cancel_requests),
+            cancel_locks=dict(self._committed.cancel_locks),
         )
         self.products = _Products(self._working)
         self.orders = _Orders(self._working)
         self.payments = _Payments(self._working)
         self.events = _Events(self._working)
+        self.cancels = _Cancels(self._working)
+        self.cancel_requests = _CancelRequests(self._working)
         return self
 
     async def __aexit__(
@@ -161,25 +294,85 @@ class MemoryUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
-            for name in ("products", "orders", "lines", "payments", "events"):
+            for name in (
+                "products",
+                "orders",
+                "lines",
+                "payments",
+                "events",
+                "cancels",
+                "cancel_requests",
+                "cancel_locks",
+            ):
                 setattr(self._committed, name, getattr(self._working, name))
 
 
 class FakeGateway:
-    """Answers confirms as told: a payment, or an error to raise; records every call."""
+    """A small Toss: approves confirms (or answers as told), applies cancels to what it
+    approved with Toss's balance rules and idempotency replay, and records every call."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: StepClock | None = None) -> None:
         self.confirm_calls: list[tuple[str, str, int]] = []
+        self.cancel_calls: list[tuple[str, int | None, str]] = []
         self.get_calls: list[str] = []
         self.confirm_outcome: TossPayment | GatewayError | None = None
+        self.cancel_failures: list[GatewayError] = []
         self.stored: dict[str, TossPayment | GatewayError] = {}
+        self._answers: dict[str, TossPayment] = {}
+        self._clock = clock or StepClock()
 
     async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
         self.confirm_calls.append((payment_key, order_id, amount))
         outcome = self.confirm_outcome or approved(payment_key, order_id, amount)
         if isinstance(outcome, GatewayError):
             raise outcome
+        self.stored.setdefault(payment_key, outcome)
         return outcome
+
+    async def cancel(
+        self,
+        *,
+        payment_key: str,
+        cancel_reason: str,
+        cancel_amount: int | None,
+        refundable_amount: int | None,
+        idempotency_key: str,
+    ) -> TossPayment:
+        self.cancel_calls.append((payment_key, cancel_amount, idempotency_key))
+        if idempotency_key in self._answers:
+            return self._answers[idempotency_key]
+        if self.cancel_failures:
+            raise self.cancel_failures.pop(0)
+        payment = self.stored[payment_key]
+        assert isinstance(payment, TossPayment)
+        if payment.balance_amount == 0:
+            raise GatewayRejected("ALREADY_CANCELED_PAYMENT", "이미 취소된 결제 입니다.", 400)
+        if refundable_amount is not None and refundable_amount != payment.balance_amount:
+            raise GatewayRejected(
+                "NOT_MATCHES_REFUNDABLE_AMOUNT", "잔액 결과가 일치하지 않습니다.", 400
+            )
+        amount = payment.balance_amount if cancel_amount is None else cancel_amount
+        if amount > payment.balance_amount:
+            raise GatewayRejected("NOT_CANCELABLE_AMOUNT", "취소 할 수 없는 금액 입니다.", 403)
+        balance = payment.balance_amount - amount
+        entry = TossCancel(
+            transaction_key=f"tx{len(self.cancel_calls):04d}",
+            cancel_amount=amount,
+            cancel_reason=cancel_reason,
+            canceled_at=self._clock(),
+            refundable_amount=balance,
+            cancel_status="DONE",
+        )
+        updated = dataclasses.replace(
+            payment,
+            status="CANCELED" if balance == 0 else "PARTIAL_CANCELED",
+            balance_amount=balance,
+            cancels=(*payment.cancels, entry),
+            raw={**payment.raw, "lastTransactionKey": entry.transaction_key},
+        )
+        self.stored[payment_key] = updated
+        self._answers[idempotency_key] = updated
+        return updated
 
     async def get_payment(self, payment_key: str) -> TossPayment:
         self.get_calls.append(payment_key)
@@ -218,6 +411,10 @@ class StepClock:
         return self._now
 
 
+async def no_sleep(_: float) -> None:
+    """Sleeps take no time in unit tests; the step clock moves on its own."""
+
+
 def memory_services(store: MemoryStore, gateway: FakeGateway) -> Services:
     counter = itertools.count(1)
     return Services(
@@ -225,4 +422,5 @@ def memory_services(store: MemoryStore, gateway: FakeGateway) -> Services:
         gateway=gateway,
         clock=StepClock(),
         new_order_id=lambda: f"order-{next(counter):04d}",
+        sleep=no_sleep,
     )

@@ -112,3 +112,45 @@ async def confirm_calls(sandbox: httpx.AsyncClient) -> int:
     response = await sandbox.get("/admin/requests", params={"path": "/v1/payments/confirm"})
     response.raise_for_status()
     return len(response.json()["requests"])
+
+
+CANCEL = """
+mutation Cancel($buyer: String!, $orderName: String!, $reason: String!, $amount: Int,
+                $orderId: ID, $idempotencyKey: String) {
+  cancelPayment(buyer: $buyer, orderName: $orderName, reason: $reason, amount: $amount,
+                orderId: $orderId, idempotencyKey: $idempotencyKey) {
+    order { orderId status payment { balanceAmount } cancels { transactionKey cancelAmount } }
+    cancel { transactionKey orderId paymentKey buyer orderName cancelAmount cancelReason
+             canceledAt }
+    errors { code message field gatewayCode }
+  }
+}"""
+
+
+async def cancel(
+    client: httpx.AsyncClient, token: str, variables: dict[str, Any]
+) -> dict[str, Any]:
+    body = await graphql(client, CANCEL, variables, token)
+    payload: dict[str, Any] = body["data"]["cancelPayment"]
+    return payload
+
+
+async def paid_order(
+    api: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    token: str,
+    order_input: dict[str, Any],
+) -> dict[str, Any]:
+    """An order created, checked out and confirmed: ready to cancel."""
+    order = await create_order(api, token, order_input)
+    payload = await confirm(api, token, await checkout(sandbox, order))
+    assert payload["errors"] == [], payload
+    return order
+
+
+async def toss_payment(sandbox: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
+    """The sandbox's own record of the order's payment."""
+    response = await sandbox.get(f"/v1/payments/orders/{order_id}", auth=("test_sk_sandbox", ""))
+    response.raise_for_status()
+    payment: dict[str, Any] = response.json()
+    return payment

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models import (
@@ -174,6 +174,34 @@ class SqlOrderRepository:
         page: builtins.list[Order] = [_order(row) for row in rows[:first]]
         return OrderPage(orders=page, has_next_page=len(rows) > first)
 
+    async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
+        result = await self._session.execute(
+            select(orders)
+            .where(orders.c.buyer == buyer, orders.c.order_name == order_name)
+            .order_by(orders.c.created_at, orders.c.order_id)
+        )
+        return [_order(row) for row in result]
+
+    async def claim_cancel(
+        self, order_id: str, *, token: str, now: datetime, stale_before: datetime
+    ) -> bool:
+        result = await self._session.execute(
+            update(orders)
+            .where(
+                orders.c.order_id == order_id,
+                or_(orders.c.cancel_lock.is_(None), orders.c.cancel_locked_at < stale_before),
+            )
+            .values(cancel_lock=token, cancel_locked_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def release_cancel(self, order_id: str, *, token: str) -> None:
+        await self._session.execute(
+            update(orders)
+            .where(orders.c.order_id == order_id, orders.c.cancel_lock == token)
+            .values(cancel_lock=None, cancel_locked_at=None)
+        )
+
 
 class SqlPaymentRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -203,6 +231,24 @@ class SqlPaymentRepository:
             select(payments).where(payments.c.order_id.in_(order_ids))
         )
         return {row.order_id: _payment(row) for row in result}
+
+    async def update_balance(
+        self,
+        payment_key: str,
+        *,
+        balance_amount: int,
+        toss_status: str,
+        raw: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        await self._session.execute(
+            update(payments)
+            .where(payments.c.payment_key == payment_key)
+            .values(balance_amount=balance_amount, toss_status=toss_status, raw=raw, updated_at=now)
+        )
+
+    async def remove(self, payment_key: str) -> None:
+        await self._session.execute(delete(payments).where(payments.c.payment_key == payment_key))
 
 
 class SqlPaymentEventRepository:

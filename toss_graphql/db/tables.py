@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,6 +60,9 @@ class OrderRow(Base):
     payment_key: Mapped[str | None] = mapped_column(String(200))
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(String(510))
+    # The lock that serializes cancels of this order: a random token and when it was taken.
+    cancel_lock: Mapped[str | None] = mapped_column(String(32))
+    cancel_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -125,3 +129,55 @@ class PaymentEventRow(Base):
     gateway_code: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CancelRow(Base):
+    """One Toss cancel transaction, as Toss reported it; never deleted."""
+
+    __tablename__ = "cancels"
+
+    transaction_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"))
+    payment_key: Mapped[str] = mapped_column(String(200))
+    buyer: Mapped[str] = mapped_column(String(128))
+    order_name: Mapped[str] = mapped_column(String(100))
+    cancel_amount: Mapped[int] = mapped_column(BigInteger)
+    cancel_reason: Mapped[str] = mapped_column(String(200))
+    canceled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The client's idempotencyKey of the cancelPayment call that made it, when there was one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(300))
+    raw: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        CheckConstraint("cancel_amount > 0", name="cancel_amount_positive"),
+        Index(None, "order_id", "canceled_at"),
+        Index(None, "buyer", "canceled_at"),
+        Index(None, "canceled_at"),
+    )
+
+
+class CancelRequestRow(Base):
+    """A cancelPayment call, stored before Toss is asked (see domain/cancel.py)."""
+
+    __tablename__ = "cancel_requests"
+
+    request_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    buyer: Mapped[str] = mapped_column(String(128))
+    order_name: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(String(200))
+    requested_amount: Mapped[int | None] = mapped_column(BigInteger)
+    requested_order_id: Mapped[str | None] = mapped_column(String(64))
+    client_key: Mapped[str | None] = mapped_column(String(300))
+    toss_idempotency_key: Mapped[str] = mapped_column(String(300))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    transaction_key: Mapped[str | None] = mapped_column(String(64))
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    error_message: Mapped[str | None] = mapped_column(String(510))
+    gateway_code: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    # A client key is scoped to its buyer; NULLs (no key given) never collide.
+    __table_args__ = (UniqueConstraint("buyer", "client_key"),)

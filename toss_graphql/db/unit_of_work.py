@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from .cancel_repositories import SqlCancelRepository, SqlCancelRequestRepository
 from .repositories import (
     SqlOrderRepository,
     SqlPaymentEventRepository,
@@ -28,6 +29,8 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(session)
         self.payments = SqlPaymentRepository(session)
         self.events = SqlPaymentEventRepository(session)
+        self.cancels = SqlCancelRepository(session)
+        self.cancel_requests = SqlCancelRequestRepository(session)
         return self
 
     async def __aexit__(

@@ -107,3 +107,58 @@ class PaymentEvent:
     payment_key: str | None = None
     gateway_code: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """One Toss cancel transaction: kept for good, even after the payment leaves `payments`."""
+
+    transaction_key: str
+    order_id: str
+    payment_key: str
+    buyer: str
+    order_name: str
+    cancel_amount: int
+    cancel_reason: str
+    canceled_at: datetime
+    idempotency_key: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class CancelRequestStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    """A cancelPayment call, stored before Toss is asked, so that a repeat is recognized
+    and the Idempotency-Key sent to Toss survives a crash."""
+
+    request_id: str
+    buyer: str
+    order_name: str
+    reason: str
+    requested_amount: int | None
+    requested_order_id: str | None
+    client_key: str | None
+    toss_idempotency_key: str
+    order_id: str
+    status: CancelRequestStatus
+    created_at: datetime
+    updated_at: datetime
+    transaction_key: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    gateway_code: str | None = None
+
+    def has_arguments(
+        self, order_name: str, reason: str, amount: int | None, order_id: str | None
+    ) -> bool:
+        return (self.order_name, self.reason, self.requested_amount, self.requested_order_id) == (
+            order_name,
+            reason,
+            amount,
+            order_id,
+        )

@@ -5,13 +5,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
-from .models import Failure, Order, OrderLine, OrderStatus, Payment, PaymentEvent, Product
+from .models import (
+    Cancel,
+    CancelRequest,
+    Failure,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    Product,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +36,20 @@ class OrderCursor:
 
     created_at: datetime
     order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPage:
+    cancels: Sequence[Cancel]
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CancelCursor:
+    """Keyset position: cancels are listed newest first, ties broken by transaction key."""
+
+    canceled_at: datetime
+    transaction_key: str
 
 
 class ProductRepository(Protocol):
@@ -68,11 +92,62 @@ class OrderRepository(Protocol):
         after: OrderCursor | None,
     ) -> OrderPage: ...
 
+    async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]: ...
+
+    async def claim_cancel(
+        self, order_id: str, *, token: str, now: datetime, stale_before: datetime
+    ) -> bool:
+        """Take the order's cancel lock if it is free, or held since before `stale_before`
+        (its holder died). One conditional UPDATE, so one caller wins across processes."""
+        ...
+
+    async def release_cancel(self, order_id: str, *, token: str) -> None: ...
+
 
 class PaymentRepository(Protocol):
     async def add(self, payment: Payment, now: datetime) -> None: ...
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]: ...
+
+    async def update_balance(
+        self,
+        payment_key: str,
+        *,
+        balance_amount: int,
+        toss_status: str,
+        raw: dict[str, Any],
+        now: datetime,
+    ) -> None: ...
+
+    async def remove(self, payment_key: str) -> None: ...
+
+
+class CancelRepository(Protocol):
+    async def add(self, cancel: Cancel, now: datetime) -> None: ...
+
+    async def transaction_keys(self, order_id: str) -> set[str]: ...
+
+    async def last_canceled_at(self, order_id: str) -> datetime | None: ...
+
+    async def get(self, transaction_key: str) -> Cancel | None: ...
+
+    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]: ...
+
+    async def list(
+        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
+    ) -> CancelPage: ...
+
+
+class CancelRequestRepository(Protocol):
+    async def add(self, request: CancelRequest) -> bool:
+        """False, writing nothing, when the buyer already used this client key."""
+        ...
+
+    async def get(self, request_id: str) -> CancelRequest | None: ...
+
+    async def get_by_client_key(self, buyer: str, client_key: str) -> CancelRequest | None: ...
+
+    async def save(self, request: CancelRequest) -> None: ...
 
 
 class PaymentEventRepository(Protocol):
@@ -96,6 +171,12 @@ class UnitOfWork(Protocol):
     @property
     def events(self) -> PaymentEventRepository: ...
 
+    @property
+    def cancels(self) -> CancelRepository: ...
+
+    @property
+    def cancel_requests(self) -> CancelRequestRepository: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -109,3 +190,4 @@ class UnitOfWork(Protocol):
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]
 IdGenerator = Callable[[], str]
+Sleep = Callable[[float], Awaitable[None]]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from .gateway_port import PaymentGateway
-from .ports import Clock, IdGenerator, UnitOfWorkFactory
+from .ports import Clock, IdGenerator, Sleep, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:
@@ -25,3 +26,4 @@ class Services:
     gateway: PaymentGateway
     clock: Clock = utc_now
     new_order_id: IdGenerator = new_order_id
+    sleep: Sleep = asyncio.sleep

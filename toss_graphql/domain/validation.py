@@ -21,6 +21,9 @@ FAILURE_CODE_PATTERN = re.compile(r"[A-Za-z0-9_]{1,100}")
 # Toss's `failure.message` is at most 510 characters.
 MAX_FAILURE_MESSAGE = 510
 MAX_PAGE_SIZE = 100
+# Toss: cancelReason is at most 200 characters; an Idempotency-Key at most 300.
+MAX_CANCEL_REASON = 200
+MAX_IDEMPOTENCY_KEY = 300
 
 
 def order_id(value: str, field: str = "orderId") -> str:
@@ -84,4 +87,27 @@ def page_size(value: int | None, field: str = "first") -> int:
         return 20
     if not 1 <= value <= MAX_PAGE_SIZE:
         raise invalid_input(field, f"first must be between 1 and {MAX_PAGE_SIZE}")
+    return value
+
+
+def cancel_reason(value: str, field: str = "reason") -> str:
+    stripped = value.strip()
+    if not 1 <= len(stripped) <= MAX_CANCEL_REASON:
+        raise invalid_input(field, f"reason must be 1 to {MAX_CANCEL_REASON} characters")
+    return stripped
+
+
+def cancel_amount(value: int | None, field: str = "amount") -> int | None:
+    if value is not None and not 1 <= value <= MAX_AMOUNT:
+        raise invalid_input(field, f"amount must be between 1 and {MAX_AMOUNT} KRW")
+    return value
+
+
+def idempotency_key(value: str | None, field: str = "idempotencyKey") -> str | None:
+    if value is None:
+        return None
+    if not 1 <= len(value) <= MAX_IDEMPOTENCY_KEY or not value.isprintable():
+        raise invalid_input(
+            field, f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters"
+        )
     return value

@@ -17,7 +17,10 @@ from toss_graphql.domain.gateway_port import (
     TossPayment,
 )
 from toss_graphql.gateway.config import TossGatewayConfig, create_http_client
-from toss_graphql.gateway.idempotency import confirm_idempotency_key
+from toss_graphql.gateway.idempotency import (
+    confirm_idempotency_key,
+    require_valid_idempotency_key,
+)
 from toss_graphql.gateway.payment_json import parse_payment
 from toss_graphql.gateway.replies import RetryableFailure, classify_reply
 
@@ -58,6 +61,47 @@ class TossGateway:
         _require_match("totalAmount", payment.total_amount, amount)
         return payment
 
+    async def cancel(
+        self,
+        *,
+        payment_key: str,
+        cancel_reason: str,
+        cancel_amount: int | None,
+        refundable_amount: int | None,
+        idempotency_key: str,
+    ) -> TossPayment:
+        """Cancel all (`cancel_amount=None`) or part of a payment
+        (`POST /v1/payments/{paymentKey}/cancel`).
+
+        Every attempt carries the caller's `idempotency_key`, so Toss applies the cancel at
+        most once and answers a retry with the first response (toss-api.md §5). Retries wait
+        at least `config.cancel_retry_spacing_seconds` (see `TossGatewayConfig`).
+        Raises `ValueError`, before any request, for a key Toss would refuse.
+        """
+        require_valid_idempotency_key(idempotency_key)
+        path = f"/v1/payments/{_path_segment(payment_key)}/cancel"
+        body: dict[str, Any] = {"cancelReason": cancel_reason}
+        # An absent cancelAmount means the whole remaining balance (toss-api.md §2.4).
+        if cancel_amount is not None:
+            body["cancelAmount"] = cancel_amount
+        if refundable_amount is not None:
+            body["refundableAmount"] = refundable_amount
+        payment = parse_payment(
+            await self._call(
+                "POST",
+                path,
+                json=body,
+                headers={"Idempotency-Key": idempotency_key},
+                min_wait=self._config.cancel_retry_spacing_seconds,
+            )
+        )
+        _require_match("paymentKey", payment.payment_key, payment_key)
+        # A cancel that took effect appends its entry to `cancels` (toss-api.md §2.4); a 2xx
+        # without one does not show the cancel happened.
+        if not payment.cancels:
+            raise GatewayReplyInvalid("reply `cancels` is empty after a successful cancel")
+        return payment
+
     async def get_payment(self, payment_key: str) -> TossPayment:
         """Read a payment by its key (`GET /v1/payments/{paymentKey}`)."""
         payment = parse_payment(
@@ -80,11 +124,15 @@ class TossGateway:
         *,
         json: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        min_wait: float = 0,
     ) -> Mapping[str, Any]:
-        """Send until a usable answer, a rejection, or `max_attempts` technical failures."""
+        """Send until a usable answer, a rejection, or `max_attempts` technical failures.
+
+        Retries back off exponentially, waiting at least `min_wait` seconds.
+        """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._config.max_attempts),
-            wait=wait_exponential(multiplier=self._config.backoff_seconds),
+            wait=wait_exponential(multiplier=self._config.backoff_seconds, min=min_wait),
             retry=retry_if_exception_type(RetryableFailure),
             reraise=True,
         )
@@ -120,7 +168,7 @@ class TossGateway:
             self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
             raise RetryableFailure(failure_name) from exc
 
-        reply = classify_reply(response)
+        reply = classify_reply(response, is_retry=attempt > 1)
         level = logging.WARNING if isinstance(reply.outcome, Exception) else logging.INFO
         self._log(
             level, method, path, attempt, started, status=reply.http_status, code=reply.toss_code

@@ -27,6 +27,10 @@ class TossGatewayConfig:
 
     `base_url` may carry a path prefix (the built-in sandbox lives under one): request paths
     are appended to it. The secret key is kept out of `repr` so a logged config leaks nothing.
+
+    `cancel_retry_spacing_seconds` is the least wait before retrying a cancel: Toss processes
+    only the first of two cancels of one payment within a second (toss-api.md §2.4), so a
+    quicker retry would only be refused.
     """
 
     base_url: str
@@ -34,6 +38,7 @@ class TossGatewayConfig:
     timeout: httpx.Timeout = field(default_factory=default_timeout)
     max_attempts: int = 3
     backoff_seconds: float = 0.2
+    cancel_retry_spacing_seconds: float = 1.0
     limits: httpx.Limits = field(default_factory=default_limits)
 
     def __post_init__(self) -> None:
@@ -49,6 +54,8 @@ class TossGatewayConfig:
             raise ValueError("max_attempts must be at least 1")
         if self.backoff_seconds < 0:
             raise ValueError("backoff_seconds must not be negative")
+        if self.cancel_retry_spacing_seconds < 0:
+            raise ValueError("cancel_retry_spacing_seconds must not be negative")
 
 
 def basic_authorization(secret_key: str) -> str:

@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 # Toss rejects longer keys with 400 INVALID_IDEMPOTENCY_KEY (toss-api.md §5).
 MAX_IDEMPOTENCY_KEY_LENGTH = 300
+
+# Visible ASCII only: httpx cannot encode anything else into a header, a CR or LF would split
+# it, and spaces are left out because servers trim surrounding ones, silently making another key.
+_IDEMPOTENCY_KEY = re.compile(rf"[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}")
 
 
 def confirm_idempotency_key(order_id: str, payment_key: str, amount: int) -> str:
@@ -22,7 +27,21 @@ def confirm_idempotency_key(order_id: str, payment_key: str, amount: int) -> str
     The fields are hashed as a JSON array, whose string quoting keeps ("ab", "c") and
     ("a", "bc") apart; the result is 72 ASCII characters.
     """
-    canonical = json.dumps(
-        [order_id, payment_key, amount], ensure_ascii=False, separators=(",", ":")
-    )
-    return "confirm-" + hashlib.sha256(canonical.encode()).hexdigest()
+    return "confirm-" + _digest(order_id, payment_key, amount)
+
+
+def require_valid_idempotency_key(key: str) -> None:
+    """Raise `ValueError` unless Toss would accept `key` as sent: 1-300 visible ASCII characters.
+
+    The message gives the length only, not the key.
+    """
+    if _IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise ValueError(
+            f"an Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII"
+            f" characters; got {len(key)} character(s)"
+        )
+
+
+def _digest(*fields: str | int) -> str:
+    canonical = json.dumps(list(fields), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

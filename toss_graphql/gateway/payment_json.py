@@ -34,6 +34,7 @@ def parse_payment(body: Mapping[str, Any]) -> TossPayment:
 
 
 def _parse_cancel(body: Mapping[str, Any]) -> TossCancel:
+    """One `cancels[]` entry; `raw` keeps a copy of the entry for audit."""
     return TossCancel(
         transaction_key=_text(body, "transactionKey", "cancel"),
         cancel_amount=_amount(body, "cancelAmount", "cancel"),
@@ -41,6 +42,7 @@ def _parse_cancel(body: Mapping[str, Any]) -> TossCancel:
         canceled_at=_timestamp(body, "canceledAt", "cancel"),
         refundable_amount=_amount(body, "refundableAmount", "cancel"),
         cancel_status=_text(body, "cancelStatus", "cancel"),
+        raw=dict(body),
     )
 
 

@@ -5,6 +5,7 @@
 | 2xx with a JSON object                     | the object, parsed by the caller          |
 | 2xx with anything else                     | `GatewayReplyInvalid`, not retried        |
 | 409 `IDEMPOTENT_REQUEST_PROCESSING`        | `RetryableFailure`                        |
+| 403 `FORBIDDEN_CONSECUTIVE_REQUEST`, retry | `RetryableFailure`                        |
 | 429                                        | `RetryableFailure`                        |
 | other 4xx with a `{code, message}` body    | `GatewayRejected`                         |
 | other 4xx without such a body              | `RetryableFailure`                        |
@@ -15,8 +16,14 @@ Toss reports every failure of the v1 payment API as 4xx/5xx with `{code, message
 (toss-api.md §4.1); a 4xx carrying one is Toss saying no, so the request did not take
 effect. A 4xx without one came from something in front of Toss (a proxy, a WAF), and a 5xx
 means Toss itself does not know how the call ended, so both are technical. A 2xx that cannot
-be read is not retried: for confirm Toss would replay the same first response for the same
-Idempotency-Key (toss-api.md §5), and for a read nothing suggests the next one differs.
+be read is not retried: for confirm and cancel Toss would replay the same first response for
+the same Idempotency-Key (toss-api.md §5), and for a read nothing suggests the next one differs.
+
+Toss processes only the first of two requests for one paymentKey within a second and refuses
+the other with 403 `FORBIDDEN_CONSECUTIVE_REQUEST` (toss-api.md §2.4, §4.4). On a first
+attempt that is a plain no. On a retry the earlier request may be our own attempt, whose
+outcome is unknown, so the refusal says nothing about whether the call took effect: it is
+retried like any other missing answer rather than reported as a rejection.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from toss_graphql.domain.gateway_port import GatewayRejected, GatewayReplyInvali
 # The first request with this Idempotency-Key is still running; Toss says to call again to get
 # its result (toss-api.md §5).
 IDEMPOTENT_REQUEST_PROCESSING = "IDEMPOTENT_REQUEST_PROCESSING"
+# Another request for the same paymentKey arrived less than a second earlier (toss-api.md §2.4).
+FORBIDDEN_CONSECUTIVE_REQUEST = "FORBIDDEN_CONSECUTIVE_REQUEST"
 
 
 class RetryableFailure(Exception):
@@ -53,8 +62,11 @@ class Reply:
     outcome: Mapping[str, Any] | GatewayRejected | GatewayReplyInvalid | RetryableFailure
 
 
-def classify_reply(response: httpx.Response) -> Reply:
-    """Apply the table in this module's docstring to one response."""
+def classify_reply(response: httpx.Response, *, is_retry: bool) -> Reply:
+    """Apply the table in this module's docstring to one response.
+
+    `is_retry` says whether an earlier attempt of the same call was sent.
+    """
     status = response.status_code
     body = _decode_json(response.content)
 
@@ -65,6 +77,8 @@ def classify_reply(response: httpx.Response) -> Reply:
 
     code, message = _toss_error(body)
     if status == httpx.codes.CONFLICT and code == IDEMPOTENT_REQUEST_PROCESSING:
+        return Reply(status, code, RetryableFailure(_describe(status, code)))
+    if status == httpx.codes.FORBIDDEN and code == FORBIDDEN_CONSECUTIVE_REQUEST and is_retry:
         return Reply(status, code, RetryableFailure(_describe(status, code)))
     if status == httpx.codes.TOO_MANY_REQUESTS:
         return Reply(status, code, RetryableFailure(_describe(status, code)))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from ..domain import cancel as cancel_service
 from ..domain import confirm as confirm_service
 from ..domain import orders as order_service
 from ..domain.errors import DomainError, ErrorCode
 from ..domain.models import Principal
 from ..schema.context import Context
 from ..schema.types import (
+    Cancel,
+    CancelPaymentPayload,
     ConfirmPaymentPayload,
     CreateOrderInput,
     CreateOrderPayload,
@@ -30,6 +33,9 @@ _SHOWS_ORDER = frozenset(
         ErrorCode.PAYMENT_REJECTED,
         ErrorCode.INVALID_STATE,
         ErrorCode.GATEWAY_UNAVAILABLE,
+        ErrorCode.NOT_CANCELABLE,
+        ErrorCode.CANCEL_AMOUNT_EXCEEDED,
+        ErrorCode.CANCEL_IN_PROGRESS,
     }
 )
 
@@ -99,3 +105,38 @@ async def fail_payment(
             errors=[PaymentError.from_domain(error)],
         )
     return FailPaymentPayload(order=Order.from_domain(failed), errors=[])
+
+
+async def cancel_payment(
+    info: Info[Context, None],
+    buyer: str,
+    order_name: str,
+    reason: str,
+    amount: int | None = None,
+    order_id: strawberry.ID | None = None,
+    idempotency_key: str | None = None,
+) -> CancelPaymentPayload:
+    principal = info.context.require_principal()
+    arguments = cancel_service.CancelArguments(
+        buyer=buyer,
+        order_name=order_name,
+        reason=reason,
+        amount=amount,
+        order_id=str(order_id) if order_id is not None else None,
+        idempotency_key=idempotency_key,
+    )
+    try:
+        result = await cancel_service.cancel_payment(info.context.services, principal, arguments)
+    except DomainError as error:
+        return CancelPaymentPayload(
+            order=await _order_after(info, principal, str(order_id), error)
+            if order_id is not None
+            else None,
+            cancel=None,
+            errors=[PaymentError.from_domain(error)],
+        )
+    return CancelPaymentPayload(
+        order=Order.from_domain(result.order),
+        cancel=Cancel.from_domain(result.cancel) if result.cancel else None,
+        errors=[],
+    )

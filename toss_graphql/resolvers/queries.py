@@ -6,16 +6,22 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from ..domain import cancel_queries
 from ..domain import orders as order_service
 from ..domain.errors import DomainError
 from ..schema.context import Context
 from ..schema.types import (
+    Cancel,
+    CancelConnection,
+    CancelEdge,
     Order,
     OrderConnection,
     OrderEdge,
     OrderStatus,
     PageInfo,
+    decode_cancel_cursor,
     decode_cursor,
+    encode_cancel_cursor,
     encode_cursor,
 )
 
@@ -52,3 +58,40 @@ async def orders(
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+async def cancels(
+    info: Info[Context, None],
+    buyer: str | None = None,
+    order_id: strawberry.ID | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> CancelConnection:
+    principal = info.context.require_principal()
+    cursor = decode_cancel_cursor(after) if after else None
+    try:
+        page = await cancel_queries.list_cancels(
+            info.context.services,
+            principal,
+            buyer=buyer,
+            order_id=str(order_id) if order_id is not None else None,
+            first=first,
+            after=cursor,
+        )
+    except DomainError as error:
+        raise _as_graphql_error(error) from None
+    edges = [
+        CancelEdge(node=Cancel.from_domain(item), cursor=encode_cancel_cursor(item))
+        for item in page.cancels
+    ]
+    return CancelConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next_page,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+    )
+
+
+def _as_graphql_error(error: DomainError) -> GraphQLError:
+    return GraphQLError(error.message, extensions={"code": error.code.value, "field": error.field})

@@ -150,6 +150,21 @@ ERRORS: Final[Mapping[str, ErrorSpec]] = MappingProxyType(
             "결제에 실패했어요. 같은 문제가 반복된다면 은행이나 카드사로 문의해주세요.",
             "The payment failed. If it happens again, contact your bank or card company.",
         ),
+        # Cancel.
+        "NOT_CANCELABLE_PAYMENT": ErrorSpec(
+            403, "취소 할 수 없는 결제 입니다.", "This payment cannot be canceled."
+        ),
+        "NOT_CANCELABLE_AMOUNT": ErrorSpec(
+            403, "취소 할 수 없는 금액 입니다.", "This amount cannot be canceled."
+        ),
+        "ALREADY_CANCELED_PAYMENT": ErrorSpec(
+            400, "이미 취소된 결제 입니다.", "The payment has already been canceled."
+        ),
+        "NOT_MATCHES_REFUNDABLE_AMOUNT": ErrorSpec(
+            400,
+            "잔액 결과가 일치하지 않습니다.",
+            "The refundable amount does not match the balance.",
+        ),
         # Payment window (hosted checkout) input and the codes sent to failUrl.
         "INVALID_CLIENT_KEY": ErrorSpec(
             400, "클라이언트 키가 잘못되었습니다.", "The client key is invalid."

@@ -18,7 +18,7 @@ from toss_graphql.sandbox.checkout_form import CheckoutOrder
 from toss_graphql.sandbox.errors import TossApiError
 from toss_graphql.sandbox.i18n import Language
 from toss_graphql.sandbox.kst import isoformat_kst
-from toss_graphql.sandbox.payments import Payment
+from toss_graphql.sandbox.payment_store import Payment
 
 # The pages carry no script and post only to the sandbox; the checkout form's answer then
 # redirects to the merchant's own success or fail URL.

@@ -7,7 +7,7 @@ from typing import Any, Final
 from toss_graphql.sandbox.errors import error_spec
 from toss_graphql.sandbox.i18n import Language
 from toss_graphql.sandbox.kst import isoformat_kst
-from toss_graphql.sandbox.payments import Payment
+from toss_graphql.sandbox.payment_store import Cancel, Payment
 from toss_graphql.sandbox.status import APPROVED
 
 API_VERSION: Final = "2022-11-16"
@@ -58,9 +58,30 @@ def _receipt(payment: Payment, base_url: str) -> dict[str, str] | None:
     return {"url": f"{base_url}/receipt/{payment.payment_key}"}
 
 
+def _cancel(cancel: Cancel) -> dict[str, Any]:
+    # Card cancels settle at once (DONE) and carry no discount; cancelRequestId is only
+    # for asynchronous (foreign easy-pay) cancels (toss-api.md §3.1).
+    return {
+        "transactionKey": cancel.transaction_key,
+        "cancelReason": cancel.cancel_reason,
+        "taxExemptionAmount": 0,
+        "canceledAt": isoformat_kst(cancel.canceled_at),
+        "transferDiscountAmount": 0,
+        "easyPayDiscountAmount": 0,
+        "receiptKey": cancel.receipt_key,
+        "cancelAmount": cancel.cancel_amount,
+        "taxFreeAmount": cancel.tax_free_amount,
+        "refundableAmount": cancel.refundable_amount,
+        "cardDiscountAmount": 0,
+        "cancelStatus": "DONE",
+        "cancelRequestId": None,
+    }
+
+
 def render_payment(payment: Payment, *, language: Language, base_url: str) -> dict[str, Any]:
     """The Payment object, fields in the order Toss sends them."""
-    tax_free_amount = 0
+    # Toss recomputes the supply value and VAT on what is left after cancels.
+    tax_free_amount = payment.tax_free_amount
     vat = vat_of(payment.balance_amount, tax_free_amount)
     return {
         "mId": MERCHANT_ID,
@@ -82,7 +103,8 @@ def render_payment(payment: Payment, *, language: Language, base_url: str) -> di
         "cashReceipt": None,
         "cashReceipts": None,
         "discount": None,
-        "cancels": payment.cancels,
+        # null, not [], on a payment never canceled.
+        "cancels": [_cancel(cancel) for cancel in payment.cancels] or None,
         "secret": None,
         "type": "NORMAL",
         "easyPay": None,

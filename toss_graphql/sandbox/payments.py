@@ -1,4 +1,4 @@
-"""The payments store: opening a checkout, confirming it, reading payments back.
+"""Opening a checkout, confirming it, reading payments back.
 
 Every function that changes a payment runs in one write transaction (`BEGIN IMMEDIATE`), and
 the change itself is a conditional UPDATE on the status it expects, so a payment changes
@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Row, Select, case, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_graphql.sandbox.database import Database
 from toss_graphql.sandbox.errors import TossApiError
-from toss_graphql.sandbox.kst import KST
+from toss_graphql.sandbox.keys import new_payment_key, new_transaction_key, random_text
+from toss_graphql.sandbox.payment_store import Payment, by_key, load_by_key, load_payment
 from toss_graphql.sandbox.status import APPROVED, PROCESSED, PaymentStatus, check_transition
 from toss_graphql.sandbox.tables import payments
 
@@ -26,7 +27,6 @@ from toss_graphql.sandbox.tables import payments
 # payment expires (toss-api.md §6).
 CONFIRM_WINDOW: Final = timedelta(minutes=10)
 
-_ALPHANUMERIC: Final = string.ascii_letters + string.digits
 # (issuer/acquirer code, BIN) pairs of a few Korean card companies, for varied test cards.
 _TEST_CARDS: Final = (
     ("11", "4673"),
@@ -38,45 +38,10 @@ _TEST_CARDS: Final = (
 
 
 @dataclass(frozen=True, slots=True)
-class Payment:
-    payment_key: str
-    order_id: str
-    order_name: str
-    status: PaymentStatus
-    total_amount: int
-    balance_amount: int
-    requested_at: datetime
-    approved_at: datetime | None
-    last_transaction_key: str | None
-    card_number: str
-    card_issuer_code: str
-    card_acquirer_code: str | None
-    card_approve_no: str | None
-    failure_code: str | None
-    cancels: list[dict[str, Any]] | None
-
-
-@dataclass(frozen=True, slots=True)
 class ConfirmRequest:
     payment_key: str
     order_id: str
     amount: int
-
-
-def _payment_from_row(row: Row[Any]) -> Payment:
-    values = row._asdict()
-    values["status"] = PaymentStatus(values["status"])
-    return Payment(**values)
-
-
-def _random_text(length: int, alphabet: str = _ALPHANUMERIC) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(length))
-
-
-def _new_payment_key(now: datetime) -> str:
-    # Shaped like Toss's test keys (`tgen_20250719214924SBTo2`), with enough randomness
-    # (24 alphanumerics, ~143 bits) that a key cannot be guessed.
-    return f"tgen_{now.astimezone(KST):%Y%m%d%H%M%S}{_random_text(24)}"
 
 
 def _new_card_number() -> tuple[str, str]:
@@ -84,15 +49,8 @@ def _new_card_number() -> tuple[str, str]:
     # Toss masks digits 9-12 and the last one: "43301234****123*".
     return (
         issuer_code,
-        f"{bin_prefix}{_random_text(4, string.digits)}****{_random_text(3, string.digits)}*",
+        f"{bin_prefix}{random_text(4, string.digits)}****{random_text(3, string.digits)}*",
     )
-
-
-async def _load(connection: AsyncConnection, payment_key: str) -> Payment | None:
-    row = (
-        await connection.execute(select(payments).where(payments.c.payment_key == payment_key))
-    ).first()
-    return None if row is None else _payment_from_row(row)
 
 
 async def _has_approved_payment(connection: AsyncConnection, order_id: str) -> bool:
@@ -135,7 +93,7 @@ async def _expire_stale(connection: AsyncConnection, payment: Payment, now: date
         PaymentStatus.EXPIRED,
         failure_code="EXPIRED_PAYMENT",
     )
-    reloaded = await _load(connection, payment.payment_key)
+    reloaded = await load_by_key(connection, payment.payment_key)
     assert reloaded is not None
     return reloaded
 
@@ -152,7 +110,7 @@ async def open_checkout(
     async with database.write() as connection:
         if await _has_approved_payment(connection, order_id):
             raise TossApiError("DUPLICATED_ORDER_ID")
-        payment_key = _new_payment_key(now)
+        payment_key = new_payment_key(now)
         await connection.execute(
             payments.insert().values(
                 payment_key=payment_key,
@@ -167,7 +125,7 @@ async def open_checkout(
                 card_acquirer_code=issuer_code,
             )
         )
-        payment = await _load(connection, payment_key)
+        payment = await load_by_key(connection, payment_key)
     assert payment is not None
     return payment
 
@@ -175,7 +133,7 @@ async def open_checkout(
 async def _confirm_in(
     connection: AsyncConnection, request: ConfirmRequest, now: datetime
 ) -> Payment | TossApiError:
-    payment = await _load(connection, request.payment_key)
+    payment = await load_by_key(connection, request.payment_key)
     if payment is None or payment.order_id != request.order_id:
         # Toss has no session under that key for that order: the same answer either way.
         return TossApiError("NOT_FOUND_PAYMENT_SESSION")
@@ -200,12 +158,12 @@ async def _confirm_in(
         PaymentStatus.IN_PROGRESS,
         PaymentStatus.DONE,
         approved_at=now,
-        last_transaction_key=secrets.token_hex(16).upper(),
-        card_approve_no=_random_text(8, string.digits),
+        last_transaction_key=new_transaction_key(),
+        card_approve_no=random_text(8, string.digits),
     )
     if not claimed:
         return TossApiError("ALREADY_PROCESSED_PAYMENT")
-    approved = await _load(connection, payment.payment_key)
+    approved = await load_by_key(connection, payment.payment_key)
     assert approved is not None
     return approved
 
@@ -223,22 +181,18 @@ async def confirm_payment(database: Database, request: ConfirmRequest, now: date
 
 async def _read_fresh(database: Database, query: Select[Any], now: datetime) -> Payment | None:
     async with database.read() as connection:
-        row = (await connection.execute(query)).first()
-    if row is None:
-        return None
-    payment = _payment_from_row(row)
-    if not _is_stale(payment, now):
+        payment = await load_payment(connection, query)
+    if payment is None or not _is_stale(payment, now):
         return payment
     # A payment left unconfirmed past its window reads as Toss shows it: EXPIRED.
     async with database.write() as connection:
-        current = await _load(connection, payment.payment_key)
+        current = await load_by_key(connection, payment.payment_key)
         assert current is not None
         return await _expire_stale(connection, current, now)
 
 
 async def find_payment(database: Database, payment_key: str, now: datetime) -> Payment | None:
-    query = select(payments).where(payments.c.payment_key == payment_key)
-    return await _read_fresh(database, query, now)
+    return await _read_fresh(database, by_key(payment_key), now)
 
 
 async def find_payment_by_order_id(

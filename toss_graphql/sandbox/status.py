@@ -22,6 +22,9 @@ APPROVED: Final = frozenset(
     {PaymentStatus.DONE, PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}
 )
 
+# An approved payment with a balance left: the only ones a cancel may touch.
+CANCELABLE: Final = frozenset({PaymentStatus.DONE, PaymentStatus.PARTIAL_CANCELED})
+
 # A confirm of a payment in one of these gets ALREADY_PROCESSED_PAYMENT.
 PROCESSED: Final = APPROVED | {PaymentStatus.ABORTED}
 

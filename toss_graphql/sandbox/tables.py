@@ -1,4 +1,4 @@
-"""The sandbox's tables: its payments, idempotency records and request log."""
+"""The sandbox's tables: its payments and their cancels, idempotency records, request log."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
     Column,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -58,8 +58,6 @@ payments = Table(
     Column("card_acquirer_code", String(2)),
     Column("card_approve_no", String(8)),
     Column("failure_code", String(64)),
-    # Toss's `cancels[]` as it would be rendered; null until a payment is canceled.
-    Column("cancels", JSON),
 )
 
 # Toss refuses a second approval of one orderId (DUPLICATED_ORDER_ID); the database refuses
@@ -70,6 +68,24 @@ Index(
     unique=True,
     sqlite_where=payments.c.status.in_(sorted(APPROVED)),
     postgresql_where=payments.c.status.in_(sorted(APPROVED)),
+)
+
+# One row per applied cancel. The primary key is a second guard behind the conditional
+# update in `cancels.py`: two cancels built on the same view of a payment claim the same
+# sequence number, and only one of them can be inserted.
+payment_cancels = Table(
+    "payment_cancels",
+    metadata,
+    Column("payment_key", String(200), ForeignKey(payments.c.payment_key), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("transaction_key", String(64), nullable=False, unique=True),
+    Column("cancel_amount", BigInteger, nullable=False),
+    Column("cancel_reason", String(200), nullable=False),
+    Column("tax_free_amount", BigInteger, nullable=False),
+    Column("refundable_amount", BigInteger, nullable=False),
+    # Microsecond precision: Toss's one-second rule between cancels is checked against it.
+    Column("canceled_at", UtcDateTime, nullable=False),
+    Column("receipt_key", String(64), nullable=False),
 )
 
 idempotency_records = Table(

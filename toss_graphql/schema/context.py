@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from ..domain import cancel_queries
 from ..domain import orders as order_service
-from ..domain.models import Payment, Principal
+from ..domain.models import Cancel, Payment, Principal
 from ..domain.services import Services
 
 
@@ -22,16 +23,28 @@ def _payment_loader(services: Services) -> DataLoader[str, Payment | None]:
     return DataLoader(load_fn=load)
 
 
+def _cancels_loader(services: Services) -> DataLoader[str, list[Cancel]]:
+    async def load(order_ids: list[str]) -> list[list[Cancel]]:
+        found = await cancel_queries.cancels_for_orders(services, order_ids)
+        return [found.get(order_id, []) for order_id in order_ids]
+
+    return DataLoader(load_fn=load)
+
+
 @dataclass
 class Loaders:
     """Built per request: a loader shared across requests would serve one buyer's rows
     to another."""
 
     payment_by_order_id: DataLoader[str, Payment | None]
+    cancels_by_order_id: DataLoader[str, list[Cancel]]
 
     @classmethod
     def for_request(cls, services: Services) -> Loaders:
-        return cls(payment_by_order_id=_payment_loader(services))
+        return cls(
+            payment_by_order_id=_payment_loader(services),
+            cancels_by_order_id=_cancels_loader(services),
+        )
 
 
 @dataclass

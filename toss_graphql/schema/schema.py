@@ -18,6 +18,8 @@ from strawberry.extensions import (
 from ..resolvers import mutations, queries
 from .limits import MaxDepthRule
 from .types import (
+    CancelConnection,
+    CancelPaymentPayload,
     ConfirmPaymentPayload,
     CreateOrderPayload,
     FailPaymentPayload,
@@ -39,6 +41,10 @@ class Query:
         resolver=queries.orders,
         description="The caller's orders, newest first (an admin sees every buyer's).",
     )
+    cancels: CancelConnection = strawberry.field(
+        resolver=queries.cancels,
+        description="Cancels, newest first: a buyer's own, or any buyer's for an admin.",
+    )
 
 
 @strawberry.type
@@ -52,6 +58,12 @@ class Mutation:
     fail_payment: FailPaymentPayload = strawberry.mutation(
         resolver=mutations.fail_payment,
         description="Record the checkout's fail redirect (code, message, orderId).",
+    )
+    cancel_payment: CancelPaymentPayload = strawberry.mutation(
+        resolver=mutations.cancel_payment,
+        description="Cancel the buyer's paid order named orderName: all of its balance, or "
+        "`amount` KRW of it. `orderId` chooses among several orders of that name; a repeat with "
+        "the same `idempotencyKey` returns the first result and refunds nothing more.",
     )
 
 

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from ..domain import models
 from ..domain.errors import DomainError, ErrorCode
-from ..domain.ports import OrderCursor
+from ..domain.ports import CancelCursor, OrderCursor
 from .context import Context
 
 # The domain's enums, exposed under the contract's names.
@@ -72,6 +72,36 @@ class Payment:
         )
 
 
+@strawberry.type(description="One cancel transaction at Toss: it outlives the payment.")
+class Cancel:
+    transaction_key: str
+    order_id: strawberry.ID
+    payment_key: str
+    buyer: str
+    order_name: str
+    cancel_amount: int
+    cancel_reason: str
+    canceled_at: datetime
+
+    @classmethod
+    def from_domain(cls, cancel: models.Cancel) -> Self:
+        return cls(
+            transaction_key=cancel.transaction_key,
+            order_id=strawberry.ID(cancel.order_id),
+            payment_key=cancel.payment_key,
+            buyer=cancel.buyer,
+            order_name=cancel.order_name,
+            cancel_amount=cancel.cancel_amount,
+            cancel_reason=cancel.cancel_reason,
+            canceled_at=cancel.canceled_at,
+        )
+
+
+async def _cancels_of_order(root: Order, info: Info[Context, None]) -> list[Cancel]:
+    found = await info.context.loaders.cancels_by_order_id.load(str(root.order_id))
+    return [Cancel.from_domain(cancel) for cancel in found]
+
+
 async def _payment_of_order(root: Order, info: Info[Context, None]) -> Payment | None:
     payment = await info.context.loaders.payment_by_order_id.load(str(root.order_id))
     return Payment.from_domain(payment) if payment else None
@@ -89,7 +119,11 @@ class Order:
     updated_at: datetime
 
     payment: Payment | None = strawberry.field(
-        resolver=_payment_of_order, description="The payment in force; null before approval."
+        resolver=_payment_of_order,
+        description="The payment in force; null before approval and after a full cancel.",
+    )
+    cancels: list[Cancel] = strawberry.field(
+        resolver=_cancels_of_order, description="Every cancel of this order, oldest first."
     )
 
     @classmethod
@@ -125,21 +159,49 @@ class OrderConnection:
     page_info: PageInfo
 
 
-def encode_cursor(order: models.Order) -> str:
-    payload = json.dumps([order.created_at.isoformat(), order.order_id]).encode()
+@strawberry.type
+class CancelEdge:
+    node: Cancel
+    cursor: str
+
+
+@strawberry.type
+class CancelConnection:
+    edges: list[CancelEdge]
+    page_info: PageInfo
+
+
+def _encode(moment: datetime, key: str) -> str:
+    payload = json.dumps([moment.isoformat(), key]).encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> OrderCursor:
+def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, order_id = json.loads(base64.urlsafe_b64decode(padded))
-        return OrderCursor(datetime.fromisoformat(created_at), str(order_id))
+        moment, key = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(moment), str(key)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
         raise GraphQLError(
             "after is not a cursor this API issued",
             extensions={"code": "INVALID_INPUT", "field": "after"},
         ) from None
+
+
+def encode_cursor(order: models.Order) -> str:
+    return _encode(order.created_at, order.order_id)
+
+
+def decode_cursor(cursor: str) -> OrderCursor:
+    return OrderCursor(*_decode(cursor))
+
+
+def encode_cancel_cursor(cancel: models.Cancel) -> str:
+    return _encode(cancel.canceled_at, cancel.transaction_key)
+
+
+def decode_cancel_cursor(cursor: str) -> CancelCursor:
+    return CancelCursor(*_decode(cursor))
 
 
 @strawberry.type
@@ -158,6 +220,13 @@ class ConfirmPaymentPayload:
 @strawberry.type
 class FailPaymentPayload:
     order: Order | None
+    errors: list[PaymentError]
+
+
+@strawberry.type
+class CancelPaymentPayload:
+    order: Order | None
+    cancel: Cancel | None = strawberry.field(description="The cancel this call made.")
     errors: list[PaymentError]
 
 

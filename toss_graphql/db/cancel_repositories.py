@@ -1,0 +1,199 @@
+"""SQL for cancels and cancel requests."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.models import Cancel, CancelRequest, CancelRequestStatus
+from ..domain.ports import CancelCursor, CancelPage
+from .tables import Base, CancelRequestRow, CancelRow
+
+cancels = Base.metadata.tables[CancelRow.__tablename__]
+cancel_requests = Base.metadata.tables[CancelRequestRow.__tablename__]
+
+
+def _cancel(row: Row[Any]) -> Cancel:
+    return Cancel(
+        transaction_key=row.transaction_key,
+        order_id=row.order_id,
+        payment_key=row.payment_key,
+        buyer=row.buyer,
+        order_name=row.order_name,
+        cancel_amount=row.cancel_amount,
+        cancel_reason=row.cancel_reason,
+        canceled_at=row.canceled_at,
+        idempotency_key=row.idempotency_key,
+        raw=row.raw,
+    )
+
+
+def _request(row: Row[Any]) -> CancelRequest:
+    return CancelRequest(
+        request_id=row.request_id,
+        buyer=row.buyer,
+        order_name=row.order_name,
+        reason=row.reason,
+        requested_amount=row.requested_amount,
+        requested_order_id=row.requested_order_id,
+        client_key=row.client_key,
+        toss_idempotency_key=row.toss_idempotency_key,
+        order_id=row.order_id,
+        status=CancelRequestStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        transaction_key=row.transaction_key,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        gateway_code=row.gateway_code,
+    )
+
+
+class SqlCancelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, cancel: Cancel, now: datetime) -> None:
+        await self._session.execute(
+            insert(cancels).values(
+                transaction_key=cancel.transaction_key,
+                order_id=cancel.order_id,
+                payment_key=cancel.payment_key,
+                buyer=cancel.buyer,
+                order_name=cancel.order_name,
+                cancel_amount=cancel.cancel_amount,
+                cancel_reason=cancel.cancel_reason,
+                canceled_at=cancel.canceled_at,
+                idempotency_key=cancel.idempotency_key,
+                raw=cancel.raw,
+                created_at=now,
+            )
+        )
+
+    async def transaction_keys(self, order_id: str) -> set[str]:
+        result = await self._session.execute(
+            select(cancels.c.transaction_key).where(cancels.c.order_id == order_id)
+        )
+        return set(result.scalars())
+
+    async def last_canceled_at(self, order_id: str) -> datetime | None:
+        # max() takes its argument's type, so the value comes back as an aware datetime.
+        latest: datetime | None = await self._session.scalar(
+            select(func.max(cancels.c.canceled_at)).where(cancels.c.order_id == order_id)
+        )
+        return latest
+
+    async def get(self, transaction_key: str) -> Cancel | None:
+        row = (
+            await self._session.execute(
+                select(cancels).where(cancels.c.transaction_key == transaction_key)
+            )
+        ).first()
+        return _cancel(row) if row else None
+
+    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
+        found: dict[str, list[Cancel]] = {order_id: [] for order_id in order_ids}
+        if not order_ids:
+            return found
+        result = await self._session.execute(
+            select(cancels)
+            .where(cancels.c.order_id.in_(order_ids))
+            .order_by(cancels.c.canceled_at, cancels.c.transaction_key)
+        )
+        for row in result:
+            found[row.order_id].append(_cancel(row))
+        return found
+
+    async def list(
+        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
+    ) -> CancelPage:
+        query = select(cancels)
+        if buyer is not None:
+            query = query.where(cancels.c.buyer == buyer)
+        if order_id is not None:
+            query = query.where(cancels.c.order_id == order_id)
+        if after is not None:
+            query = query.where(
+                or_(
+                    cancels.c.canceled_at < after.canceled_at,
+                    and_(
+                        cancels.c.canceled_at == after.canceled_at,
+                        cancels.c.transaction_key < after.transaction_key,
+                    ),
+                )
+            )
+        query = query.order_by(cancels.c.canceled_at.desc(), cancels.c.transaction_key.desc())
+        rows = (await self._session.execute(query.limit(first + 1))).all()
+        page: builtins.list[Cancel] = [_cancel(row) for row in rows[:first]]
+        return CancelPage(cancels=page, has_next_page=len(rows) > first)
+
+
+class SqlCancelRequestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, request: CancelRequest) -> bool:
+        values = _request_values(request)
+        dialect = self._session.get_bind().dialect.name
+        # ON CONFLICT DO NOTHING: a duplicate client key must not abort the transaction
+        # (on PostgreSQL an IntegrityError would).
+        if dialect == "postgresql":
+            statement: Any = postgresql.insert(cancel_requests).values(**values)
+        else:
+            statement = sqlite.insert(cancel_requests).values(**values)
+        result = await self._session.execute(statement.on_conflict_do_nothing())
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def get(self, request_id: str) -> CancelRequest | None:
+        row = (
+            await self._session.execute(
+                select(cancel_requests).where(cancel_requests.c.request_id == request_id)
+            )
+        ).first()
+        return _request(row) if row else None
+
+    async def get_by_client_key(self, buyer: str, client_key: str) -> CancelRequest | None:
+        row = (
+            await self._session.execute(
+                select(cancel_requests).where(
+                    cancel_requests.c.buyer == buyer, cancel_requests.c.client_key == client_key
+                )
+            )
+        ).first()
+        return _request(row) if row else None
+
+    async def save(self, request: CancelRequest) -> None:
+        values = _request_values(request)
+        del values["request_id"]
+        await self._session.execute(
+            update(cancel_requests)
+            .where(cancel_requests.c.request_id == request.request_id)
+            .values(**values)
+        )
+
+
+def _request_values(request: CancelRequest) -> dict[str, Any]:
+    return {
+        "request_id": request.request_id,
+        "buyer": request.buyer,
+        "order_name": request.order_name,
+        "reason": request.reason,
+        "requested_amount": request.requested_amount,
+        "requested_order_id": request.requested_order_id,
+        "client_key": request.client_key,
+        "toss_idempotency_key": request.toss_idempotency_key,
+        "order_id": request.order_id,
+        "status": request.status.value,
+        "transaction_key": request.transaction_key,
+        "error_code": request.error_code,
+        "error_message": request.error_message,
+        "gateway_code": request.gateway_code,
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+    }
