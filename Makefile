@@ -32,5 +32,8 @@ format: $(INSTALLED)
 schema: $(INSTALLED)
 	$(BIN)/toss-graphql export-schema > schema.graphql
 
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.order_read
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Payment statuses and the transitions the sandbox allows (toss-api.md §3.2)."""
+"""Payment statuses, methods and the transitions the sandbox allows (toss-api.md §3.2)."""
 
 from __future__ import annotations
 
@@ -17,23 +17,55 @@ class PaymentStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
-# Statuses of a payment that was approved at some point: its orderId is spent for good.
+class PaymentMethod(StrEnum):
+    """The methods the sandbox's window offers, by their en-US names."""
+
+    CARD = "CARD"
+    VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+
+
+# Statuses of a payment that was approved at some point.
 APPROVED: Final = frozenset(
     {PaymentStatus.DONE, PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}
 )
 
-# An approved payment with a balance left: the only ones a cancel may touch.
-CANCELABLE: Final = frozenset({PaymentStatus.DONE, PaymentStatus.PARTIAL_CANCELED})
+# Statuses of a confirmed payment: its orderId is spent for good. A virtual account waiting
+# for its deposit holds the order too.
+CONFIRMED: Final = APPROVED | {PaymentStatus.WAITING_FOR_DEPOSIT}
 
 # A confirm of a payment in one of these gets ALREADY_PROCESSED_PAYMENT.
-PROCESSED: Final = APPROVED | {PaymentStatus.ABORTED}
+PROCESSED: Final = CONFIRMED | {PaymentStatus.ABORTED}
 
-# Card payments are created already authenticated (IN_PROGRESS) by the hosted checkout,
-# so READY is never stored; it stays in the enum because it is part of Toss's vocabulary.
+# The statuses a cancel may touch: approved with a balance left, or a virtual account
+# before its deposit (toss-api.md §2.4: then a full cancel only).
+CANCELABLE: Final = frozenset(
+    {PaymentStatus.DONE, PaymentStatus.PARTIAL_CANCELED, PaymentStatus.WAITING_FOR_DEPOSIT}
+)
+
+# Toss sends PAYMENT_STATUS_CHANGED on these, never on READY or IN_PROGRESS (toss-api.md §3.2).
+NOTIFIED: Final = frozenset(
+    {
+        PaymentStatus.WAITING_FOR_DEPOSIT,
+        PaymentStatus.DONE,
+        PaymentStatus.CANCELED,
+        PaymentStatus.PARTIAL_CANCELED,
+        PaymentStatus.ABORTED,
+        PaymentStatus.EXPIRED,
+    }
+)
+
 TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
+    # READY: the window is open (GET /checkout); the buyer has not authenticated yet.
+    PaymentStatus.READY: frozenset({PaymentStatus.IN_PROGRESS, PaymentStatus.EXPIRED}),
     PaymentStatus.IN_PROGRESS: frozenset(
-        {PaymentStatus.DONE, PaymentStatus.ABORTED, PaymentStatus.EXPIRED}
+        {
+            PaymentStatus.DONE,
+            PaymentStatus.WAITING_FOR_DEPOSIT,
+            PaymentStatus.ABORTED,
+            PaymentStatus.EXPIRED,
+        }
     ),
+    PaymentStatus.WAITING_FOR_DEPOSIT: frozenset({PaymentStatus.DONE, PaymentStatus.CANCELED}),
     PaymentStatus.DONE: frozenset({PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}),
     PaymentStatus.PARTIAL_CANCELED: frozenset(
         {PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}

@@ -1,0 +1,536 @@
+"""The contract: requests to Toss's core payment API and the answers Toss documents for them.
+
+One table, run by `test_contract.py` against the sandbox and, when TOSS_LIVE_SECRET_KEY is
+set, against Toss's own test API. Each case cites the section of /work/shared/toss-api.md
+its answer comes from; `doubt` repeats what that report flags as uncertain, so a failure
+on the `toss` target there may mean the documentation, not the sandbox, was wrong.
+
+Cases `given` nothing run against every target. The others start from a payment a buyer
+approved in the payment window, which on Toss needs a person, so they run on the sandbox
+only. Strings in a case may name `{paymentKey}` and `{orderId}`: those of that payment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Final
+
+API_VERSION: Final = "2022-11-16"
+CHECKOUT_AMOUNT: Final = 10_000
+PARTIAL_CANCEL_AMOUNT: Final = 3_000
+CANCEL_REASON: Final = "고객 변심"
+
+# Keys no merchant holds; the orderId follows Toss's rule (6-64 of letters, digits, - and _).
+UNKNOWN_PAYMENT_KEY: Final = "tgen_20250101000000CNTRCT"
+UNKNOWN_ORDER_ID: Final = "contract-unknown-order-0001"
+# Toss caps Idempotency-Key at 300 characters (toss-api.md §5).
+LONGEST_IDEMPOTENCY_KEY: Final = "k" * 300
+TOO_LONG_IDEMPOTENCY_KEY: Final = "k" * 301
+
+CONFIRM: Final = "/v1/payments/confirm"
+BY_KEY: Final = "/v1/payments/{paymentKey}"
+BY_ORDER_ID: Final = "/v1/payments/orders/{orderId}"
+CANCEL: Final = "/v1/payments/{paymentKey}/cancel"
+
+_UNKNOWN_CONFIRM: Final = {
+    "paymentKey": UNKNOWN_PAYMENT_KEY,
+    "orderId": UNKNOWN_ORDER_ID,
+    "amount": CHECKOUT_AMOUNT,
+}
+_CONFIRM_CHECKOUT: Final = {
+    "paymentKey": "{paymentKey}",
+    "orderId": "{orderId}",
+    "amount": CHECKOUT_AMOUNT,
+}
+_CANCEL_ALL: Final = {"cancelReason": CANCEL_REASON}
+_ENGLISH: Final = (("Accept-Language", "en-US"),)
+
+
+class Auth(Enum):
+    SECRET_KEY = "the target's secret key, sent as Basic base64(key + ':')"
+    WRONG_KEY = "a well-formed test secret key that no merchant holds"
+    NO_COLON = "the target's secret key, encoded without its ':'"
+    NONE = "no Authorization header"
+
+
+class Given(Enum):
+    NOTHING = "nothing; runs against every target"
+    AUTHENTICATED = "a payment a buyer approved in the window (IN_PROGRESS), not confirmed"
+    DONE = "a confirmed payment of CHECKOUT_AMOUNT"
+    PARTIAL_CANCELED = "a confirmed payment with PARTIAL_CANCEL_AMOUNT canceled"
+    CANCELED = "a confirmed payment canceled in full"
+
+    @property
+    def needs_checkout(self) -> bool:
+        """Only the sandbox can stand in for the buyer in the payment window."""
+        return self is not Given.NOTHING
+
+
+class Language(Enum):
+    KO = "Korean, Toss's default"
+    EN = "English, asked for with Accept-Language: en-US"
+
+
+class _Present:
+    def __repr__(self) -> str:
+        return "<any non-null value>"
+
+
+PRESENT: Final = _Present()
+"""Expected for a field whose value is not known in advance but must be there."""
+
+_MISSING: Final = object()
+_STEP: Final = re.compile(r"(?P<name>[A-Za-z]+)(?:\[(?P<index>[0-9]+)\])?")
+_LENGTH: Final = re.compile(r"len\((?P<path>.+)\)")
+_HANGUL: Final = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _walk(body: object, path: str) -> object:
+    value = body
+    for step in path.split("."):
+        match = _STEP.fullmatch(step)
+        if match is None:
+            raise ValueError(f"bad field path {path!r}")
+        if not isinstance(value, dict) or match["name"] not in value:
+            return _MISSING
+        value = value[match["name"]]
+        if match["index"] is not None:
+            index = int(match["index"])
+            if not isinstance(value, list) or index >= len(value):
+                return _MISSING
+            value = value[index]
+    return value
+
+
+def value_at(body: object, path: str) -> object:
+    """`status`, `card.cardType`, `cancels[1].cancelAmount`, or `len(cancels)`."""
+    length = _LENGTH.fullmatch(path)
+    if length is None:
+        return _walk(body, path)
+    value = _walk(body, length["path"])
+    return len(value) if isinstance(value, list) else _MISSING
+
+
+def fill(value: object, names: Mapping[str, str]) -> object:
+    """`value` with `{paymentKey}`/`{orderId}` replaced in every string it holds."""
+    if isinstance(value, str):
+        return value.format_map(names)
+    if isinstance(value, dict):
+        return {key: fill(item, names) for key, item in value.items()}
+    return value
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ContractCase:
+    """One request and the answer Toss documents for it.
+
+    An error case names its `code` (`also_documented` lists other codes the docs give for
+    the same request where they do not say which one comes); a success case lists key
+    `fields` of the Payment object by path (see `value_at`), `PRESENT` for "not null".
+    """
+
+    id: str
+    source: str
+    given: Given
+    method: str
+    path: str
+    status: int
+    body: Mapping[str, object] | None = None
+    auth: Auth = Auth.SECRET_KEY
+    headers: tuple[tuple[str, str], ...] = ()
+    code: str | None = None
+    also_documented: tuple[str, ...] = ()
+    fields: Mapping[str, object] = field(default_factory=dict)
+    message_language: Language | None = None
+    doubt: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.status == 200) != (self.code is None):
+            raise ValueError(f"{self.id}: a code goes with an error status and only there")
+
+    @property
+    def cancels(self) -> bool:
+        return self.method == "POST" and self.path.endswith("/cancel")
+
+    def differences(self, status: int, body: object, names: Mapping[str, str]) -> list[str]:
+        """What in the answer (status, JSON body) differs from the documented one."""
+        found: list[str] = []
+        if status != self.status:
+            found.append(f"HTTP status {status}, documented {self.status}")
+        if not isinstance(body, dict):
+            return [*found, f"body is not a JSON object: {body!r}"]
+        if self.code is not None:
+            found.extend(self._error_differences(body))
+        for path, expected in self.fields.items():
+            actual = value_at(body, path)
+            wanted = fill(expected, names)
+            if actual is _MISSING:
+                found.append(f"{path} is missing, documented {wanted!r}")
+            elif wanted is PRESENT:
+                if actual is None:
+                    found.append(f"{path} is null")
+            elif actual != wanted:
+                found.append(f"{path} is {actual!r}, documented {wanted!r}")
+        return found
+
+    def _error_differences(self, body: dict[str, object]) -> list[str]:
+        found: list[str] = []
+        codes = (self.code, *self.also_documented)
+        if body.get("code") not in codes:
+            found.append(f"code {body.get('code')!r}, documented {' or '.join(map(str, codes))}")
+        message = body.get("message")
+        if not isinstance(message, str) or not message:
+            return [*found, f"message {message!r} is not a non-empty string"]
+        korean = _HANGUL.search(message) is not None
+        if self.message_language is Language.KO and not korean:
+            found.append(f"message {message!r} is not Korean")
+        if self.message_language is Language.EN and korean:
+            found.append(f"message {message!r} is not English")
+        return found
+
+
+def _forced(code: str, status: int, doubt: str = "") -> ContractCase:
+    return ContractCase(
+        id=f"test_code_{code.lower()}_is_answered_with_{status}",
+        source="§1 test-code header, processed before paymentKey validation; §9 [S-obs]",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        headers=(("TossPayments-Test-Code", code),),
+        status=status,
+        code=code,
+        doubt=doubt,
+    )
+
+
+CASES: Final[tuple[ContractCase, ...]] = (
+    # --- No checkout needed: every target. ---
+    ContractCase(
+        id="get_by_unknown_payment_key_is_not_found_payment",
+        source="§2.3, §4.3",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        status=404,
+        code="NOT_FOUND_PAYMENT",
+        message_language=Language.KO,
+    ),
+    ContractCase(
+        id="get_by_unknown_order_id_is_not_found_payment",
+        source="§2.3 (observed [S-obs]), §4.3",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/orders/{UNKNOWN_ORDER_ID}",
+        status=404,
+        code="NOT_FOUND_PAYMENT",
+    ),
+    ContractCase(
+        id="error_message_is_english_with_accept_language_en_us",
+        source="§1 Accept-Language, §4.1",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        headers=_ENGLISH,
+        status=404,
+        code="NOT_FOUND_PAYMENT",
+        message_language=Language.EN,
+    ),
+    ContractCase(
+        id="confirm_of_unknown_payment_key_is_not_found",
+        source="§4.2 (both 404 codes are listed for confirm)",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        status=404,
+        code="NOT_FOUND_PAYMENT_SESSION",
+        also_documented=("NOT_FOUND_PAYMENT",),
+        doubt="the docs do not say which of the two 404 codes an unknown paymentKey gets",
+    ),
+    ContractCase(
+        id="cancel_of_unknown_payment_key_is_not_found_payment",
+        source="§4.1 (404 = resource not found), §4.3",
+        given=Given.NOTHING,
+        method="POST",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}/cancel",
+        body=_CANCEL_ALL,
+        status=404,
+        code="NOT_FOUND_PAYMENT",
+        doubt="§4.4's cancel table lists no 404 code; NOT_FOUND_PAYMENT is the get/confirm one",
+    ),
+    ContractCase(
+        id="wrong_secret_key_is_unauthorized_key",
+        source="§1 (observed for an unknown test_sk_ key), §4.3",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        auth=Auth.WRONG_KEY,
+        status=401,
+        code="UNAUTHORIZED_KEY",
+        doubt="§12.9: [D-reqres] says 403 for a wrong key, the error tables say 401",
+    ),
+    ContractCase(
+        id="confirm_with_wrong_secret_key_is_unauthorized_key",
+        source="§4.2",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        auth=Auth.WRONG_KEY,
+        status=401,
+        code="UNAUTHORIZED_KEY",
+        doubt="§12.9: [D-reqres] says 403 for a wrong key, the error tables say 401",
+    ),
+    ContractCase(
+        id="missing_authorization_is_unauthorized_key",
+        source="§4.3 (UNAUTHORIZED_KEY, general)",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        auth=Auth.NONE,
+        status=401,
+        code="UNAUTHORIZED_KEY",
+        doubt="§12.9: the answer to a missing Authorization header was never verified",
+    ),
+    ContractCase(
+        id="basic_auth_without_colon_is_incorrect_basic_auth_format",
+        source="§1, §4.3 [S-pw]",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        auth=Auth.NO_COLON,
+        status=403,
+        code="INCORRECT_BASIC_AUTH_FORMAT",
+        doubt="§4.2: 403 per the docs' per-API tables [S-pw], 400 per [S-koin]",
+    ),
+    ContractCase(
+        id="idempotency_key_over_300_characters_is_invalid_idempotency_key",
+        source="§5, §4.2",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        headers=(("Idempotency-Key", TOO_LONG_IDEMPOTENCY_KEY),),
+        status=400,
+        code="INVALID_IDEMPOTENCY_KEY",
+    ),
+    ContractCase(
+        id="idempotency_key_of_300_characters_is_accepted",
+        source="§5 (max 300 characters)",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        headers=(("Idempotency-Key", LONGEST_IDEMPOTENCY_KEY),),
+        status=404,
+        code="NOT_FOUND_PAYMENT_SESSION",
+        also_documented=("NOT_FOUND_PAYMENT",),
+        doubt="the docs do not say which of the two 404 codes an unknown paymentKey gets",
+    ),
+    ContractCase(
+        id="idempotency_key_is_ignored_on_get",
+        source="§5 (an idempotency header on a GET is ignored)",
+        given=Given.NOTHING,
+        method="GET",
+        path=f"/v1/payments/{UNKNOWN_PAYMENT_KEY}",
+        headers=(("Idempotency-Key", TOO_LONG_IDEMPOTENCY_KEY),),
+        status=404,
+        code="NOT_FOUND_PAYMENT",
+    ),
+    _forced("REJECT_CARD_PAYMENT", 403),
+    _forced("ALREADY_PROCESSED_PAYMENT", 400),
+    _forced("IDEMPOTENT_REQUEST_PROCESSING", 409),
+    _forced("DUPLICATED_ORDER_ID", 400),
+    _forced("FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING", 500),
+    _forced("COMMON_ERROR", 500),
+    ContractCase(
+        id="test_code_is_answered_only_after_authentication",
+        source="§1 (the test code needs a test_ key)",
+        given=Given.NOTHING,
+        method="POST",
+        path=CONFIRM,
+        body=_UNKNOWN_CONFIRM,
+        auth=Auth.WRONG_KEY,
+        headers=(("TossPayments-Test-Code", "COMMON_ERROR"),),
+        status=401,
+        code="UNAUTHORIZED_KEY",
+        doubt="(derived) the docs do not give the order of the auth and test-code checks",
+    ),
+    # --- From an approved checkout: the sandbox only. ---
+    ContractCase(
+        id="confirm_of_an_approved_checkout_is_done",
+        source="§2.2, §3",
+        given=Given.AUTHENTICATED,
+        method="POST",
+        path=CONFIRM,
+        body=_CONFIRM_CHECKOUT,
+        status=200,
+        fields={
+            "version": API_VERSION,
+            "paymentKey": "{paymentKey}",
+            "orderId": "{orderId}",
+            "type": "NORMAL",
+            "status": "DONE",
+            "method": "카드",
+            "currency": "KRW",
+            "totalAmount": CHECKOUT_AMOUNT,
+            "balanceAmount": CHECKOUT_AMOUNT,
+            # vat = round(10000 / 11); suppliedAmount = the rest (§3).
+            "vat": 909,
+            "suppliedAmount": 9_091,
+            "approvedAt": PRESENT,
+            "lastTransactionKey": PRESENT,
+            "cancels": None,
+            "card.amount": CHECKOUT_AMOUNT,
+        },
+    ),
+    ContractCase(
+        id="confirm_in_english_names_its_values_in_english",
+        source="§1 Accept-Language (method CARD, cardType CREDIT, ownerType PERSONAL)",
+        given=Given.AUTHENTICATED,
+        method="POST",
+        path=CONFIRM,
+        body=_CONFIRM_CHECKOUT,
+        headers=_ENGLISH,
+        status=200,
+        fields={"status": "DONE", "method": "CARD", "card.cardType": "CREDIT"},
+    ),
+    ContractCase(
+        id="second_confirm_is_already_processed_payment",
+        source="§2.2 (observed 400 [S-obs])",
+        given=Given.DONE,
+        method="POST",
+        path=CONFIRM,
+        body=_CONFIRM_CHECKOUT,
+        status=400,
+        code="ALREADY_PROCESSED_PAYMENT",
+    ),
+    ContractCase(
+        id="get_by_payment_key_shows_the_approved_payment",
+        source="§2.3",
+        given=Given.DONE,
+        method="GET",
+        path=BY_KEY,
+        status=200,
+        fields={
+            "paymentKey": "{paymentKey}",
+            "orderId": "{orderId}",
+            "status": "DONE",
+            "totalAmount": CHECKOUT_AMOUNT,
+            "balanceAmount": CHECKOUT_AMOUNT,
+        },
+    ),
+    ContractCase(
+        id="get_by_order_id_shows_the_approved_payment",
+        source="§2.3",
+        given=Given.DONE,
+        method="GET",
+        path=BY_ORDER_ID,
+        status=200,
+        fields={
+            "paymentKey": "{paymentKey}",
+            "orderId": "{orderId}",
+            "status": "DONE",
+            "totalAmount": CHECKOUT_AMOUNT,
+        },
+    ),
+    ContractCase(
+        id="partial_cancel_is_partial_canceled_with_the_balance_left",
+        source="§2.4, §3.1",
+        given=Given.DONE,
+        method="POST",
+        path=CANCEL,
+        body={"cancelReason": CANCEL_REASON, "cancelAmount": PARTIAL_CANCEL_AMOUNT},
+        status=200,
+        fields={
+            "status": "PARTIAL_CANCELED",
+            "totalAmount": CHECKOUT_AMOUNT,
+            "balanceAmount": CHECKOUT_AMOUNT - PARTIAL_CANCEL_AMOUNT,
+            # VAT and supply value shrink with the balance: round(7000 / 11) = 636 (§2.4).
+            "vat": 636,
+            "suppliedAmount": 6_364,
+            "len(cancels)": 1,
+            "cancels[0].cancelAmount": PARTIAL_CANCEL_AMOUNT,
+            "cancels[0].cancelReason": CANCEL_REASON,
+            "cancels[0].refundableAmount": CHECKOUT_AMOUNT - PARTIAL_CANCEL_AMOUNT,
+            "cancels[0].cancelStatus": "DONE",
+            "cancels[0].transactionKey": PRESENT,
+            "cancels[0].canceledAt": PRESENT,
+        },
+    ),
+    ContractCase(
+        id="full_cancel_is_canceled_with_nothing_left",
+        source="§2.4 (no cancelAmount cancels the whole balance)",
+        given=Given.DONE,
+        method="POST",
+        path=CANCEL,
+        body=_CANCEL_ALL,
+        status=200,
+        fields={
+            "status": "CANCELED",
+            "totalAmount": CHECKOUT_AMOUNT,
+            "balanceAmount": 0,
+            "len(cancels)": 1,
+            "cancels[0].cancelAmount": CHECKOUT_AMOUNT,
+            "cancels[0].refundableAmount": 0,
+            "cancels[0].cancelStatus": "DONE",
+        },
+    ),
+    ContractCase(
+        id="cancel_of_the_rest_after_a_partial_cancel_is_canceled",
+        source="§2.4 (each cancel appends to cancels[])",
+        given=Given.PARTIAL_CANCELED,
+        method="POST",
+        path=CANCEL,
+        body=_CANCEL_ALL,
+        status=200,
+        fields={
+            "status": "CANCELED",
+            "balanceAmount": 0,
+            "len(cancels)": 2,
+            "cancels[0].cancelAmount": PARTIAL_CANCEL_AMOUNT,
+            "cancels[1].cancelAmount": CHECKOUT_AMOUNT - PARTIAL_CANCEL_AMOUNT,
+            "cancels[1].refundableAmount": 0,
+        },
+        doubt="§12.7: the status once partial cancels empty the balance is not confirmed",
+    ),
+    ContractCase(
+        id="get_after_a_partial_cancel_shows_its_cancels",
+        source="§2.3, §2.4",
+        given=Given.PARTIAL_CANCELED,
+        method="GET",
+        path=BY_KEY,
+        status=200,
+        fields={
+            "status": "PARTIAL_CANCELED",
+            "balanceAmount": CHECKOUT_AMOUNT - PARTIAL_CANCEL_AMOUNT,
+            "len(cancels)": 1,
+            "cancels[0].cancelAmount": PARTIAL_CANCEL_AMOUNT,
+        },
+    ),
+    ContractCase(
+        id="cancel_over_the_balance_is_not_cancelable_amount",
+        source="§4.4",
+        given=Given.DONE,
+        method="POST",
+        path=CANCEL,
+        body={"cancelReason": CANCEL_REASON, "cancelAmount": CHECKOUT_AMOUNT + 1},
+        status=403,
+        code="NOT_CANCELABLE_AMOUNT",
+    ),
+    ContractCase(
+        id="cancel_of_a_canceled_payment_is_already_canceled_payment",
+        source="§4.4 ([D-err], [S-koin])",
+        given=Given.CANCELED,
+        method="POST",
+        path=CANCEL,
+        body=_CANCEL_ALL,
+        status=400,
+        code="ALREADY_CANCELED_PAYMENT",
+        doubt="§4.4: missing from [S-pw]'s cancel table",
+    ),
+)
