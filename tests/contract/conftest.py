@@ -11,6 +11,7 @@ from collections import Counter
 
 import pytest
 
+from tests.contract.cases import CASES
 from tests.contract.targets import SECRET_KEY_VARIABLE, TOSS_API_URL, Target
 from tests.support.servers import ServerProcess
 from toss_graphql.config import SANDBOX_SECRET_KEY
@@ -69,3 +70,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
         ran = "ran" if counts["passed"] or counts["failed"] else "did not run"
         terminalreporter.write_line(f"{name}: {ran} ({summary})")
+    sandbox_only = sum(case.given.needs_checkout for case in CASES)
+    terminalreporter.write_line(
+        f"{sandbox_only} of {len(CASES)} cases start from an approved checkout and run on the "
+        "sandbox only: Toss's payment window needs a person"
+    )

@@ -10,13 +10,8 @@ from typing import Final
 
 import httpx
 
-from tests.contract.cases import (
-    CANCEL_REASON,
-    CHECKOUT_AMOUNT,
-    PARTIAL_CANCEL_AMOUNT,
-    Auth,
-    Given,
-)
+from tests.contract.cases import CANCEL_REASON, CHECKOUT_AMOUNT, PARTIAL_CANCEL_AMOUNT
+from tests.contract.contract import Auth, Given
 from toss_graphql.config import SANDBOX_CLIENT_KEY
 
 TOSS_API_URL: Final = "https://api.tosspayments.com"

@@ -12,7 +12,8 @@ import json
 import httpx
 import pytest
 
-from tests.contract.cases import CASES, ContractCase, fill
+from tests.contract.cases import CASES
+from tests.contract.contract import ContractCase, fill
 from tests.contract.targets import Target, authorization, prepare
 
 _TIMEOUT_SECONDS = 10
@@ -35,7 +36,7 @@ def _json(response: httpx.Response) -> object:
 @pytest.mark.parametrize(("case", "target"), _RUNS, indirect=["target"])
 def test_target_answers_as_toss_documents(case: ContractCase, target: Target) -> None:
     with httpx.Client(base_url=target.base_url, timeout=_TIMEOUT_SECONDS) as client:
-        order = prepare(client, target.secret_key, case.given, cancel_follows=case.cancels)
+        order = prepare(client, target.secret_key, case.given, cancel_follows=case.is_cancel)
         names = order.names()
         response = client.request(
             case.method,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,8 @@ SUCCESS_URL = "https://shop.example/payments/success"
 FAIL_URL = "https://shop.example/payments/fail"
 CONFIRM_PATH = "/v1/payments/confirm"
 CANCEL_REASON = "고객 변심"
+VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+_WINDOW_PAYMENT_KEY = re.compile(r'name="paymentKey" value="([^"]*)"')
 
 
 def cancel_path(payment_key: str) -> str:
@@ -78,6 +81,10 @@ def _post_headers(idempotency_key: str | None, extra: dict[str, str] | None) -> 
     return headers
 
 
+def _timeout(seconds: float | None) -> dict[str, Any]:
+    return {} if seconds is None else {"timeout": httpx.Timeout(5.0, read=seconds)}
+
+
 class SandboxDriver:
     def __init__(self, client: httpx.AsyncClient, prefix: str = "") -> None:
         self.client = client
@@ -90,11 +97,23 @@ class SandboxDriver:
             f"{self.prefix}/checkout", data=checkout_form(order_id, amount, **overrides)
         )
 
-    async def approve_checkout(self, order_id: str, amount: int = 10_000) -> str:
+    async def approve_checkout(self, order_id: str, amount: int = 10_000, **overrides: str) -> str:
         """Approve a checkout as the buyer would; the paymentKey handed to successUrl."""
-        response = await self.submit_checkout(order_id, amount)
+        response = await self.submit_checkout(order_id, amount, **overrides)
         assert response.status_code == 303, response.text
-        return httpx.URL(response.headers["location"]).params["paymentKey"]
+        location = httpx.URL(response.headers["location"])
+        assert "paymentKey" in location.params, location
+        return location.params["paymentKey"]
+
+    async def open_window(self, order_id: str, amount: int = 10_000) -> str:
+        """Open the payment window (GET /checkout); the paymentKey its form carries."""
+        query = checkout_form(order_id, amount)
+        del query["decision"]
+        page = await self.client.get(f"{self.prefix}/checkout", params=query)
+        assert page.status_code == 200, page.text
+        match = _WINDOW_PAYMENT_KEY.search(page.text)
+        assert match is not None and match.group(1), page.text
+        return match.group(1)
 
     async def confirm(
         self,
@@ -104,11 +123,14 @@ class SandboxDriver:
         *,
         idempotency_key: str | None = None,
         headers: dict[str, str] | None = None,
+        read_timeout: float | None = None,
     ) -> httpx.Response:
+        """`read_timeout`: for this call only (for the faults that never answer)."""
         return await self.client.post(
             f"{self.prefix}{CONFIRM_PATH}",
             json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
             headers=_post_headers(idempotency_key, headers),
+            **_timeout(read_timeout),
         )
 
     async def cancel(
@@ -119,6 +141,7 @@ class SandboxDriver:
         reason: Any = CANCEL_REASON,
         idempotency_key: str | None = None,
         headers: dict[str, str] | None = None,
+        read_timeout: float | None = None,
         **fields: Any,
     ) -> httpx.Response:
         """Cancel `cancel_amount`, or the whole balance when None; `fields` join the body."""
@@ -129,12 +152,21 @@ class SandboxDriver:
             f"{self.prefix}{cancel_path(payment_key)}",
             json=body,
             headers=_post_headers(idempotency_key, headers),
+            **_timeout(read_timeout),
         )
 
     async def paid_order(self, amount: int = 10_000) -> tuple[str, str, httpx.Response]:
         """An order checked out and confirmed: (orderId, paymentKey, confirm response)."""
         order_id = new_order_id()
         payment_key = await self.approve_checkout(order_id, amount)
+        response = await self.confirm(payment_key, order_id, amount)
+        assert response.status_code == 200, response.text
+        return order_id, payment_key, response
+
+    async def issued_virtual_account(self, amount: int = 10_000) -> tuple[str, str, httpx.Response]:
+        """A virtual-account order checked out and confirmed: (orderId, paymentKey, confirm)."""
+        order_id = new_order_id()
+        payment_key = await self.approve_checkout(order_id, amount, method=VIRTUAL_ACCOUNT)
         response = await self.confirm(payment_key, order_id, amount)
         assert response.status_code == 200, response.text
         return order_id, payment_key, response
@@ -149,3 +181,40 @@ class SandboxDriver:
         assert response.status_code == 200
         requests: list[dict[str, Any]] = response.json()["requests"]
         return requests
+
+    async def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = await self.client.request(method, f"{self.prefix}/admin{path}", json=body)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def advance_clock(self, seconds: float) -> dict[str, Any]:
+        clock: dict[str, Any] = await self._admin("POST", "/clock", {"advanceSeconds": seconds})
+        return clock
+
+    async def set_webhook_url(self, url: str | None) -> None:
+        await self._admin("PUT", "/webhook", {"url": url})
+
+    async def deliver_webhooks(self) -> list[dict[str, Any]]:
+        """Send every webhook due now; what each attempt gave."""
+        attempts: list[dict[str, Any]] = (await self._admin("POST", "/webhooks/deliver"))[
+            "attempts"
+        ]
+        return attempts
+
+    async def webhook_deliveries(self, **filters: str) -> list[dict[str, Any]]:
+        response = await self.client.get(f"{self.prefix}/admin/webhooks", params=filters)
+        assert response.status_code == 200, response.text
+        deliveries: list[dict[str, Any]] = response.json()["deliveries"]
+        return deliveries
+
+    async def add_faults(self, *faults: dict[str, Any]) -> list[dict[str, Any]]:
+        body = faults[0] if len(faults) == 1 else list(faults)
+        added: list[dict[str, Any]] = (await self._admin("POST", "/faults", body))["faults"]
+        return added
+
+    async def faults(self) -> list[dict[str, Any]]:
+        in_force: list[dict[str, Any]] = (await self._admin("GET", "/faults"))["faults"]
+        return in_force
+
+    async def deposit(self, payment_key: str) -> httpx.Response:
+        return await self.client.post(f"{self.prefix}/admin/virtual-accounts/{payment_key}/deposit")

@@ -31,6 +31,8 @@ async def test_checkout_page_shows_the_order_and_a_form_posting_every_field(
         assert f'name="{name}" value="{value}"' in page
     for decision in ("approve", "PAY_PROCESS_CANCELED", "REJECT_CARD_COMPANY"):
         assert f'name="decision" value="{decision}"' in page
+    assert 'name="method" value="CARD" checked' in page
+    assert 'name="method" value="VIRTUAL_ACCOUNT"' in page
 
 
 async def test_checkout_page_for_an_invalid_order_is_a_400_page(client: httpx.AsyncClient) -> None:
@@ -110,6 +112,8 @@ async def test_failing_redirects_to_fail_url_and_creates_no_payment(
         ("successUrl", "javascript:alert(1)", "INCORRECT_SUCCESS_URL_FORMAT"),
         ("failUrl", "ftp://shop.example/fail", "INCORRECT_FAIL_URL_FORMAT"),
         ("decision", "approve please", "INVALID_REQUEST"),
+        ("method", "TRANSFER", "INVALID_REQUEST"),
+        ("customerName", "김" * 101, "INVALID_REQUEST"),
     ],
 )
 async def test_invalid_checkout_gets_a_400_page_naming_the_problem(

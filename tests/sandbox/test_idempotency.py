@@ -37,6 +37,7 @@ async def test_repeat_with_the_same_key_replays_the_first_answer_without_executi
             "idempotencyKey": "confirm-1",
             "status": 200,
             "replayed": False,
+            "fault": None,
         },
         {
             "method": "POST",
@@ -44,6 +45,7 @@ async def test_repeat_with_the_same_key_replays_the_first_answer_without_executi
             "idempotencyKey": "confirm-1",
             "status": 200,
             "replayed": True,
+            "fault": None,
         },
     ]
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
+import pytest
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -86,3 +89,29 @@ async def test_public_base_url_is_used_for_the_links_it_hands_out(
         == f"https://pay.example/sandbox/v1/payments/{payment_key}/checkout"
     )
     assert payment["receipt"]["url"] == f"https://pay.example/sandbox/receipt/{payment_key}"
+
+
+async def test_database_of_an_older_sandbox_is_rebuilt_empty(
+    make_sandbox: SandboxFactory, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The first sandbox's payments table: no method, card columns required, no state table.
+    path = database_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE payments (payment_key VARCHAR(200) PRIMARY KEY, "
+            "card_number VARCHAR(20) NOT NULL)"
+        )
+        old.execute("INSERT INTO payments VALUES ('tgen_old', '1234')")
+    old.close()
+
+    sandbox = await make_sandbox()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=sandbox.app), base_url="http://sb.test"
+    ) as client:
+        toss = SandboxDriver(client)
+        old_payment = await toss.get("/v1/payments/tgen_old")
+        _, _, confirmed = await toss.paid_order()
+
+    assert "schema version 1" in caplog.text
+    assert old_payment.status_code == 404
+    assert confirmed.status_code == 200

@@ -23,10 +23,21 @@ def main(argv: list[str] | None = None) -> None:
         default=os.environ.get("SANDBOX_DATABASE_URL", _DEFAULT_DATABASE_URL),
         help="SQLAlchemy async URL of the sandbox's state (env SANDBOX_DATABASE_URL)",
     )
+    parser.add_argument(
+        "--webhook-url",
+        default=None,
+        help="where webhooks go until PUT /admin/webhook says otherwise (default: nowhere)",
+    )
     arguments = parser.parse_args(argv)
     # The key is read from the environment only, so it never shows in a process listing.
     secret_key = os.environ.get("TOSS_SECRET_KEY") or _DEFAULT_SECRET_KEY
-    run_standalone(arguments.host, arguments.port, arguments.database_url, secret_key)
+    run_standalone(
+        arguments.host,
+        arguments.port,
+        arguments.database_url,
+        secret_key,
+        webhook_url=arguments.webhook_url,
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from toss_graphql.sandbox.config import SandboxConfig
 from toss_graphql.sandbox.database import Database
 from toss_graphql.sandbox.errors import TossApiError
 from toss_graphql.sandbox.i18n import Language
+from toss_graphql.sandbox.outbox import Outbox
 from toss_graphql.sandbox.payment_json import render_payment
 from toss_graphql.sandbox.payment_store import Payment
 from toss_graphql.sandbox.payments import confirm_payment, find_payment, find_payment_by_order_id
@@ -23,12 +25,16 @@ _ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS
 
 
 class PaymentsApi:
-    def __init__(self, config: SandboxConfig, database: Database) -> None:
+    def __init__(
+        self, config: SandboxConfig, database: Database, outbox: Outbox, pipeline: V1Pipeline
+    ) -> None:
         self._config = config
         self._database = database
+        self._outbox = outbox
+        self._pipeline = pipeline
 
     def routes(self) -> list[Route]:
-        pipeline = V1Pipeline(self._config, self._database)
+        pipeline = self._pipeline
         return [
             Route("/v1/payments/confirm", pipeline.endpoint(self.confirm), methods=["POST"]),
             Route(
@@ -50,37 +56,48 @@ class PaymentsApi:
             ),
         ]
 
-    def _render(self, payment: Payment, request: Request, language: Language) -> dict[str, Any]:
+    def _render(
+        self, payment: Payment, request: Request, language: Language, now: datetime
+    ) -> dict[str, Any]:
         return render_payment(
-            payment, language=language, base_url=base_url(request, self._config.public_base_url)
+            payment,
+            language=language,
+            base_url=base_url(request, self._config.public_base_url),
+            now=now,
         )
 
-    async def confirm(self, request: Request, language: Language) -> dict[str, Any]:
+    async def confirm(self, request: Request, language: Language, now: datetime) -> dict[str, Any]:
         confirm_request = parse_confirm_request(await request.body())
-        payment = await confirm_payment(self._database, confirm_request, self._config.now())
-        return self._render(payment, request, language)
+        payment = await confirm_payment(self._database, confirm_request, now, self._outbox)
+        return self._render(payment, request, language, now)
 
-    async def cancel(self, request: Request, language: Language) -> dict[str, Any]:
+    async def cancel(self, request: Request, language: Language, now: datetime) -> dict[str, Any]:
         cancel_request = parse_cancel_request(await request.body())
         payment_key: str = request.path_params["paymentKey"]
         payment = await cancel_payment(
-            self._database, payment_key, cancel_request, self._config.now()
+            self._database, payment_key, cancel_request, now, self._outbox
         )
-        return self._render(payment, request, language)
+        return self._render(payment, request, language, now)
 
-    async def get_by_key(self, request: Request, language: Language) -> dict[str, Any]:
+    async def get_by_key(
+        self, request: Request, language: Language, now: datetime
+    ) -> dict[str, Any]:
         payment_key: str = request.path_params["paymentKey"]
-        payment = await find_payment(self._database, payment_key, self._config.now())
+        payment = await find_payment(self._database, payment_key, now, self._outbox)
         if payment is None:
             raise TossApiError("NOT_FOUND_PAYMENT")
-        return self._render(payment, request, language)
+        return self._render(payment, request, language, now)
 
-    async def get_by_order_id(self, request: Request, language: Language) -> dict[str, Any]:
+    async def get_by_order_id(
+        self, request: Request, language: Language, now: datetime
+    ) -> dict[str, Any]:
         order_id: str = request.path_params["orderId"]
-        payment = await find_payment_by_order_id(self._database, order_id, self._config.now())
+        payment = await find_payment_by_order_id(self._database, order_id, now, self._outbox)
         if payment is None:
             raise TossApiError("NOT_FOUND_PAYMENT")
-        return self._render(payment, request, language)
+        return self._render(payment, request, language, now)
 
-    async def not_found(self, request: Request, language: Language) -> dict[str, Any]:
+    async def not_found(
+        self, request: Request, language: Language, now: datetime
+    ) -> dict[str, Any]:
         raise TossApiError("NOT_FOUND")

@@ -6,13 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.routing import BaseRoute
 
-from toss_graphql.sandbox.admin import AdminApi
+from toss_graphql.sandbox.admin import AdminApi, disabled_routes
+from toss_graphql.sandbox.admin_webhooks import WebhookAdmin
 from toss_graphql.sandbox.api import PaymentsApi
+from toss_graphql.sandbox.background import DueWork, Ticker
 from toss_graphql.sandbox.checkout import CheckoutPages
+from toss_graphql.sandbox.clock import SandboxClock
 from toss_graphql.sandbox.config import SandboxConfig
 from toss_graphql.sandbox.database import Database
+from toss_graphql.sandbox.hangs import Hangs
+from toss_graphql.sandbox.outbox import Outbox
 from toss_graphql.sandbox.receipt import ReceiptPages
+from toss_graphql.sandbox.v1_pipeline import V1Pipeline
+from toss_graphql.sandbox.webhook_delivery import WebhookSender
 
 
 class Sandbox:
@@ -25,22 +33,51 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self._database = Database(config.database_url)
+        clock = SandboxClock(config, self._database)
+        outbox = Outbox(config)
+        self._hangs = Hangs()
+        self._sender = WebhookSender(self._database, config.webhook_transport)
+        self._due_work = DueWork(self._database, clock, outbox, self._sender)
+        self._ticker = (
+            None
+            if config.webhook_poll_seconds is None
+            else Ticker(config.webhook_poll_seconds, self._due_work.run)
+        )
+        pipeline = V1Pipeline(config, self._database, clock, self._hangs)
+        admin: list[BaseRoute] = (
+            AdminApi(
+                self._database,
+                clock,
+                WebhookAdmin(config, self._database, clock, outbox, self._due_work),
+            ).routes()
+            if config.admin_enabled
+            else disabled_routes()
+        )
         self.app = Starlette(
             routes=[
-                *PaymentsApi(config, self._database).routes(),
-                *CheckoutPages(config, self._database).routes(),
-                *ReceiptPages(config, self._database).routes(),
-                *AdminApi(self._database).routes(),
+                *PaymentsApi(config, self._database, outbox, pipeline).routes(),
+                *CheckoutPages(config, self._database, clock, outbox).routes(),
+                *ReceiptPages(self._database, clock, outbox).routes(),
+                *admin,
             ],
             lifespan=self._lifespan,
         )
 
     async def start(self) -> None:
-        """Open the database and create its tables; calling it again does nothing."""
+        """Open the database, create its tables and start the background work; calling it
+        again does nothing."""
         await self._database.start()
+        self._hangs.open()
+        if self._ticker is not None:
+            self._ticker.start()
 
     async def close(self) -> None:
-        """Release the database; the sandbox may be started again afterwards."""
+        """Stop the background work, let go of held requests and release the database and
+        the webhook client; the sandbox may be started again afterwards."""
+        if self._ticker is not None:
+            await self._ticker.close()
+        self._hangs.release_all()
+        await self._sender.close()
         await self._database.close()
 
     @asynccontextmanager

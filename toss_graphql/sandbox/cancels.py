@@ -1,4 +1,5 @@
-"""Canceling an approved payment, whole or in part (`POST /v1/payments/{paymentKey}/cancel`).
+"""Canceling a payment, whole or in part (`POST /v1/payments/{paymentKey}/cancel`): an
+approved one, or a virtual account still waiting for its deposit (whole only).
 
 The checks and the change run in one write transaction (`BEGIN IMMEDIATE` on SQLite, so no
 other cancel of the payment can slip between them, in this process or another), and the
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from toss_graphql.sandbox.database import Database
 from toss_graphql.sandbox.errors import TossApiError
 from toss_graphql.sandbox.keys import new_receipt_key, new_transaction_key
+from toss_graphql.sandbox.outbox import Outbox
 from toss_graphql.sandbox.payment_store import Payment, load_by_key
 from toss_graphql.sandbox.status import CANCELABLE, PaymentStatus, check_transition
 from toss_graphql.sandbox.tables import payment_cancels, payments
@@ -56,6 +58,9 @@ def _amount_to_cancel(payment: Payment, request: CancelRequest, now: datetime) -
     amount = payment.balance_amount if request.cancel_amount is None else request.cancel_amount
     if amount > payment.balance_amount:
         raise TossApiError("NOT_CANCELABLE_AMOUNT")
+    if payment.status is PaymentStatus.WAITING_FOR_DEPOSIT and amount != payment.balance_amount:
+        # Before its deposit a virtual account is canceled whole or not at all (§2.4).
+        raise TossApiError("NOT_ALLOWED_PARTIAL_REFUND_WAITING_DEPOSIT")
     if request.tax_free_amount > min(payment.tax_free_amount, amount):
         raise TossApiError(
             "INVALID_REQUEST",
@@ -109,9 +114,9 @@ async def _apply(
 
 
 async def cancel_payment(
-    database: Database, payment_key: str, request: CancelRequest, now: datetime
+    database: Database, payment_key: str, request: CancelRequest, now: datetime, outbox: Outbox
 ) -> Payment:
-    """Cancel `request.cancel_amount` (or the whole balance) of an approved payment."""
+    """Cancel `request.cancel_amount` (or the whole balance) of a payment."""
     async with database.write() as connection:
         payment = await load_by_key(connection, payment_key)
         if payment is None:
@@ -121,5 +126,6 @@ async def cancel_payment(
             # Another cancel of this payment committed between our read and our write.
             raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")
         canceled = await load_by_key(connection, payment_key)
-    assert canceled is not None
+        assert canceled is not None
+        await outbox.payment_changed(connection, canceled, now)
     return canceled

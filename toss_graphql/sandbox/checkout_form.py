@@ -10,8 +10,11 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from toss_graphql.sandbox.errors import TossApiError
+from toss_graphql.sandbox.status import PaymentMethod
 
 APPROVE: Final = "approve"
+# The buyer the sandbox's window pretends to be when the merchant names none.
+DEFAULT_CUSTOMER_NAME: Final = "김토스"
 MINIMUM_CARD_AMOUNT: Final = 100
 
 _ORDER_ID: Final = re.compile(r"[A-Za-z0-9_-]{6,64}")
@@ -21,6 +24,7 @@ _AMOUNT: Final = re.compile(r"[0-9]{1,15}")
 _FAIL_CODE: Final = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _TEST_CLIENT_KEY_PREFIXES: Final = ("test_ck_", "test_gck_")
 _MAX_ORDER_NAME_LENGTH: Final = 100
+_MAX_CUSTOMER_NAME_LENGTH: Final = 100
 _MAX_URL_LENGTH: Final = 2048
 
 
@@ -32,6 +36,14 @@ class CheckoutOrder:
     amount: int
     success_url: str
     fail_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """What the buyer chose in the window."""
+
+    method: PaymentMethod
+    customer_name: str
 
 
 def _field(fields: Mapping[str, object], name: str) -> str:
@@ -102,3 +114,31 @@ def parse_decision(fields: Mapping[str, object]) -> str:
             ),
         )
     return decision
+
+
+def parse_authentication(fields: Mapping[str, object]) -> Authentication:
+    """The method the buyer picked (a card unless `method=VIRTUAL_ACCOUNT`) and their name."""
+    method = _field(fields, "method") or PaymentMethod.CARD
+    if method not in PaymentMethod.__members__:
+        raise TossApiError(
+            "INVALID_REQUEST",
+            (
+                "method는 CARD 또는 VIRTUAL_ACCOUNT여야 합니다.",
+                "method must be CARD or VIRTUAL_ACCOUNT.",
+            ),
+        )
+    customer_name = _field(fields, "customerName").strip() or DEFAULT_CUSTOMER_NAME
+    if len(customer_name) > _MAX_CUSTOMER_NAME_LENGTH:
+        raise TossApiError(
+            "INVALID_REQUEST",
+            (
+                "customerName은 100자 이하여야 합니다.",
+                "customerName must be at most 100 characters.",
+            ),
+        )
+    return Authentication(PaymentMethod(method), customer_name)
+
+
+def session_key(fields: Mapping[str, object]) -> str | None:
+    """The paymentKey of the window the form was shown in; None for a form posted alone."""
+    return _field(fields, "paymentKey") or None

@@ -1,10 +1,13 @@
-"""How a sandbox is set up: its database, its keys, where it is reachable, its clock."""
+"""How a sandbox is set up: its database, its keys, where it is reachable, its clock,
+where its webhooks go and whether its admin endpoints exist."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+import httpx
 
 Clock = Callable[[], datetime]
 
@@ -16,7 +19,14 @@ class SandboxConfig:
     `client_key=None` accepts any `test_ck_`/`test_gck_` key, as any test key of a merchant
     would open Toss's payment window. `public_base_url=None` derives the base of the URLs
     the sandbox hands out (`checkout.url`, `receipt.url`) from each request. `clock`, when
-    given, returns an aware UTC datetime; tests move it to cross Toss's time limits.
+    given, returns an aware UTC datetime; the offset moved by `POST /admin/clock` is added
+    to it (to the real clock without it).
+
+    `webhook_url` is where webhooks go until `PUT /admin/webhook` says otherwise.
+    `webhook_poll_seconds` is how often a background task sends the webhooks that are due
+    (None: only `POST /admin/webhooks/deliver` sends them). `webhook_transport` replaces the
+    network for webhook deliveries (an `httpx.MockTransport` in tests). `admin_enabled=False`
+    turns every `/admin/*` route into a 404.
     """
 
     database_url: str
@@ -24,8 +34,13 @@ class SandboxConfig:
     client_key: str | None = None
     public_base_url: str | None = None
     clock: Clock | None = None
+    webhook_url: str | None = None
+    webhook_poll_seconds: float | None = 0.2
+    webhook_transport: httpx.AsyncBaseTransport | None = None
+    admin_enabled: bool = True
 
     def now(self) -> datetime:
+        """The base clock, without the offset the sandbox's database keeps (see clock.py)."""
         if self.clock is None:
             return datetime.now(UTC)
         now = self.clock()

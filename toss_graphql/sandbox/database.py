@@ -8,18 +8,21 @@ before its first read, so two processes can never both read "IN_PROGRESS" and bo
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import event, make_url
+from sqlalchemy import event, inspect, make_url, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from toss_graphql.sandbox.tables import metadata
+from toss_graphql.sandbox.tables import SCHEMA_VERSION, metadata, sandbox_state
+
+logger = logging.getLogger(__name__)
 
 _IMMEDIATE: Final = "sandbox_begin_immediate"
 _BUSY_TIMEOUT_MS: Final = 10_000
@@ -43,6 +46,41 @@ def _configure_sqlite_connection(
 def _begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get(_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _stored_schema_version(connection: Connection) -> int | None:
+    """The version the database was made with; None when it holds no sandbox tables."""
+    tables = set(inspect(connection).get_table_names())
+    if sandbox_state.name in tables:
+        version = connection.execute(select(sandbox_state.c.schema_version)).scalar()
+        if version is not None:
+            return int(version)
+    # Tables from before the version was recorded (version 1), or none at all.
+    return 1 if tables & set(metadata.tables) else None
+
+
+def _prepare_schema(connection: Connection) -> None:
+    """Create the tables, or rebuild them empty when they are of another version."""
+    version = _stored_schema_version(connection)
+    if version is not None and version != SCHEMA_VERSION:
+        logger.warning(
+            "the sandbox database holds tables of schema version %s, this sandbox uses %s: "
+            "its state (payments, logs) is discarded and the tables are made afresh",
+            version,
+            SCHEMA_VERSION,
+        )
+        metadata.drop_all(connection)
+    metadata.create_all(connection)
+    if connection.execute(select(sandbox_state.c.id)).first() is None:
+        connection.execute(
+            sandbox_state.insert().values(
+                id=1,
+                schema_version=SCHEMA_VERSION,
+                clock_offset_us=0,
+                webhook_url_set=False,
+                webhook_url=None,
+            )
+        )
 
 
 def _ensure_sqlite_directory(database_url: str) -> None:
@@ -80,7 +118,7 @@ class Database:
         self._writer = engine.execution_options(**{_IMMEDIATE: True})
         # Inside a write transaction so processes starting together create tables once.
         async with self.write() as connection:
-            await connection.run_sync(metadata.create_all)
+            await connection.run_sync(_prepare_schema)
 
     async def close(self) -> None:
         engine, self._engine, self._writer = self._engine, None, None

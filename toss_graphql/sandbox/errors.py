@@ -160,6 +160,11 @@ ERRORS: Final[Mapping[str, ErrorSpec]] = MappingProxyType(
         "ALREADY_CANCELED_PAYMENT": ErrorSpec(
             400, "이미 취소된 결제 입니다.", "The payment has already been canceled."
         ),
+        "NOT_ALLOWED_PARTIAL_REFUND_WAITING_DEPOSIT": ErrorSpec(
+            403,
+            "입금 대기중인 결제는 부분 환불이 불가합니다.",
+            "A payment waiting for its deposit cannot be partially refunded.",
+        ),
         "NOT_MATCHES_REFUNDABLE_AMOUNT": ErrorSpec(
             400,
             "잔액 결과가 일치하지 않습니다.",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_graphql.sandbox.database import Database
@@ -86,6 +87,13 @@ async def _claim_in(
     return None
 
 
+async def _claim_once(
+    database: Database, scope: IdempotencyScope, now: datetime
+) -> StoredResponse | TossApiError | None:
+    async with database.write() as connection:
+        return await _claim_in(connection, scope, now)
+
+
 async def claim(
     database: Database, scope: IdempotencyScope, now: datetime
 ) -> StoredResponse | None:
@@ -93,8 +101,12 @@ async def claim(
 
     Raises IDEMPOTENT_REQUEST_PROCESSING while another request holds the scope.
     """
-    async with database.write() as connection:
-        outcome = await _claim_in(connection, scope, now)
+    try:
+        outcome = await _claim_once(database, scope, now)
+    except IntegrityError:
+        # Where writers interleave (PostgreSQL), two first uses of a key can both find no
+        # record and both insert one; the loser reads the winner's marker instead.
+        outcome = await _claim_once(database, scope, now)
     if isinstance(outcome, TossApiError):
         raise outcome
     return outcome

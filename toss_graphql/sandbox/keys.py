@@ -29,3 +29,18 @@ def new_transaction_key() -> str:
 
 def new_receipt_key() -> str:
     return random_text(48)
+
+
+def new_secret() -> str:
+    """A payment's webhook secret, shaped like Toss's `ps_eqRGgYO1r57E4Z541ZMW3QnN2Eya`."""
+    return f"ps_{random_text(28)}"
+
+
+def new_virtual_account_number() -> str:
+    """A test account number: Toss's start with `X` and cannot receive money (toss-api.md §9)."""
+    return f"X{random_text(13, string.digits)}"
+
+
+def new_transmission_id() -> str:
+    """A webhook's id, shaped like Toss's `whtrans_a01j70335nkqqeg0zwzz2r4py9z`."""
+    return f"whtrans_{random_text(27, string.ascii_lowercase + string.digits)}"

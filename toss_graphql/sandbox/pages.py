@@ -50,11 +50,13 @@ def won(amount: int) -> str:
     return f"{amount:,}원"
 
 
-def checkout_page(order: CheckoutOrder) -> HTMLResponse:
+def checkout_page(order: CheckoutOrder, payment_key: str) -> HTMLResponse:
+    """The window for `order`; `payment_key` names its READY payment ("" when none)."""
     return _page(
         f"결제하기 · {order.order_name}",
         "checkout.html",
         200,
+        payment_key=payment_key,
         client_key=order.client_key,
         order_id=order.order_id,
         order_name=order.order_name,
@@ -76,16 +78,26 @@ def error_page(error: TossApiError, status_code: int) -> HTMLResponse:
     )
 
 
+def _instrument(payment: Payment) -> tuple[str, str]:
+    if payment.virtual_account is not None:
+        return "가상계좌 · Virtual account", payment.virtual_account.account_number
+    if payment.card is not None:
+        return "카드번호 · Card", payment.card.number
+    return "결제수단 · Method", ""
+
+
 def receipt_page(payment: Payment) -> HTMLResponse:
     approved_at = "" if payment.approved_at is None else isoformat_kst(payment.approved_at)
+    instrument_label, instrument = _instrument(payment)
     return _page(
         f"매출전표 · {payment.order_name}",
         "receipt.html",
         200,
         order_name=payment.order_name,
         order_id=payment.order_id,
-        card_number=payment.card_number,
-        approve_no=payment.card_approve_no or "",
+        instrument_label=instrument_label,
+        instrument=instrument,
+        approve_no="" if payment.card is None else payment.card.approve_no or "",
         approved_at=approved_at,
         status=payment.status.value,
         amount_text=won(payment.total_amount),

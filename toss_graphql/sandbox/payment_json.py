@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 
 from toss_graphql.sandbox.errors import error_spec
 from toss_graphql.sandbox.i18n import Language
-from toss_graphql.sandbox.kst import isoformat_kst
-from toss_graphql.sandbox.payment_store import Cancel, Payment
-from toss_graphql.sandbox.status import APPROVED
+from toss_graphql.sandbox.kst import isoformat_kst, local_kst
+from toss_graphql.sandbox.payment_store import Cancel, Card, Payment, VirtualAccount
+from toss_graphql.sandbox.status import PaymentMethod, PaymentStatus
 
 API_VERSION: Final = "2022-11-16"
 MERCHANT_ID: Final = "tosspayments"
 
 # Toss translates its own enum-like values under `Accept-Language: en-US`, never the
 # merchant's (orderName stays as sent).
-_CARD_METHOD: Final = {Language.KO: "카드", Language.EN: "CARD"}
+_METHOD: Final = {
+    PaymentMethod.CARD: {Language.KO: "카드", Language.EN: "CARD"},
+    PaymentMethod.VIRTUAL_ACCOUNT: {Language.KO: "가상계좌", Language.EN: "VIRTUAL_ACCOUNT"},
+}
 _CREDIT: Final = {Language.KO: "신용", Language.EN: "CREDIT"}
 _PERSONAL: Final = {Language.KO: "개인", Language.EN: "PERSONAL"}
+_NORMAL_ACCOUNT: Final = {Language.KO: "일반", Language.EN: "NORMAL"}
 
 
 def vat_of(amount: int, tax_free_amount: int = 0) -> int:
@@ -25,21 +30,41 @@ def vat_of(amount: int, tax_free_amount: int = 0) -> int:
     return ((amount - tax_free_amount) * 2 + 11) // 22
 
 
-def _card(payment: Payment, language: Language) -> dict[str, Any]:
+def _card(payment: Payment, card: Card, language: Language) -> dict[str, Any]:
     return {
         "amount": payment.total_amount,
-        "issuerCode": payment.card_issuer_code,
-        "acquirerCode": payment.card_acquirer_code,
-        "number": payment.card_number,
+        "issuerCode": card.issuer_code,
+        "acquirerCode": card.acquirer_code,
+        "number": card.number,
         "installmentPlanMonths": 0,
         # The card company gives the approval number on approval; zeros until then.
-        "approveNo": payment.card_approve_no or "00000000",
+        "approveNo": card.approve_no or "00000000",
         "useCardPoint": False,
         "cardType": _CREDIT[language],
         "ownerType": _PERSONAL[language],
         "acquireStatus": "READY",
         "isInterestFree": False,
         "interestPayer": None,
+    }
+
+
+def _virtual_account(
+    payment: Payment, account: VirtualAccount, language: Language, now: datetime
+) -> dict[str, Any]:
+    waiting = payment.status is PaymentStatus.WAITING_FOR_DEPOSIT
+    return {
+        "accountType": _NORMAL_ACCOUNT[language],
+        "accountNumber": account.account_number,
+        "bankCode": account.bank_code,
+        "customerName": payment.customer_name,
+        "depositorName": payment.customer_name,
+        "dueDate": local_kst(account.due_date),
+        # Refunds to a refund account are not emulated (docs/sandbox.md).
+        "refundStatus": "NONE",
+        # Past its due date an unpaid account takes no deposit; its status stays (§3.2).
+        "expired": waiting and now > account.due_date,
+        "settlementStatus": "INCOMPLETED" if payment.approved_at is None else "COMPLETED",
+        "refundReceiveAccount": None,
     }
 
 
@@ -53,7 +78,7 @@ def _failure(payment: Payment, language: Language) -> dict[str, str] | None:
 
 
 def _receipt(payment: Payment, base_url: str) -> dict[str, str] | None:
-    if payment.status not in APPROVED:
+    if payment.approved_at is None:
         return None
     return {"url": f"{base_url}/receipt/{payment.payment_key}"}
 
@@ -78,8 +103,10 @@ def _cancel(cancel: Cancel) -> dict[str, Any]:
     }
 
 
-def render_payment(payment: Payment, *, language: Language, base_url: str) -> dict[str, Any]:
-    """The Payment object, fields in the order Toss sends them."""
+def render_payment(
+    payment: Payment, *, language: Language, base_url: str, now: datetime
+) -> dict[str, Any]:
+    """The Payment object as of `now`, fields in the order Toss sends them."""
     # Toss recomputes the supply value and VAT on what is left after cancels.
     tax_free_amount = payment.tax_free_amount
     vat = vat_of(payment.balance_amount, tax_free_amount)
@@ -95,8 +122,12 @@ def render_payment(payment: Payment, *, language: Language, base_url: str) -> di
         "approvedAt": None if payment.approved_at is None else isoformat_kst(payment.approved_at),
         "useEscrow": False,
         "cultureExpense": False,
-        "card": _card(payment, language),
-        "virtualAccount": None,
+        "card": None if payment.card is None else _card(payment, payment.card, language),
+        "virtualAccount": (
+            None
+            if payment.virtual_account is None
+            else _virtual_account(payment, payment.virtual_account, language, now)
+        ),
         "transfer": None,
         "mobilePhone": None,
         "giftCertificate": None,
@@ -105,12 +136,13 @@ def render_payment(payment: Payment, *, language: Language, base_url: str) -> di
         "discount": None,
         # null, not [], on a payment never canceled.
         "cancels": [_cancel(cancel) for cancel in payment.cancels] or None,
-        "secret": None,
+        "secret": payment.secret,
         "type": "NORMAL",
         "easyPay": None,
         "country": "KR",
         "failure": _failure(payment, language),
-        "isPartialCancelable": True,
+        # Before its deposit a virtual account may only be canceled whole (toss-api.md §2.4).
+        "isPartialCancelable": payment.status is not PaymentStatus.WAITING_FOR_DEPOSIT,
         "receipt": _receipt(payment, base_url),
         "checkout": {"url": f"{base_url}/v1/payments/{payment.payment_key}/checkout"},
         "currency": "KRW",
@@ -120,6 +152,6 @@ def render_payment(payment: Payment, *, language: Language, base_url: str) -> di
         "vat": vat,
         "taxFreeAmount": tax_free_amount,
         "metadata": None,
-        "method": _CARD_METHOD[language],
+        "method": None if payment.method is None else _METHOD[payment.method][language],
         "version": API_VERSION,
     }

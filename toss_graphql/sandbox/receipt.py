@@ -6,25 +6,28 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from toss_graphql.sandbox.config import SandboxConfig
+from toss_graphql.sandbox.clock import SandboxClock
 from toss_graphql.sandbox.database import Database
 from toss_graphql.sandbox.errors import TossApiError
+from toss_graphql.sandbox.outbox import Outbox
 from toss_graphql.sandbox.pages import error_page, receipt_page
 from toss_graphql.sandbox.payments import find_payment
-from toss_graphql.sandbox.status import APPROVED
 
 
 class ReceiptPages:
-    def __init__(self, config: SandboxConfig, database: Database) -> None:
-        self._config = config
+    def __init__(self, database: Database, clock: SandboxClock, outbox: Outbox) -> None:
         self._database = database
+        self._clock = clock
+        self._outbox = outbox
 
     def routes(self) -> list[Route]:
         return [Route("/receipt/{paymentKey}", self.show, methods=["GET"])]
 
     async def show(self, request: Request) -> Response:
         payment_key: str = request.path_params["paymentKey"]
-        payment = await find_payment(self._database, payment_key, self._config.now())
-        if payment is None or payment.status not in APPROVED:
+        payment = await find_payment(
+            self._database, payment_key, await self._clock.now(), self._outbox
+        )
+        if payment is None or payment.approved_at is None:
             return error_page(TossApiError("NOT_FOUND_PAYMENT"), 404)
         return receipt_page(payment)

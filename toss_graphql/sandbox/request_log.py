@@ -16,8 +16,11 @@ class LoggedRequest:
     method: str
     path: str
     idempotency_key: str | None
-    status: int
+    # None when a `timeout` fault kept the sandbox from answering.
+    status: int | None
     replayed: bool
+    # The fault the request met, if any (faults.py).
+    fault: str | None
     at: datetime
 
 
@@ -30,6 +33,7 @@ async def record(database: Database, entry: LoggedRequest) -> None:
                 idempotency_key=entry.idempotency_key,
                 status=entry.status,
                 replayed=entry.replayed,
+                fault=entry.fault,
                 at=entry.at,
             )
         )
@@ -52,6 +56,7 @@ async def list_requests(
             idempotency_key=row.idempotency_key,
             status=row.status,
             replayed=row.replayed,
+            fault=row.fault,
             at=row.at,
         )
         for row in rows

@@ -7,8 +7,20 @@ import uvicorn
 from toss_graphql.sandbox.app import Sandbox
 from toss_graphql.sandbox.config import SandboxConfig
 
+# A request held by a `timeout` fault must not keep a stopping server up for two minutes.
+_GRACEFUL_SHUTDOWN_SECONDS = 5
 
-def run_standalone(host: str, port: int, database_url: str, secret_key: str) -> None:
+
+def run_standalone(
+    host: str, port: int, database_url: str, secret_key: str, webhook_url: str | None = None
+) -> None:
     """Serve the sandbox with uvicorn until interrupted."""
-    sandbox = Sandbox(SandboxConfig(database_url=database_url, secret_key=secret_key))
-    uvicorn.run(sandbox.app, host=host, port=port)
+    sandbox = Sandbox(
+        SandboxConfig(database_url=database_url, secret_key=secret_key, webhook_url=webhook_url)
+    )
+    uvicorn.run(
+        sandbox.app,
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+    )

@@ -1,9 +1,10 @@
-"""The sandbox's tables: its payments and their cancels, idempotency records, request log."""
+"""The sandbox's tables: payments and their cancels, idempotency records, the request log,
+and the emulator's own state (clock offset, webhook URL, faults, webhook deliveries)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     BigInteger,
@@ -19,7 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from toss_graphql.sandbox.status import APPROVED
+from toss_graphql.sandbox.status import CONFIRMED
+
+# Bumped whenever a table changes shape: a database of another version is rebuilt empty
+# (see database.py), as the sandbox's state is test state, not a ledger to migrate.
+SCHEMA_VERSION: Final = 2
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -48,26 +53,37 @@ payments = Table(
     Column("order_id", String(64), nullable=False, index=True),
     Column("order_name", String(100), nullable=False),
     Column("status", String(32), nullable=False),
+    # Null while READY: the buyer picks the method in the window.
+    Column("method", String(32)),
     Column("total_amount", BigInteger, nullable=False),
     Column("balance_amount", BigInteger, nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
+    # When the buyer authenticated in the window: the 10-minute confirm window starts here.
+    Column("authenticated_at", UtcDateTime),
     Column("approved_at", UtcDateTime),
     Column("last_transaction_key", String(64)),
-    Column("card_number", String(20), nullable=False),
-    Column("card_issuer_code", String(2), nullable=False),
+    Column("card_number", String(20)),
+    Column("card_issuer_code", String(2)),
     Column("card_acquirer_code", String(2)),
     Column("card_approve_no", String(8)),
+    Column("customer_name", String(100)),
+    Column("virtual_account_number", String(20)),
+    Column("virtual_account_bank_code", String(2)),
+    Column("virtual_account_due_date", UtcDateTime),
+    Column("secret", String(50)),
     Column("failure_code", String(64)),
+    # Where the payment was created, for the links in webhooks sent with no request at hand.
+    Column("base_url", Text),
 )
 
 # Toss refuses a second approval of one orderId (DUPLICATED_ORDER_ID); the database refuses
-# it too, so no interleaving of requests can leave two approved payments for one order.
+# it too, so no interleaving of requests can leave two confirmed payments for one order.
 Index(
-    "uq_payments_approved_order_id",
+    "uq_payments_confirmed_order_id",
     payments.c.order_id,
     unique=True,
-    sqlite_where=payments.c.status.in_(sorted(APPROVED)),
-    postgresql_where=payments.c.status.in_(sorted(APPROVED)),
+    sqlite_where=payments.c.status.in_(sorted(CONFIRMED)),
+    postgresql_where=payments.c.status.in_(sorted(CONFIRMED)),
 )
 
 # One row per applied cancel. The primary key is a second guard behind the conditional
@@ -109,7 +125,63 @@ request_log = Table(
     Column("method", String(16), nullable=False),
     Column("path", Text, nullable=False),
     Column("idempotency_key", Text),
-    Column("status", Integer, nullable=False),
+    # Null when a `timeout` fault kept the sandbox from answering at all.
+    Column("status", Integer),
     Column("replayed", Boolean, nullable=False),
+    Column("fault", String(32)),
     Column("at", UtcDateTime, nullable=False),
+)
+
+# One row (id 1): what every worker process sharing the database must agree on.
+sandbox_state = Table(
+    "sandbox_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("schema_version", Integer, nullable=False),
+    # Added to the real clock: tests move time forward through POST /admin/clock.
+    Column("clock_offset_us", BigInteger, nullable=False),
+    # Set once PUT /admin/webhook has been called; until then SandboxConfig.webhook_url holds.
+    Column("webhook_url_set", Boolean, nullable=False),
+    Column("webhook_url", Text),
+)
+
+faults = Table(
+    "faults",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Null matches any method.
+    Column("method", String(16)),
+    Column("path", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("latency_ms", Integer),
+    Column("status", Integer),
+    Column("code", String(64)),
+    # Matching requests it still applies to; the row goes when it reaches 0.
+    Column("times", Integer, nullable=False),
+)
+
+# The webhook outbox: one row per event, written in the transaction that changed the payment.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transmission_id", String(64), nullable=False, unique=True),
+    Column("event_type", String(64), nullable=False),
+    Column("payment_key", String(200), nullable=False, index=True),
+    Column("order_id", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    # PENDING until a 200, then DELIVERED; FAILED after the last retry.
+    Column("status", String(16), nullable=False),
+    # Attempts made so far; the next one is sent with retried-count = attempts.
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_attempt_at", UtcDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    # The worker sending the current attempt, and when it claimed it (real time, not the
+    # sandbox clock: the claim is about a live process, not about simulated time).
+    Column("claim_token", String(64)),
+    Column("claimed_at", UtcDateTime),
 )
