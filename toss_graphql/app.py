@@ -6,8 +6,10 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -19,16 +21,19 @@ from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from .auth import InvalidToken, principal_from_header
+from .background import running_reconciler
 from .config import Settings, load_settings
 from .db.engine import create_database_engine, is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
 from .db.unit_of_work import UnitOfWorkFactory
+from .domain.reconcile import ReconcilePolicy
 from .domain.services import Services
 from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
 from .request_context import request_id
 from .sandbox import Sandbox, SandboxConfig
 from .schema.context import Context
 from .schema.schema import build_schema
+from .webhook_endpoint import toss_webhook
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +119,29 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def _gateway_config(settings: Settings) -> TossGatewayConfig:
+def gateway_config(settings: Settings) -> TossGatewayConfig:
     if settings.uses_builtin_sandbox and settings.toss_api_url.rstrip("/") == REAL_TOSS_URL:
         raise RuntimeError(
             "no TOSS_SECRET_KEY is set, so the built-in sandbox is the gateway: set TOSS_API_URL "
             "to this server's URL plus /sandbox ('toss-graphql serve' does this for you)"
         )
+    timeout = settings.toss_timeout_seconds
     return TossGatewayConfig(
-        base_url=settings.toss_api_url, secret_key=settings.resolved_secret_key()
+        base_url=settings.toss_api_url,
+        secret_key=settings.resolved_secret_key(),
+        timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+    )
+
+
+def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:
+    """Every Toss attempt of one call, with its backoff, fits well inside the lease."""
+    return timedelta(seconds=settings.toss_timeout_seconds * config.max_attempts + 5)
+
+
+def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    return ReconcilePolicy(
+        min_age=timedelta(seconds=settings.reconcile_min_age_seconds),
+        give_up_after=timedelta(seconds=settings.reconcile_give_up_after_seconds),
     )
 
 
@@ -132,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "APP_ENV=production needs TOSS_SECRET_KEY: the sandbox is for development"
         )
     database_url = settings.resolved_database_url()
-    gateway_config = _gateway_config(settings)
+    toss_config = gateway_config(settings)
     sandbox = None
     if settings.uses_builtin_sandbox:
         sandbox = Sandbox(
@@ -156,12 +176,19 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if sandbox is not None:
                 await sandbox.start()
                 stack.push_async_callback(sandbox.close)
-            http_client = create_http_client(gateway_config)
+            http_client = create_http_client(toss_config)
             stack.push_async_callback(http_client.aclose)
-            app.state.engine = engine
-            app.state.services = Services(
+            services = Services(
                 unit_of_work=UnitOfWorkFactory(engine),
-                gateway=TossGateway(http_client, gateway_config),
+                gateway=TossGateway(http_client, toss_config),
+                lock_lease=lock_lease(settings, toss_config),
+            )
+            app.state.engine = engine
+            app.state.services = services
+            await stack.enter_async_context(
+                running_reconciler(
+                    services, reconcile_policy(settings), settings.reconcile_interval_seconds
+                )
             )
             yield
 
@@ -169,6 +196,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", GraphQLApp(settings.resolved_jwt_secret()), methods=["GET", "POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/webhooks/toss", toss_webhook, methods=["POST"]),
     ]
     if sandbox is not None and settings.app_env != "production":
         routes.append(Mount("/sandbox", app=sandbox.app))

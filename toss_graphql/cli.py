@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +28,16 @@ def _parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the Toss emulator alone")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8100)
+
+    reconcile = commands.add_parser(
+        "reconcile", help="settle orders whose outcome at Toss is not known here"
+    )
+    reconcile.add_argument(
+        "--min-age",
+        type=float,
+        default=None,
+        help="seconds an open order must be left alone first (default RECONCILE_MIN_AGE_SECONDS)",
+    )
 
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -91,6 +102,43 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _reconcile(settings: Settings, min_age: float | None) -> int:
+    from datetime import timedelta
+
+    from .app import gateway_config, lock_lease, reconcile_policy
+    from .db.engine import create_database_engine
+    from .db.unit_of_work import UnitOfWorkFactory
+    from .domain.reconcile import settle_unknown_outcomes
+    from .domain.services import Services
+    from .domain.webhooks import process_received_webhooks
+    from .gateway.client import TossGateway, create_http_client
+
+    policy = reconcile_policy(settings)
+    if min_age is not None:
+        policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
+    config = gateway_config(settings)
+    engine = create_database_engine(settings.resolved_database_url())
+    http_client = create_http_client(config)
+    try:
+        services = Services(
+            UnitOfWorkFactory(engine),
+            TossGateway(http_client, config),
+            lock_lease=lock_lease(settings, config),
+        )
+        webhooks = await process_received_webhooks(services)
+        print(f"webhooks processed: {webhooks}", flush=True)
+        report = await settle_unknown_outcomes(
+            services,
+            policy,
+            progress=lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
+        )
+    finally:
+        await http_client.aclose()
+        await engine.dispose()
+    print(report.summary())
+    return 1 if report.gave_up or report.unreachable else 0
+
+
 async def _seed_demo(settings: Settings) -> None:
     from .db.engine import create_database_engine, is_sqlite
     from .db.migrate import upgrade_to_head
@@ -125,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             database_url=settings.resolved_sandbox_database_url(),
             secret_key=settings.resolved_secret_key(),
         )
+    elif args.command == "reconcile":
+        return asyncio.run(_reconcile(settings, args.min_age))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
         print("database is at the latest migration")

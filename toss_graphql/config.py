@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     toss_api_url: str = "https://api.tosspayments.com"
     auth_jwt_secret: str | None = None
     log_level: str = "INFO"
+    # How long the API waits for Toss to answer one attempt.
+    toss_timeout_seconds: float = 30.0
+    # The reconciler inside `serve`: how often it runs (0 turns it off), how old an open order
+    # must be before it is read back from Toss, and when it is handed to an operator instead.
+    reconcile_interval_seconds: float = 30.0
+    reconcile_min_age_seconds: float = 60.0
+    reconcile_give_up_after_seconds: float = 24 * 3600.0
 
     @property
     def var_dir(self) -> Path:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,10 +11,21 @@ from toss_graphql.config import SANDBOX_SECRET_KEY
 
 @contextmanager
 def serve_api(
-    directory: Path, database_url: str, toss_api_url: str, name: str = "api"
+    directory: Path,
+    database_url: str,
+    toss_api_url: str,
+    name: str = "api",
+    *,
+    workers: int = 1,
+    port: int | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[ServerProcess]:
-    """`toss-graphql serve` as its own process, against a Toss at `toss_api_url`."""
-    port = free_port()
+    """`toss-graphql serve` as its own process, against a Toss at `toss_api_url`.
+
+    The background reconciler is off unless `settings` turns it on, so tests decide when
+    settling happens.
+    """
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         "DATABASE_URL": database_url,
@@ -22,8 +33,14 @@ def serve_api(
         "TOSS_API_URL": toss_api_url,
         "AUTH_JWT_SECRET": JWT_SECRET,
         "TOSS_GRAPHQL_VAR_DIR": str(directory),
+        "RECONCILE_INTERVAL_SECONDS": "0",
+        **(settings or {}),
     }
     with run_cli(
-        ["serve", "--port", str(port)], env, f"{url}/readyz", url, directory / f"{name}.log"
+        ["serve", "--port", str(port), "--workers", str(workers)],
+        env,
+        f"{url}/readyz",
+        url,
+        directory / f"{name}.log",
     ) as server:
         yield server

@@ -18,6 +18,7 @@ from toss_graphql.domain.gateway_port import (
 from toss_graphql.domain.models import (
     Cancel,
     CancelRequest,
+    CancelRequestStatus,
     Failure,
     Order,
     OrderLine,
@@ -28,6 +29,7 @@ from toss_graphql.domain.models import (
 )
 from toss_graphql.domain.ports import CancelCursor, CancelPage, OrderCursor, OrderPage
 from toss_graphql.domain.services import Services
+from toss_graphql.domain.webhooks import Webhook
 
 
 @dataclasses.dataclass
@@ -39,7 +41,8 @@ class MemoryStore:
     events: list[PaymentEvent] = dataclasses.field(default_factory=list)
     cancels: dict[str, Cancel] = dataclasses.field(default_factory=dict)
     cancel_requests: dict[str, CancelRequest] = dataclasses.field(default_factory=dict)
-    cancel_locks: dict[str, tuple[str, datetime]] = dataclasses.field(default_factory=dict)
+    order_locks: dict[str, tuple[str, datetime]] = dataclasses.field(default_factory=dict)
+    webhooks: dict[str, tuple[Webhook, str]] = dataclasses.field(default_factory=dict)
 
     def event_types(self, order_id: str) -> list[str]:
         return [event.event_type for event in self.events if event.order_id == order_id]
@@ -99,12 +102,14 @@ class _Orders:
         status: OrderStatus | None,
         first: int,
         after: OrderCursor | None,
+        needs_attention: bool = False,
     ) -> OrderPage:
         found = sorted(
             (
                 order
                 for order in self._store.orders.values()
                 if (buyer is None or order.buyer == buyer)
+                and (not needs_attention or order.attention is not None)
                 and (status is None or order.status is status)
                 and (
                     after is None
@@ -123,19 +128,42 @@ class _Orders:
             if order.buyer == buyer and order.order_name == order_name
         ]
 
-    async def claim_cancel(
+    async def claim_lock(
         self, order_id: str, *, token: str, now: datetime, stale_before: datetime
     ) -> bool:
-        held = self._store.cancel_locks.get(order_id)
-        if held is not None and held[1] >= stale_before:
+        held = self._store.order_locks.get(order_id)
+        if held is not None and held[0] != token and held[1] >= stale_before:
             return False
-        self._store.cancel_locks[order_id] = (token, now)
+        self._store.order_locks[order_id] = (token, now)
         return True
 
-    async def release_cancel(self, order_id: str, *, token: str) -> None:
-        held = self._store.cancel_locks.get(order_id)
+    async def needing_settlement(self, *, changed_before: datetime, limit: int) -> Sequence[str]:
+        open_states = (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT)
+        pending = {
+            r.order_id
+            for r in self._store.cancel_requests.values()
+            if r.status is CancelRequestStatus.PENDING and r.updated_at < changed_before
+        }
+        found = [
+            order
+            for order in self._store.orders.values()
+            if order.attention is None
+            and (
+                (order.status in open_states and order.updated_at < changed_before)
+                or order.order_id in pending
+            )
+        ]
+        found.sort(key=lambda order: order.updated_at)
+        return [order.order_id for order in found[:limit]]
+
+    async def flag_attention(self, order_id: str, *, reason: str, now: datetime) -> None:
+        order = self._store.orders[order_id]
+        self._store.orders[order_id] = dataclasses.replace(order, attention=reason, updated_at=now)
+
+    async def release_lock(self, order_id: str, *, token: str) -> None:
+        held = self._store.order_locks.get(order_id)
         if held is not None and held[0] == token:
-            del self._store.cancel_locks[order_id]
+            del self._store.order_locks[order_id]
 
 
 class _Payments:
@@ -163,6 +191,9 @@ class _Payments:
                 self._store.payments[order_id] = dataclasses.replace(
                     payment, balance_amount=balance_amount, toss_status=toss_status, raw=raw
                 )
+
+    async def save(self, payment: Payment, now: datetime) -> None:
+        self._store.payments[payment.order_id] = payment
 
     async def remove(self, payment_key: str) -> None:
         self._store.payments = {
@@ -246,6 +277,13 @@ class _CancelRequests:
             None,
         )
 
+    async def pending_for_order(self, order_id: str) -> list[CancelRequest]:
+        return [
+            r
+            for r in self._store.cancel_requests.values()
+            if r.order_id == order_id and r.status is CancelRequestStatus.PENDING
+        ]
+
     async def save(self, request: CancelRequest) -> None:
         self._store.cancel_requests[request.request_id] = request
 
@@ -259,6 +297,26 @@ class _Events:
 
     async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]:
         return [event for event in self._store.events if event.order_id == order_id]
+
+
+class _Webhooks:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def add(self, webhook: Webhook) -> bool:
+        if webhook.transmission_id in self._store.webhooks:
+            return False
+        self._store.webhooks[webhook.transmission_id] = (webhook, "RECEIVED")
+        return True
+
+    async def unprocessed(self, limit: int) -> Sequence[Webhook]:
+        return [w for w, status in self._store.webhooks.values() if status == "RECEIVED"][:limit]
+
+    async def finish(
+        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+    ) -> None:
+        webhook, _ = self._store.webhooks[transmission_id]
+        self._store.webhooks[transmission_id] = (dataclasses.replace(webhook, secret=None), status)
 
 
 class MemoryUnitOfWork:
@@ -277,7 +335,8 @@ class MemoryUnitOfWork:
             events=list(self._committed.events),
             cancels=dict(self._committed.cancels),
             cancel_requests=dict(self._committed.cancel_requests),
-            cancel_locks=dict(self._committed.cancel_locks),
+            order_locks=dict(self._committed.order_locks),
+            webhooks=dict(self._committed.webhooks),
         )
         self.products = _Products(self._working)
         self.orders = _Orders(self._working)
@@ -285,6 +344,7 @@ class MemoryUnitOfWork:
         self.events = _Events(self._working)
         self.cancels = _Cancels(self._working)
         self.cancel_requests = _CancelRequests(self._working)
+        self.webhooks = _Webhooks(self._working)
         return self
 
     async def __aexit__(
@@ -302,7 +362,8 @@ class MemoryUnitOfWork:
                 "events",
                 "cancels",
                 "cancel_requests",
-                "cancel_locks",
+                "order_locks",
+                "webhooks",
             ):
                 setattr(self._committed, name, getattr(self._working, name))
 
@@ -376,13 +437,18 @@ class FakeGateway:
 
     async def get_payment(self, payment_key: str) -> TossPayment:
         self.get_calls.append(payment_key)
-        outcome = self.stored[payment_key]
+        outcome = self.stored.get(payment_key) or GatewayRejected(
+            "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.", 404
+        )
         if isinstance(outcome, GatewayError):
             raise outcome
         return outcome
 
     async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
-        raise NotImplementedError("not used by these tests")
+        for outcome in self.stored.values():
+            if isinstance(outcome, TossPayment) and outcome.order_id == order_id:
+                return outcome
+        raise GatewayRejected("NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.", 404)
 
 
 def approved(payment_key: str, order_id: str, amount: int, status: str = "DONE") -> TossPayment:

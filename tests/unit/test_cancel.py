@@ -57,8 +57,8 @@ async def test_full_cancel_records_the_cancel_and_removes_the_payment(
     assert order.order_id not in store.payments
     assert store.orders[order.order_id].status is OrderStatus.CANCELED
     assert list(store.cancels) == [result.cancel.transaction_key]
-    closing = [e for e in store.events if e.event_type == "CANCEL_APPROVED"][-1]
-    assert closing.detail["closed_payment"] == {
+    closing = [e for e in store.events if e.event_type == "PAYMENT_CLOSED"][-1]
+    assert closing.detail == {
         "payment_key": f"pay-{order.order_id}",
         "method": "카드",
         "total_amount": 10000,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.fakes import FakeGateway, MemoryStore, approved
-from toss_graphql.domain.confirm import confirm_payment, fail_payment
+from toss_graphql.domain.confirm import ConfirmResult, confirm_payment, fail_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
 from toss_graphql.domain.gateway_port import (
     GatewayRejected,
@@ -154,7 +154,7 @@ async def test_confirm_while_another_is_in_flight_is_refused_without_toss(
     [
         lambda reply: dataclasses.replace(reply, order_id="other-order"),
         lambda reply: dataclasses.replace(reply, total_amount=1),
-        lambda reply: dataclasses.replace(reply, status="WAITING_FOR_DEPOSIT"),
+        lambda reply: dataclasses.replace(reply, status="IN_PROGRESS"),
     ],
     ids=["orderId", "totalAmount", "status"],
 )
@@ -237,3 +237,20 @@ async def test_fail_payment_never_moves_a_confirming_order(
         await fail_payment(services, alice, order_id=order.order_id, code="X", message=None)
     assert refused.value.code is ErrorCode.INVALID_STATE
     assert store.orders[order.order_id].status is OrderStatus.CONFIRMING
+
+
+async def test_virtual_account_confirm_waits_for_the_deposit(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    issued = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount, status="WAITING_FOR_DEPOSIT"),
+        approved_at=None,
+    )
+    gateway.confirm_outcome = issued
+    result = await confirm(services, alice, order)
+    assert isinstance(result, ConfirmResult)
+    assert result.order.status is OrderStatus.WAITING_FOR_DEPOSIT
+    assert store.payments[order.order_id].toss_status == "WAITING_FOR_DEPOSIT"
+    again = await confirm(services, alice, order)
+    assert again == result
+    assert len(gateway.confirm_calls) == 1

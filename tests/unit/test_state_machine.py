@@ -11,8 +11,8 @@ def test_paid_and_canceled_orders_never_go_back() -> None:
     assert TRANSITIONS[S.CANCELED] == frozenset()
 
 
-def test_only_a_confirming_order_becomes_paid() -> None:
-    assert sources_of(S.PAID) == {S.CONFIRMING}
+def test_only_a_confirming_order_or_a_deposit_becomes_paid() -> None:
+    assert sources_of(S.PAID) == {S.CONFIRMING, S.WAITING_FOR_DEPOSIT}
 
 
 def test_a_failed_checkout_may_be_retried() -> None:

@@ -168,6 +168,17 @@ class SqlCancelRequestRepository:
         ).first()
         return _request(row) if row else None
 
+    async def pending_for_order(self, order_id: str) -> list[CancelRequest]:
+        result = await self._session.execute(
+            select(cancel_requests)
+            .where(
+                cancel_requests.c.order_id == order_id,
+                cancel_requests.c.status == CancelRequestStatus.PENDING.value,
+            )
+            .order_by(cancel_requests.c.created_at)
+        )
+        return [_request(row) for row in result]
+
     async def save(self, request: CancelRequest) -> None:
         values = _request_values(request)
         del values["request_id"]

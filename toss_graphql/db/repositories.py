@@ -21,13 +21,22 @@ from ..domain.models import (
 )
 from ..domain.ports import OrderCursor, OrderPage
 from ..request_context import request_id
-from .tables import Base, OrderLineRow, OrderRow, PaymentEventRow, PaymentRow, ProductRow
+from .tables import (
+    Base,
+    CancelRequestRow,
+    OrderLineRow,
+    OrderRow,
+    PaymentEventRow,
+    PaymentRow,
+    ProductRow,
+)
 
 orders = Base.metadata.tables[OrderRow.__tablename__]
 payments = Base.metadata.tables[PaymentRow.__tablename__]
 products = Base.metadata.tables[ProductRow.__tablename__]
 events = Base.metadata.tables[PaymentEventRow.__tablename__]
 order_lines = Base.metadata.tables[OrderLineRow.__tablename__]
+cancel_requests = Base.metadata.tables[CancelRequestRow.__tablename__]
 
 
 def _order(row: Row[Any]) -> Order:
@@ -44,6 +53,7 @@ def _order(row: Row[Any]) -> Order:
         updated_at=row.updated_at,
         payment_key=row.payment_key,
         failure=failure,
+        attention=row.attention,
     )
 
 
@@ -153,8 +163,11 @@ class SqlOrderRepository:
         status: OrderStatus | None,
         first: int,
         after: OrderCursor | None,
+        needs_attention: bool = False,
     ) -> OrderPage:
         query = select(orders)
+        if needs_attention:
+            query = query.where(orders.c.attention.is_not(None))
         if buyer is not None:
             query = query.where(orders.c.buyer == buyer)
         if status is not None:
@@ -182,24 +195,62 @@ class SqlOrderRepository:
         )
         return [_order(row) for row in result]
 
-    async def claim_cancel(
+    async def claim_lock(
         self, order_id: str, *, token: str, now: datetime, stale_before: datetime
     ) -> bool:
         result = await self._session.execute(
             update(orders)
             .where(
                 orders.c.order_id == order_id,
-                or_(orders.c.cancel_lock.is_(None), orders.c.cancel_locked_at < stale_before),
+                or_(
+                    orders.c.lock_token.is_(None),
+                    orders.c.lock_token == token,
+                    orders.c.locked_at < stale_before,
+                ),
             )
-            .values(cancel_lock=token, cancel_locked_at=now)
+            .values(lock_token=token, locked_at=now)
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    async def release_cancel(self, order_id: str, *, token: str) -> None:
+    async def needing_settlement(
+        self, *, changed_before: datetime, limit: int
+    ) -> builtins.list[str]:
+        """Orders whose outcome at Toss is not settled here yet, oldest first: a confirm or
+        a virtual-account deposit still open, or a cancel request still pending."""
+        open_orders = select(orders.c.order_id, orders.c.updated_at).where(
+            orders.c.status.in_(
+                [OrderStatus.CONFIRMING.value, OrderStatus.WAITING_FOR_DEPOSIT.value]
+            ),
+            orders.c.updated_at < changed_before,
+            orders.c.attention.is_(None),
+        )
+        pending_cancels = (
+            select(orders.c.order_id, orders.c.updated_at)
+            .join(cancel_requests, cancel_requests.c.order_id == orders.c.order_id)
+            .where(
+                cancel_requests.c.status == "PENDING",
+                cancel_requests.c.updated_at < changed_before,
+                orders.c.attention.is_(None),
+            )
+        )
+        union = open_orders.union(pending_cancels).subquery()
+        result = await self._session.execute(
+            select(union.c.order_id).order_by(union.c.updated_at).limit(limit)
+        )
+        return list(result.scalars())
+
+    async def flag_attention(self, order_id: str, *, reason: str, now: datetime) -> None:
         await self._session.execute(
             update(orders)
-            .where(orders.c.order_id == order_id, orders.c.cancel_lock == token)
-            .values(cancel_lock=None, cancel_locked_at=None)
+            .where(orders.c.order_id == order_id)
+            .values(attention=reason[:200], updated_at=now)
+        )
+
+    async def release_lock(self, order_id: str, *, token: str) -> None:
+        await self._session.execute(
+            update(orders)
+            .where(orders.c.order_id == order_id, orders.c.lock_token == token)
+            .values(lock_token=None, locked_at=None)
         )
 
 
@@ -246,6 +297,24 @@ class SqlPaymentRepository:
             .where(payments.c.payment_key == payment_key)
             .values(balance_amount=balance_amount, toss_status=toss_status, raw=raw, updated_at=now)
         )
+
+    async def save(self, payment: Payment, now: datetime) -> None:
+        """Insert the payment, or bring its row up to date (a deposit, a cancel)."""
+        changed = await self._session.execute(
+            update(payments)
+            .where(payments.c.payment_key == payment.payment_key)
+            .values(
+                method=payment.method,
+                balance_amount=payment.balance_amount,
+                toss_status=payment.toss_status,
+                approved_at=payment.approved_at,
+                receipt_url=payment.receipt_url,
+                raw=payment.raw,
+                updated_at=now,
+            )
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            await self.add(payment, now)
 
     async def remove(self, payment_key: str) -> None:
         await self._session.execute(delete(payments).where(payments.c.payment_key == payment_key))

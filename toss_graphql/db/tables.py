@@ -30,7 +30,15 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ORDER_STATUSES = ("PENDING", "CONFIRMING", "PAID", "FAILED", "PARTIALLY_CANCELED", "CANCELED")
+ORDER_STATUSES = (
+    "PENDING",
+    "CONFIRMING",
+    "WAITING_FOR_DEPOSIT",
+    "PAID",
+    "FAILED",
+    "PARTIALLY_CANCELED",
+    "CANCELED",
+)
 
 
 class Base(DeclarativeBase):
@@ -60,9 +68,12 @@ class OrderRow(Base):
     payment_key: Mapped[str | None] = mapped_column(String(200))
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(String(510))
-    # The lock that serializes cancels of this order: a random token and when it was taken.
-    cancel_lock: Mapped[str | None] = mapped_column(String(32))
-    cancel_locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The lock that serializes money operations on this order (cancels, reconciliation):
+    # a random token and when it was taken.
+    lock_token: Mapped[str | None] = mapped_column(String(32))
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when reconciliation gave up on the order: an operator must look at it.
+    attention: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
@@ -181,3 +192,26 @@ class CancelRequestRow(Base):
 
     # A client key is scoped to its buyer; NULLs (no key given) never collide.
     __table_args__ = (UniqueConstraint("buyer", "client_key"),)
+
+
+class WebhookInboxRow(Base):
+    """Every Toss webhook received, once per transmission id (Toss resends the same id on
+    retries), with what it named. The body is a hint only: it is never acted on unverified,
+    and only its identifiers are kept (a Payment body carries card data)."""
+
+    __tablename__ = "webhook_inbox"
+
+    transmission_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(48))
+    order_id: Mapped[str | None] = mapped_column(String(64))
+    payment_key: Mapped[str | None] = mapped_column(String(200))
+    claimed_status: Mapped[str | None] = mapped_column(String(24))
+    retried_count: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Kept only until processed: a DEPOSIT_CALLBACK's secret, to compare with Toss's.
+    secret: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index(None, "status", "received_at"),)

@@ -14,6 +14,7 @@ from .repositories import (
     SqlPaymentRepository,
     SqlProductRepository,
 )
+from .webhook_inbox import SqlWebhookInbox
 
 
 class SqlUnitOfWork:
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
         self.events = SqlPaymentEventRepository(session)
         self.cancels = SqlCancelRepository(session)
         self.cancel_requests = SqlCancelRequestRepository(session)
+        self.webhooks = SqlWebhookInbox(session)
         return self
 
     async def __aexit__(

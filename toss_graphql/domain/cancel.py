@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 from typing import NoReturn
 
 from . import validation
@@ -34,7 +34,7 @@ from .models import (
 )
 from .ports import UnitOfWork
 from .services import Services
-from .state_machine import sources_of
+from .settlement import record_cancels
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +42,6 @@ CANCELABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELED})
 # How long a cancel waits for the one before it on the same order.
 QUEUE_WAIT_SECONDS = 30.0
 QUEUE_POLL_SECONDS = 0.05
-# A lock older than this was left by a process that died: longer than the slowest Toss call
-# with its retries (3 attempts of a 30 s read timeout).
-LOCK_LEASE = timedelta(seconds=120)
 # Toss processes one cancel per payment per second (FORBIDDEN_CONSECUTIVE_REQUEST).
 CONSECUTIVE_GAP = timedelta(milliseconds=1100)
 CONSECUTIVE_RETRIES = 3
@@ -221,7 +218,7 @@ async def _run(services: Services, request: CancelRequest) -> CancelResult:
         return await _cancel_locked(services, request, token)
     finally:
         async with services.unit_of_work() as uow:
-            await uow.orders.release_cancel(request.order_id, token=token)
+            await uow.orders.release_lock(request.order_id, token=token)
 
 
 async def _lock(services: Services, order_id: str, token: str) -> None:
@@ -229,8 +226,8 @@ async def _lock(services: Services, order_id: str, token: str) -> None:
     while True:
         now = services.clock()
         async with services.unit_of_work() as uow:
-            if await uow.orders.claim_cancel(
-                order_id, token=token, now=now, stale_before=now - LOCK_LEASE
+            if await uow.orders.claim_lock(
+                order_id, token=token, now=now, stale_before=now - services.lock_lease
             ):
                 return
         if time.monotonic() >= deadline:
@@ -261,12 +258,15 @@ async def _cancel_locked(services: Services, request: CancelRequest, token: str)
         wait = (last_canceled_at + CONSECUTIVE_GAP - services.clock()).total_seconds()
         if wait > 0:
             await services.sleep(wait)
-    toss = await _ask_toss(services, request, payment)
+    toss = await _ask_toss(services, request, payment, token)
     return await _settle(services, request, order, payment, toss)
 
 
-async def _ask_toss(services: Services, request: CancelRequest, payment: Payment) -> TossPayment:
+async def _ask_toss(
+    services: Services, request: CancelRequest, payment: Payment, token: str
+) -> TossPayment:
     for attempt in range(CONSECUTIVE_RETRIES + 1):
+        await _renew_lock(services, request.order_id, token)
         try:
             return await services.gateway.cancel(
                 payment_key=payment.payment_key,
@@ -296,6 +296,17 @@ async def _ask_toss(services: Services, request: CancelRequest, payment: Payment
                 "idempotencyKey, or poll the order",
             ) from None
     raise AssertionError("the loop returns or raises")
+
+
+async def _renew_lock(services: Services, order_id: str, token: str) -> None:
+    """Stamp the lock before each Toss call, so its lease counts from this call."""
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        renewed = await uow.orders.claim_lock(
+            order_id, token=token, now=now, stale_before=now - services.lock_lease
+        )
+    if not renewed:
+        raise DomainError(ErrorCode.CANCEL_IN_PROGRESS, "the order's lock was lost; try again")
 
 
 async def _new_toss_key(services: Services, request: CancelRequest, attempt: int) -> CancelRequest:
@@ -343,15 +354,14 @@ async def _fail(services: Services, request: CancelRequest, error: DomainError) 
     raise error
 
 
-def _disagreements(
-    order: Order, payment: Payment, toss: TossPayment, new: list[Cancel]
-) -> list[str]:
+def _disagreements(order: Order, payment: Payment, toss: TossPayment, known: set[str]) -> list[str]:
+    canceled_now = sum(c.cancel_amount for c in toss.cancels if c.transaction_key not in known)
     problems = []
     if toss.order_id != order.order_id:
         problems.append("orderId")
     if not 0 <= toss.balance_amount < payment.balance_amount:
         problems.append("balanceAmount")
-    if sum(cancel.cancel_amount for cancel in new) != payment.balance_amount - toss.balance_amount:
+    if canceled_now != payment.balance_amount - toss.balance_amount:
         problems.append("cancels")
     if toss.status not in ("CANCELED", "PARTIAL_CANCELED"):
         problems.append("status")
@@ -363,23 +373,9 @@ async def _settle(
 ) -> CancelResult:
     now = services.clock()
     async with services.unit_of_work() as uow:
-        known = await uow.cancels.transaction_keys(order.order_id)
-        new = [
-            Cancel(
-                transaction_key=entry.transaction_key,
-                order_id=order.order_id,
-                payment_key=payment.payment_key,
-                buyer=order.buyer,
-                order_name=order.order_name,
-                cancel_amount=entry.cancel_amount,
-                cancel_reason=entry.cancel_reason,
-                canceled_at=entry.canceled_at.astimezone(UTC),
-                raw=dict(entry.raw),
-            )
-            for entry in toss.cancels
-            if entry.transaction_key not in known
-        ]
-        problems = _disagreements(order, payment, toss, new)
+        problems = _disagreements(
+            order, payment, toss, await uow.cancels.transaction_keys(order.order_id)
+        )
         if problems:
             log.error(
                 "Toss's cancel reply disagrees with the books; left pending for reconciliation",
@@ -390,44 +386,10 @@ async def _settle(
                 ErrorCode.PAYMENT_PENDING,
                 "the cancel's outcome could not be confirmed yet; poll the order",
             )
-        # This request's own cancel is Toss's latest transaction; older unknown ones (made
-        # elsewhere, e.g. in Toss's console) are recorded too, so the books match Toss.
-        ours_key = str(toss.raw.get("lastTransactionKey") or new[-1].transaction_key)
-        recorded = [
-            dataclasses.replace(cancel, idempotency_key=request.client_key)
-            if cancel.transaction_key == ours_key
-            else cancel
-            for cancel in new
-        ]
-        for cancel in recorded:
-            await uow.cancels.add(cancel, now)
-        target = (
-            OrderStatus.CANCELED if toss.balance_amount == 0 else OrderStatus.PARTIALLY_CANCELED
-        )
-        moved = await uow.orders.transition(
-            order.order_id, sources=sources_of(target) & CANCELABLE, target=target, now=now
-        )
-        assert moved, "the cancel lock keeps the order cancelable"
-        if target is OrderStatus.CANCELED:
-            # The seed's rule: a fully canceled payment leaves the live table; its facts stay
-            # in `cancels`, `orders` and `payment_events`.
-            await uow.payments.remove(payment.payment_key)
-        else:
-            await uow.payments.update_balance(
-                payment.payment_key,
-                balance_amount=toss.balance_amount,
-                toss_status=toss.status,
-                raw=dict(toss.raw),
-                now=now,
-            )
-        done = dataclasses.replace(
-            request,
-            status=CancelRequestStatus.SUCCEEDED,
-            transaction_key=ours_key,
-            updated_at=now,
-        )
-        await uow.cancel_requests.save(done)
-        closed = _payment_facts(payment) if target is OrderStatus.CANCELED else None
+        settled = await record_cancels(uow, order, toss, now, own_request=request)
+        done = await uow.cancel_requests.get(request.request_id)
+        assert done is not None and done.transaction_key is not None
+        ours = await uow.cancels.get(done.transaction_key)
         await _audit(
             uow,
             services,
@@ -436,26 +398,9 @@ async def _settle(
             amount=payment.balance_amount - toss.balance_amount,
             balance=toss.balance_amount,
             toss_status=toss.status,
-            closed_payment=closed,
         )
-    log.info(
-        "payment canceled",
-        extra={"order_id": order.order_id, "balance": toss.balance_amount},
-    )
-    ours = next((cancel for cancel in recorded if cancel.transaction_key == ours_key), None)
-    return CancelResult(dataclasses.replace(order, status=target, updated_at=now), ours)
-
-
-def _payment_facts(payment: Payment) -> dict[str, object]:
-    """What the payments row knew that orders and cancels do not: kept in the audit log when
-    the row leaves the live table (no card data)."""
-    return {
-        "payment_key": payment.payment_key,
-        "method": payment.method,
-        "total_amount": payment.total_amount,
-        "approved_at": payment.approved_at.isoformat() if payment.approved_at else None,
-        "receipt_url": payment.receipt_url,
-    }
+    log.info("payment canceled", extra={"order_id": order.order_id, "balance": toss.balance_amount})
+    return CancelResult(settled, ours)
 
 
 async def _audit(

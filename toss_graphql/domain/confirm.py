@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from datetime import UTC
 
 from . import validation
 from .errors import DomainError, ErrorCode, invalid_input, order_not_found
@@ -18,6 +17,7 @@ from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
 from .models import Failure, Order, OrderStatus, Payment, PaymentEvent, Principal
 from .ports import UnitOfWork
 from .services import Services
+from .settlement import NEVER_APPROVED, apply_toss_record
 from .state_machine import PAID_STATES, sources_of
 
 log = logging.getLogger(__name__)
@@ -26,8 +26,9 @@ log = logging.getLogger(__name__)
 CREDENTIAL_ERRORS = frozenset(
     {"UNAUTHORIZED_KEY", "INVALID_API_KEY", "INCORRECT_BASIC_AUTH_FORMAT"}
 )
-# Toss statuses that say a checkout was never approved (toss-api.md §3.2).
-NEVER_APPROVED = frozenset({"ABORTED", "EXPIRED"})
+# Toss's answers to a confirm that settle it: approved, or a virtual account issued.
+SETTLES_A_CONFIRM = frozenset({"DONE", "WAITING_FOR_DEPOSIT"})
+CONFIRMED_STATES = PAID_STATES | {OrderStatus.WAITING_FOR_DEPOSIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ async def _claim(
             )
         # Two rounds: a lost claim re-reads the order and answers from what the winner wrote.
         for _ in range(2):
-            if order.status in PAID_STATES:
+            if order.status in CONFIRMED_STATES:
                 if order.payment_key == payment_key:
                     payments = await uow.payments.get_many_by_order_id([order_id])
                     return ConfirmResult(order, payments.get(order_id))
@@ -151,7 +152,9 @@ async def _confirm_at_toss(services: Services, order: Order, payment_key: str) -
             services, order, payment_key, rejection.code, rejection.message
         )
     except GatewayTechnicalError as error:
-        await _record_unknown_outcome(services, order, payment_key, str(error))
+        settled = await _record_unknown_outcome(services, order, payment_key, str(error))
+        if settled is not None:
+            return settled
     else:
         return await _settle_reply(services, order, payment_key, toss)
     raise _pending()
@@ -174,7 +177,9 @@ async def _settle_from_toss_record(
             services, order, payment_key, rejection.code, rejection.message
         )
     except GatewayTechnicalError as error:
-        await _record_unknown_outcome(services, order, payment_key, str(error))
+        settled = await _record_unknown_outcome(services, order, payment_key, str(error))
+        if settled is not None:
+            return settled
         raise _pending() from None
     if toss.status in NEVER_APPROVED:
         failure = toss.raw.get("failure") or {}
@@ -196,7 +201,7 @@ def _disagreements(order: Order, payment_key: str, toss: TossPayment) -> list[st
         problems.append("orderId")
     if toss.total_amount != order.amount:
         problems.append("totalAmount")
-    if toss.status != "DONE":
+    if toss.status not in SETTLES_A_CONFIRM:
         problems.append("status")
     return problems
 
@@ -221,52 +226,19 @@ async def _settle_reply(
                 toss_status=toss.status,
             )
         raise _pending()
-    now = services.clock()
-    payment = Payment(
-        payment_key=toss.payment_key,
-        order_id=order.order_id,
-        method=toss.method,
-        total_amount=toss.total_amount,
-        balance_amount=toss.balance_amount,
-        toss_status=toss.status,
-        # Stored and answered in UTC, whatever offset Toss used (it answers in +09:00).
-        approved_at=toss.approved_at.astimezone(UTC) if toss.approved_at else None,
-        receipt_url=toss.receipt_url,
-        raw=dict(toss.raw),
+    settled = await apply_toss_record(
+        services, order.order_id, toss, source="confirm", event_type="CONFIRM_APPROVED"
     )
-    async with services.unit_of_work() as uow:
-        moved = await uow.orders.transition(
-            order.order_id,
-            sources=sources_of(OrderStatus.PAID),
-            target=OrderStatus.PAID,
-            expected_payment_key=payment_key,
-            now=now,
+    final = settled.order
+    if final.payment_key != payment_key or final.status not in CONFIRMED_STATES:
+        log.error(
+            "approved payment found its order moved elsewhere",
+            extra={"order_id": order.order_id, "status": final.status.value},
         )
-        if not moved:
-            current = await uow.orders.get(order.order_id)
-            assert current is not None, "orders are never deleted"
-            if current.status in PAID_STATES and current.payment_key == payment_key:
-                stored = await uow.payments.get_many_by_order_id([order.order_id])
-                return ConfirmResult(current, stored.get(order.order_id))
-            log.error(
-                "approved payment found its order moved elsewhere",
-                extra={"order_id": order.order_id, "status": current.status.value},
-            )
-            raise DomainError(ErrorCode.INVALID_STATE, f"order is {current.status.value}")
-        await uow.payments.add(payment, now)
-        await _audit(
-            uow,
-            order,
-            "CONFIRM_APPROVED",
-            services,
-            payment_key,
-            toss_status=toss.status,
-            method=toss.method,
-        )
-    log.info("payment approved", extra={"order_id": order.order_id, "amount": order.amount})
-    return ConfirmResult(
-        dataclasses.replace(order, status=OrderStatus.PAID, updated_at=now), payment
-    )
+        raise DomainError(ErrorCode.INVALID_STATE, f"order is {final.status.value}")
+    if settled.changed:
+        log.info("payment approved", extra={"order_id": order.order_id, "amount": order.amount})
+    return ConfirmResult(final, settled.payment)
 
 
 async def _settle_rejected(
@@ -298,13 +270,21 @@ async def _settle_rejected(
 
 async def _record_unknown_outcome(
     services: Services, order: Order, payment_key: str, reason: str
-) -> None:
+) -> ConfirmResult | None:
+    """Record that Toss's answer never came. A webhook or the reconciler may have settled the
+    order meanwhile: then that is the answer, and the caller is told the truth at once."""
+    async with services.unit_of_work() as uow:
+        await _audit(uow, order, "CONFIRM_OUTCOME_UNKNOWN", services, payment_key, reason=reason)
+        current = await uow.orders.get(order.order_id)
+        assert current is not None, "orders are never deleted"
+        if current.status in CONFIRMED_STATES and current.payment_key == payment_key:
+            payments = await uow.payments.get_many_by_order_id([order.order_id])
+            return ConfirmResult(current, payments.get(order.order_id))
     log.warning(
         "confirm outcome unknown; order stays CONFIRMING",
         extra={"order_id": order.order_id, "reason": reason},
     )
-    async with services.unit_of_work() as uow:
-        await _audit(uow, order, "CONFIRM_OUTCOME_UNKNOWN", services, payment_key, reason=reason)
+    return None
 
 
 async def _audit(

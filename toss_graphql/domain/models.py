@@ -11,6 +11,7 @@ from typing import Any
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     CONFIRMING = "CONFIRMING"
+    WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT"
     PAID = "PAID"
     FAILED = "FAILED"
     PARTIALLY_CANCELED = "PARTIALLY_CANCELED"
@@ -80,6 +81,7 @@ class Order:
     updated_at: datetime
     payment_key: str | None = None
     failure: Failure | None = None
+    attention: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

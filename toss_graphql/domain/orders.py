@@ -126,11 +126,14 @@ async def list_orders(
     first: int | None,
     after: OrderCursor | None,
     status: OrderStatus | None,
+    needs_attention: bool = False,
 ) -> OrderPage:
     size = validation.page_size(first)
     buyer = None if principal.is_admin else principal.subject
     async with services.unit_of_work() as uow:
-        return await uow.orders.list(buyer=buyer, status=status, first=size, after=after)
+        return await uow.orders.list(
+            buyer=buyer, status=status, first=size, after=after, needs_attention=needs_attention
+        )
 
 
 async def payments_for_orders(services: Services, order_ids: Sequence[str]) -> dict[str, Payment]:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from .models import (
     Cancel,
@@ -90,18 +90,27 @@ class OrderRepository(Protocol):
         status: OrderStatus | None,
         first: int,
         after: OrderCursor | None,
+        needs_attention: bool = False,
     ) -> OrderPage: ...
+
+    async def needing_settlement(self, *, changed_before: datetime, limit: int) -> Sequence[str]:
+        """Orders whose outcome at Toss is still open here (a confirm, a deposit, a cancel
+        request), unchanged since `changed_before`, not flagged for an operator."""
+        ...
+
+    async def flag_attention(self, order_id: str, *, reason: str, now: datetime) -> None: ...
 
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]: ...
 
-    async def claim_cancel(
+    async def claim_lock(
         self, order_id: str, *, token: str, now: datetime, stale_before: datetime
     ) -> bool:
-        """Take the order's cancel lock if it is free, or held since before `stale_before`
-        (its holder died). One conditional UPDATE, so one caller wins across processes."""
+        """Take the order's lock if it is free, already held with `token` (renewing it), or
+        held since before `stale_before` (its holder died). One conditional UPDATE, so one
+        caller wins across processes."""
         ...
 
-    async def release_cancel(self, order_id: str, *, token: str) -> None: ...
+    async def release_lock(self, order_id: str, *, token: str) -> None: ...
 
 
 class PaymentRepository(Protocol):
@@ -118,6 +127,10 @@ class PaymentRepository(Protocol):
         raw: dict[str, Any],
         now: datetime,
     ) -> None: ...
+
+    async def save(self, payment: Payment, now: datetime) -> None:
+        """Insert the payment, or bring its row up to date."""
+        ...
 
     async def remove(self, payment_key: str) -> None: ...
 
@@ -147,6 +160,8 @@ class CancelRequestRepository(Protocol):
 
     async def get_by_client_key(self, buyer: str, client_key: str) -> CancelRequest | None: ...
 
+    async def pending_for_order(self, order_id: str) -> list[CancelRequest]: ...
+
     async def save(self, request: CancelRequest) -> None: ...
 
 
@@ -154,6 +169,20 @@ class PaymentEventRepository(Protocol):
     async def append(self, event: PaymentEvent) -> None: ...
 
     async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]: ...
+
+
+class WebhookInbox(Protocol):
+    async def add(self, webhook: Webhook) -> bool:
+        """False, writing nothing, for a transmission id already stored."""
+        ...
+
+    async def unprocessed(self, limit: int) -> Sequence[Webhook]: ...
+
+    async def finish(
+        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+    ) -> None:
+        """Record how it ended, and forget its secret."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -177,6 +206,9 @@ class UnitOfWork(Protocol):
     @property
     def cancel_requests(self) -> CancelRequestRepository: ...
 
+    @property
+    def webhooks(self) -> WebhookInbox: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -186,6 +218,9 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
+
+if TYPE_CHECKING:
+    from .webhooks import Webhook
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from .gateway_port import PaymentGateway
 from .ports import Clock, IdGenerator, Sleep, UnitOfWorkFactory
@@ -27,3 +27,7 @@ class Services:
     clock: Clock = utc_now
     new_order_id: IdGenerator = new_order_id
     sleep: Sleep = asyncio.sleep
+    # How long an order's lock outlives its holder's last sign of life: longer than one Toss
+    # call with all its retries, so a live holder is never overtaken, and short enough that
+    # a crashed holder's orders are settled soon after.
+    lock_lease: timedelta = timedelta(seconds=120)

@@ -14,7 +14,9 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # FAILED is not final: the buyer may retry with a new checkout of the same order.
     S.PENDING: frozenset({S.CONFIRMING, S.FAILED}),
     S.FAILED: frozenset({S.CONFIRMING, S.FAILED}),
-    S.CONFIRMING: frozenset({S.PAID, S.FAILED}),
+    S.CONFIRMING: frozenset({S.PAID, S.FAILED, S.WAITING_FOR_DEPOSIT}),
+    # A virtual account: issued at confirm, paid when the buyer deposits, or canceled before.
+    S.WAITING_FOR_DEPOSIT: frozenset({S.PAID, S.CANCELED}),
     S.PAID: frozenset({S.PARTIALLY_CANCELED, S.CANCELED}),
     S.PARTIALLY_CANCELED: frozenset({S.PARTIALLY_CANCELED, S.CANCELED}),
     S.CANCELED: frozenset(),

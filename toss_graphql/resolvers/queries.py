@@ -37,12 +37,18 @@ async def orders(
     first: int | None = None,
     after: str | None = None,
     status: OrderStatus | None = None,
+    needs_attention: bool = False,
 ) -> OrderConnection:
     principal = info.context.require_principal()
     cursor = decode_cursor(after) if after else None
     try:
         page = await order_service.list_orders(
-            info.context.services, principal, first=first, after=cursor, status=status
+            info.context.services,
+            principal,
+            first=first,
+            after=cursor,
+            status=status,
+            needs_attention=needs_attention,
         )
     except DomainError as error:
         raise GraphQLError(

@@ -39,7 +39,8 @@ class Query:
     )
     orders: OrderConnection = strawberry.field(
         resolver=queries.orders,
-        description="The caller's orders, newest first (an admin sees every buyer's).",
+        description="The caller's orders, newest first (an admin sees every buyer's); "
+        "`needsAttention` keeps those reconciliation handed to an operator.",
     )
     cancels: CancelConnection = strawberry.field(
         resolver=queries.cancels,

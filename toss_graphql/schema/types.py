@@ -51,7 +51,33 @@ class PaymentFailure:
     message: str
 
 
-@strawberry.type(description="A payment approved by Toss and not fully canceled.")
+@strawberry.type(description="Where the buyer pays a virtual-account order in.")
+class VirtualAccount:
+    account_number: str
+    bank_code: str | None
+    customer_name: str | None
+    due_date: str | None = strawberry.field(description="As Toss gives it (KST, no offset).")
+
+    @classmethod
+    def from_toss(cls, raw: object) -> Self | None:
+        if not isinstance(raw, dict) or not isinstance(raw.get("accountNumber"), str):
+            return None
+        return cls(
+            account_number=raw["accountNumber"],
+            bank_code=_text(raw.get("bankCode")),
+            customer_name=_text(raw.get("customerName")),
+            due_date=_text(raw.get("dueDate")),
+        )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+@strawberry.type(
+    description="A payment approved by Toss (or a virtual account awaiting its deposit), "
+    "not fully canceled."
+)
 class Payment:
     payment_key: str
     method: str | None
@@ -59,6 +85,9 @@ class Payment:
     balance_amount: int = strawberry.field(description="What can still be canceled, in KRW.")
     approved_at: datetime | None
     receipt_url: str | None
+    virtual_account: VirtualAccount | None = strawberry.field(
+        description="Set for a virtual-account payment."
+    )
 
     @classmethod
     def from_domain(cls, payment: models.Payment) -> Self:
@@ -69,6 +98,7 @@ class Payment:
             balance_amount=payment.balance_amount,
             approved_at=payment.approved_at,
             receipt_url=payment.receipt_url,
+            virtual_account=VirtualAccount.from_toss(payment.raw.get("virtualAccount")),
         )
 
 
@@ -115,6 +145,9 @@ class Order:
     amount: int
     status: OrderStatus
     failure: PaymentFailure | None
+    attention: str | None = strawberry.field(
+        description="Why reconciliation handed this order to an operator; null normally."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -136,6 +169,7 @@ class Order:
             amount=order.amount,
             status=order.status,
             failure=PaymentFailure(code=failure.code, message=failure.message) if failure else None,
+            attention=order.attention,
             created_at=order.created_at,
             updated_at=order.updated_at,
         )

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('PENDING', 'CONFIRMING', 'PAID', 'FAILED', "
+            "status IN ('PENDING', 'CONFIRMING', 'WAITING_FOR_DEPOSIT', 'PAID', 'FAILED', "
             "'PARTIALLY_CANCELED', 'CANCELED')",
             name=op.f("ck_orders_status_known"),
         ),

@@ -79,18 +79,16 @@ def upgrade() -> None:
         )
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cancel_lock", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("cancel_locked_at", sa.DateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("lock_token", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("locked_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.drop_column("cancel_locked_at")
-        batch_op.drop_column("cancel_lock")
+        batch_op.drop_column("locked_at")
+        batch_op.drop_column("lock_token")
 
     with op.batch_alter_table("cancels", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cancels_order_id_canceled_at"))

@@ -1,0 +1,295 @@
+"""Replies lost after Toss acted, and processes killed before the commit: the books end equal
+to Toss's record, with no second charge or refund. Real processes over loopback throughout."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import token_for
+from tests.e2e.conftest import serve_api
+from tests.support.database import seed_catalog
+from tests.support.flows import (
+    CANCEL,
+    CONFIRM,
+    ORDER,
+    cancel,
+    checkout,
+    confirm,
+    create_order,
+    graphql,
+    paid_order,
+    toss_payment,
+)
+from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port
+from toss_graphql.config import SANDBOX_SECRET_KEY
+from toss_graphql.domain.models import Role
+
+pytestmark = pytest.mark.e2e
+
+CONFIRM_PATH = "/v1/payments/confirm"
+CANCEL_PATH = "/v1/payments/{paymentKey}/cancel"
+QUICK = {"TOSS_TIMEOUT_SECONDS": "1"}
+TWO_SECONDS = {"TOSS_TIMEOUT_SECONDS": "2"}
+RECONCILING = {"RECONCILE_INTERVAL_SECONDS": "0.2", "RECONCILE_MIN_AGE_SECONDS": "0"}
+
+
+@pytest.fixture
+async def sandbox(sandbox_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """The shared sandbox, with its faults, clock and webhooks reset after each test."""
+    yield sandbox_client
+    (await sandbox_client.post("/admin/reset")).raise_for_status()
+
+
+async def lose_replies(sandbox: httpx.AsyncClient, path: str, attempts: int = 3) -> None:
+    """Toss acts on the first attempt and answers none: every attempt goes unanswered."""
+    faults = [{"method": "POST", "path": path, "kind": "drop_after_commit", "times": 1}]
+    if attempts > 1:
+        faults.append({"method": "POST", "path": path, "kind": "timeout", "times": attempts - 1})
+    (await sandbox.post("/admin/faults", json=faults)).raise_for_status()
+
+
+def reconcile(
+    database_url: str, toss_url: str, directory: Path
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    env.update(
+        DATABASE_URL=database_url,
+        TOSS_API_URL=toss_url,
+        TOSS_SECRET_KEY=SANDBOX_SECRET_KEY,
+        TOSS_GRAPHQL_VAR_DIR=str(directory),
+        TOSS_TIMEOUT_SECONDS="5",
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "toss_graphql.cli", "reconcile", "--min-age", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def order_status(api: httpx.AsyncClient, token: str, order_id: str) -> dict[str, Any]:
+    shown: dict[str, Any] = (await graphql(api, ORDER, {"orderId": order_id}, token))["data"][
+        "order"
+    ]
+    return shown
+
+
+async def wait_for(
+    api: httpx.AsyncClient, token: str, order_id: str, status: str, seconds: float = 20
+) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        shown = await order_status(api, token, order_id)
+        if shown["status"] == status or time.monotonic() > deadline:
+            return shown
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+def api(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> Iterator[ServerProcess]:
+    with serve_api(tmp_path, clean_database, sandbox_server.url, settings=QUICK) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(api: ServerProcess, clean_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_catalog(clean_database)
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        yield http
+
+
+async def test_lost_confirm_reply_is_pending_then_reconciled_paid(
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    sandbox_server: ServerProcess,
+    clean_database: str,
+    tmp_path: Path,
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    await lose_replies(sandbox, CONFIRM_PATH)
+
+    payload = await confirm(client, alice, redirect)
+    assert [e["code"] for e in payload["errors"]] == ["PAYMENT_PENDING"]
+    assert payload["order"]["status"] == "CONFIRMING", "never failed on a guess"
+    assert (await toss_payment(sandbox, order["orderId"]))["status"] == "DONE"
+
+    run = reconcile(clean_database, sandbox_server.url, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{order['orderId']}: settled" in run.stdout
+    assert "examined 1: settled 1" in run.stdout
+
+    shown = await order_status(client, alice, order["orderId"])
+    assert shown["status"] == "PAID"
+    assert shown["payment"]["paymentKey"] == redirect["paymentKey"]
+
+
+async def test_lost_cancel_reply_is_reconciled_and_never_refunded_twice(
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    sandbox_server: ServerProcess,
+    clean_database: str,
+    tmp_path: Path,
+) -> None:
+    alice = token_for("alice")
+    order = await paid_order(client, sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
+    await lose_replies(sandbox, CANCEL_PATH)
+    ask = {
+        "buyer": "alice",
+        "orderName": "원두 1kg",
+        "reason": "파손",
+        "amount": 12000,
+        "idempotencyKey": "refund-lost",
+    }
+    payload = await cancel(client, alice, ask)
+    assert [e["code"] for e in payload["errors"]] == ["PAYMENT_PENDING"]
+    assert (await toss_payment(sandbox, order["orderId"]))["balanceAmount"] == 20000
+
+    run = reconcile(clean_database, sandbox_server.url, tmp_path)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    again = await cancel(client, alice, ask)
+    assert again["errors"] == []
+    assert again["cancel"]["cancelAmount"] == 12000
+    assert again["order"]["status"] == "PARTIALLY_CANCELED"
+    assert again["order"]["payment"]["balanceAmount"] == 20000
+    at_toss = await toss_payment(sandbox, order["orderId"])
+    assert [c["cancelAmount"] for c in at_toss["cancels"]] == [12000]
+
+
+async def test_repeating_a_pending_cancel_with_its_key_settles_it_once(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient
+) -> None:
+    alice = token_for("alice")
+    order = await paid_order(client, sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
+    await lose_replies(sandbox, CANCEL_PATH)
+    ask = {"buyer": "alice", "orderName": "원두 1kg", "reason": "파손", "idempotencyKey": "k-9"}
+    assert [e["code"] for e in (await cancel(client, alice, ask))["errors"]] == ["PAYMENT_PENDING"]
+
+    repeated = await cancel(client, alice, ask)
+    assert repeated["errors"] == [], repeated
+    assert repeated["order"]["status"] == "CANCELED"
+    at_toss = await toss_payment(sandbox, order["orderId"])
+    assert (at_toss["status"], len(at_toss["cancels"])) == ("CANCELED", 1)
+
+
+def _kill(server: ServerProcess) -> None:
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait(timeout=10)
+
+
+async def _wait_at_toss(sandbox: httpx.AsyncClient, order_id: str, status: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        response = await sandbox.get(
+            f"/v1/payments/orders/{order_id}", auth=(SANDBOX_SECRET_KEY, "")
+        )
+        if response.status_code == 200 and response.json()["status"] == status:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"Toss never showed {status}")
+
+
+async def test_process_killed_after_toss_approved_is_settled_paid_after_restart(
+    sandbox: httpx.AsyncClient, sandbox_server: ServerProcess, clean_database: str, tmp_path: Path
+) -> None:
+    await seed_catalog(clean_database)
+    alice = token_for("alice")
+    port = free_port()
+    slow = {"TOSS_TIMEOUT_SECONDS": "30"}
+    with serve_api(
+        tmp_path, clean_database, sandbox_server.url, "doomed", port=port, settings=slow
+    ) as doomed:
+        async with httpx.AsyncClient(base_url=doomed.url, timeout=60) as http:
+            order = await create_order(http, alice, {"lines": [{"sku": "americano"}]})
+            redirect = await checkout(sandbox, order)
+            await lose_replies(sandbox, CONFIRM_PATH, attempts=1)
+            variables = {
+                "paymentKey": redirect["paymentKey"],
+                "orderId": order["orderId"],
+                "amount": order["amount"],
+            }
+            in_flight = asyncio.create_task(
+                http.post(
+                    "/graphql",
+                    json={"query": CONFIRM, "variables": variables},
+                    headers={"Authorization": f"Bearer {alice}"},
+                )
+            )
+            await _wait_at_toss(sandbox, order["orderId"], "DONE")
+            _kill(doomed)  # Toss approved; this process never commits
+            with pytest.raises(httpx.TransportError):
+                await in_flight
+
+    with serve_api(
+        tmp_path, clean_database, sandbox_server.url, "restarted", port=port, settings=RECONCILING
+    ) as restarted:
+        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+            shown = await wait_for(http, alice, order["orderId"], "PAID")
+    assert shown["status"] == "PAID"
+    assert shown["payment"]["paymentKey"] == redirect["paymentKey"]
+
+
+async def test_process_killed_after_toss_canceled_is_settled_after_restart(
+    sandbox: httpx.AsyncClient, sandbox_server: ServerProcess, clean_database: str, tmp_path: Path
+) -> None:
+    await seed_catalog(clean_database)
+    alice, admin = token_for("alice"), token_for("ops", Role.ADMIN)
+    port = free_port()
+    # The lock the killed process held lapses after 3 attempts x 2 s + 5 s.
+    with serve_api(
+        tmp_path, clean_database, sandbox_server.url, "doomed", port=port, settings=TWO_SECONDS
+    ) as doomed:
+        async with httpx.AsyncClient(base_url=doomed.url, timeout=60) as http:
+            order = await paid_order(
+                http, sandbox, admin, {"orderName": "정기 구독", "amount": 10000, "buyer": "alice"}
+            )
+            await lose_replies(sandbox, CANCEL_PATH)
+            variables = {"buyer": "alice", "orderName": "정기 구독", "reason": "해지"}
+            in_flight = asyncio.create_task(
+                http.post(
+                    "/graphql",
+                    json={"query": CANCEL, "variables": variables},
+                    headers={"Authorization": f"Bearer {alice}"},
+                )
+            )
+            await _wait_at_toss(sandbox, order["orderId"], "CANCELED")
+            _kill(doomed)
+            with pytest.raises(httpx.TransportError):
+                await in_flight
+
+    with serve_api(
+        tmp_path,
+        clean_database,
+        sandbox_server.url,
+        "restarted",
+        port=port,
+        settings={**RECONCILING, **TWO_SECONDS},
+    ) as restarted:
+        async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
+            shown = await wait_for(http, alice, order["orderId"], "CANCELED", seconds=30)
+            cancels = await graphql(
+                http,
+                "query($o: ID!) { order(orderId: $o) { cancels { cancelAmount } } }",
+                {"o": order["orderId"]},
+                alice,
+            )
+    assert shown["status"] == "CANCELED"
+    assert shown["payment"] is None
+    assert cancels["data"]["order"]["cancels"] == [{"cancelAmount": 10000}]

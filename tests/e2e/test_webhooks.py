@@ -1,0 +1,225 @@
+"""Toss's webhooks, delivered by the sandbox to `POST /webhooks/toss` of a real server: a hint
+that is verified against Toss, processed once, and never trusted."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import token_for
+from tests.e2e.conftest import serve_api
+from tests.support.database import seed_catalog
+from tests.support.flows import ORDER, checkout, confirm, create_order, graphql
+from tests.support.servers import ServerProcess, free_port
+from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.tables import WebhookInboxRow
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def sandbox(sandbox_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    yield sandbox_client
+    (await sandbox_client.post("/admin/reset")).raise_for_status()
+    (await sandbox_client.put("/admin/webhook", json={"url": None})).raise_for_status()
+
+
+@pytest.fixture
+def api(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> Iterator[ServerProcess]:
+    with serve_api(
+        tmp_path, clean_database, sandbox_server.url, settings={"TOSS_TIMEOUT_SECONDS": "2"}
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(api: ServerProcess, clean_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_catalog(clean_database)
+    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
+        yield http
+
+
+async def inbox(database_url: str) -> list[dict[str, Any]]:
+    engine = create_database_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(WebhookInboxRow.__table__))).mappings().all()
+    finally:
+        await engine.dispose()
+    return [dict(row) for row in rows]
+
+
+async def eventually(check: Any, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "condition never held"
+        await asyncio.sleep(0.1)
+
+
+def status_changed(order_id: str, payment_key: str, status: str, amount: int) -> dict[str, Any]:
+    return {
+        "eventType": "PAYMENT_STATUS_CHANGED",
+        "createdAt": "2026-11-22T09:00:00.000000",
+        "data": {
+            "paymentKey": payment_key,
+            "orderId": order_id,
+            "status": status,
+            "totalAmount": amount,
+            "balanceAmount": amount,
+        },
+    }
+
+
+async def post_webhook(
+    client: httpx.AsyncClient, body: dict[str, Any], transmission_id: str
+) -> httpx.Response:
+    return await client.post(
+        "/webhooks/toss",
+        content=json.dumps(body),
+        headers={
+            "Content-Type": "application/json",
+            "tosspayments-webhook-transmission-id": transmission_id,
+            "tosspayments-webhook-transmission-retried-count": "0",
+        },
+    )
+
+
+async def test_webhook_arriving_before_the_confirm_reply_ends_in_one_state(
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    api: ServerProcess,
+    clean_database: str,
+) -> None:
+    (
+        await sandbox.put("/admin/webhook", json={"url": f"{api.url}/webhooks/toss"})
+    ).raise_for_status()
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    faults = [
+        {"method": "POST", "path": "/v1/payments/confirm", "kind": "drop_after_commit"},
+        {"method": "POST", "path": "/v1/payments/confirm", "kind": "timeout", "times": 2},
+    ]
+    (await sandbox.post("/admin/faults", json=faults)).raise_for_status()
+
+    # Toss's reply never comes; its webhook does, and settles the order meanwhile.
+    payload = await confirm(client, alice, redirect)
+    assert payload["errors"] == [], payload
+    assert payload["order"]["status"] == "PAID"
+    assert payload["payment"]["paymentKey"] == redirect["paymentKey"]
+
+    received = await inbox(clean_database)
+    assert [(row["event_type"], row["status"]) for row in received] == [
+        ("PAYMENT_STATUS_CHANGED", "PROCESSED")
+    ]
+    assert all(row["secret"] is None for row in received)
+
+
+async def test_duplicated_webhooks_are_processed_once(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    assert (await confirm(client, alice, redirect))["errors"] == []
+    body = status_changed(order["orderId"], redirect["paymentKey"], "DONE", order["amount"])
+
+    first = await post_webhook(client, body, "whtrans_same")
+    second = await post_webhook(client, body, "whtrans_same")
+    assert (first.status_code, first.json()["duplicate"]) == (200, False)
+    assert (second.status_code, second.json()["duplicate"]) == (200, True)
+
+    async def processed() -> bool:
+        return [row["status"] for row in await inbox(clean_database)] == ["PROCESSED"]
+
+    await eventually(processed)
+
+
+async def test_forged_webhook_changes_nothing(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    forged = status_changed(order["orderId"], "tgen_forged_key", "DONE", 1)
+    response = await post_webhook(client, forged, "whtrans_forged")
+    assert response.status_code == 200
+
+    async def rejected() -> bool:
+        return [row["status"] for row in await inbox(clean_database)] == ["REJECTED"]
+
+    await eventually(rejected)
+    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    assert (shown["status"], shown["payment"]) == ("PENDING", None)
+
+
+async def test_forged_status_for_a_real_payment_changes_nothing(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    assert (await confirm(client, alice, redirect))["errors"] == []
+    forged = status_changed(order["orderId"], redirect["paymentKey"], "CANCELED", order["amount"])
+    assert (await post_webhook(client, forged, "whtrans_cancel_forged")).status_code == 200
+
+    async def processed() -> bool:
+        return [row["status"] for row in await inbox(clean_database)] == ["PROCESSED"]
+
+    await eventually(processed)
+    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    assert shown["status"] == "PAID"
+    assert shown["payment"]["balanceAmount"] == order["amount"]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"eventType": "NOPE"}'])
+async def test_unreadable_webhooks_get_400(client: httpx.AsyncClient, body: bytes) -> None:
+    response = await client.post("/webhooks/toss", content=body)
+    assert response.status_code == 400
+
+
+async def test_sandbox_retries_are_answered_once_the_api_is_back(
+    sandbox: httpx.AsyncClient,
+    sandbox_server: ServerProcess,
+    clean_database: str,
+    tmp_path: Path,
+    client: httpx.AsyncClient,
+) -> None:
+    later_port = free_port()
+    url = f"http://127.0.0.1:{later_port}/webhooks/toss"
+    (await sandbox.put("/admin/webhook", json={"url": url})).raise_for_status()
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    assert (await confirm(client, alice, redirect))["errors"] == []
+
+    async def first_attempt_failed() -> bool:
+        deliveries = (await sandbox.get("/admin/webhooks")).json()["deliveries"]
+        return bool(deliveries) and all(d["attempts"] >= 1 for d in deliveries)
+
+    await eventually(first_attempt_failed)
+    assert await inbox(clean_database) == []
+
+    with serve_api(tmp_path, clean_database, sandbox_server.url, "back", port=later_port):
+        (await sandbox.post("/admin/clock", json={"advanceSeconds": 61})).raise_for_status()
+        (await sandbox.post("/admin/webhooks/deliver")).raise_for_status()
+
+        async def answered() -> bool:
+            rows = await inbox(clean_database)
+            return bool(rows) and all(row["status"] == "PROCESSED" for row in rows)
+
+        await eventually(answered)
+        rows = await inbox(clean_database)
+    assert {row["retried_count"] for row in rows} == {1}
+    assert len(rows) == len({row["transmission_id"] for row in rows})
+    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    assert shown["status"] == "PAID"

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from tests.support.fakes import FakeGateway, MemoryStore, approved
+from toss_graphql.domain.cancel import CancelArguments, cancel_payment
+from toss_graphql.domain.confirm import confirm_payment
+from toss_graphql.domain.errors import DomainError, ErrorCode
+from toss_graphql.domain.gateway_port import GatewayTechnicalError
+from toss_graphql.domain.models import CancelRequestStatus, Order, OrderStatus, Principal
+from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
+from toss_graphql.domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
+from toss_graphql.domain.services import Services
+
+KEY = "tgen_lost_reply"
+NOW = ReconcilePolicy(min_age=timedelta(0))
+
+
+@pytest.fixture
+async def order(services: Services, alice: Principal) -> Order:
+    return await create_order(services, alice, CreateOrderRequest(lines=[LineRequest("latte", 2)]))
+
+
+async def lost_confirm(services: Services, alice: Principal, order: Order) -> None:
+    """A confirm whose answer never came: the order is left CONFIRMING."""
+    gateway = services.gateway
+    assert isinstance(gateway, FakeGateway)
+    gateway.confirm_outcome = GatewayTechnicalError("read timeout")
+    with pytest.raises(DomainError) as pending:
+        await confirm_payment(
+            services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+        )
+    assert pending.value.code is ErrorCode.PAYMENT_PENDING
+    gateway.confirm_outcome = None
+
+
+async def test_lost_confirm_reply_is_settled_paid_from_tosss_record(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = approved(KEY, order.order_id, order.amount)  # Toss did approve it
+    report = await settle_unknown_outcomes(services, NOW)
+    assert report.settled == [order.order_id]
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+    assert store.payments[order.order_id].payment_key == KEY
+    assert len(gateway.confirm_calls) == 1, "a settled order is not confirmed again"
+
+
+async def test_confirm_that_never_reached_toss_is_sent_again_with_the_same_key(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount), status="IN_PROGRESS", approved_at=None
+    )
+    await settle_unknown_outcomes(services, NOW)
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+    assert gateway.confirm_calls[-1] == (KEY, order.order_id, order.amount)
+
+
+async def test_checkout_toss_does_not_know_fails_the_order(
+    services: Services, alice: Principal, order: Order, store: MemoryStore
+) -> None:
+    await lost_confirm(services, alice, order)
+    await settle_unknown_outcomes(services, NOW)
+    failed = store.orders[order.order_id]
+    assert failed.status is OrderStatus.FAILED
+    assert failed.failure is not None and failed.failure.code == "NOT_FOUND_PAYMENT"
+
+
+async def test_expired_checkout_fails_the_order_with_tosss_failure(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount),
+        status="EXPIRED",
+        approved_at=None,
+        raw={"failure": {"code": "EXPIRED_PAYMENT", "message": "결제가 만료되었습니다."}},
+    )
+    await settle_unknown_outcomes(services, NOW)
+    failed = store.orders[order.order_id]
+    assert failed.status is OrderStatus.FAILED
+    assert failed.failure is not None and failed.failure.code == "EXPIRED_PAYMENT"
+
+
+async def test_toss_unreachable_leaves_the_order_for_the_next_round(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = GatewayTechnicalError("connect timeout")
+    report = await settle_unknown_outcomes(services, NOW)
+    assert report.unreachable == [order.order_id]
+    assert store.orders[order.order_id].status is OrderStatus.CONFIRMING
+
+
+async def test_an_order_unsettled_too_long_is_handed_to_an_operator(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = GatewayTechnicalError("connect timeout")
+    policy = ReconcilePolicy(min_age=timedelta(0), give_up_after=timedelta(0))
+    report = await settle_unknown_outcomes(services, policy)
+    assert report.gave_up == [order.order_id]
+    assert store.orders[order.order_id].attention is not None
+    assert "RECONCILE_GAVE_UP" in store.event_types(order.order_id)
+    again = await settle_unknown_outcomes(services, policy)
+    assert again.examined == 0, "an order handed to an operator is not retried"
+
+
+async def test_young_orders_are_left_to_their_request(
+    services: Services, alice: Principal, order: Order
+) -> None:
+    await lost_confirm(services, alice, order)
+    report = await settle_unknown_outcomes(services, ReconcilePolicy(min_age=timedelta(hours=1)))
+    assert report.examined == 0
+
+
+async def test_an_order_locked_by_another_worker_is_skipped(
+    services: Services, alice: Principal, order: Order, store: MemoryStore
+) -> None:
+    await lost_confirm(services, alice, order)
+    store.order_locks[order.order_id] = ("other-worker", services.clock())
+    report = await settle_unknown_outcomes(services, NOW)
+    assert report.busy == [order.order_id]
+
+
+async def test_lost_cancel_reply_is_settled_from_tosss_cancels(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await confirm_payment(
+        services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+    )
+    args = CancelArguments(buyer="alice", order_name=order.order_name, reason="변심", amount=4000)
+    # Toss applies the cancel, but its answer is lost on the way back.
+    real_cancel = gateway.cancel
+
+    async def applied_then_lost(**kwargs: object) -> object:
+        await real_cancel(**kwargs)  # type: ignore[arg-type]
+        raise GatewayTechnicalError("read timeout after the refund")
+
+    gateway.cancel = applied_then_lost  # type: ignore[method-assign,assignment]
+    with pytest.raises(DomainError) as pending:
+        await cancel_payment(services, alice, args)
+    assert pending.value.code is ErrorCode.PAYMENT_PENDING
+
+    report = await settle_unknown_outcomes(services, NOW)
+    assert report.settled == [order.order_id]
+    assert store.orders[order.order_id].status is OrderStatus.PARTIALLY_CANCELED
+    assert store.payments[order.order_id].balance_amount == 6000
+    assert [c.cancel_amount for c in store.cancels.values()] == [4000]
+    assert [r.status for r in store.cancel_requests.values()] == [CancelRequestStatus.SUCCEEDED]
+
+
+async def test_cancel_that_never_reached_toss_fails_and_refunds_nothing(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await confirm_payment(
+        services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+    )
+    gateway.cancel_failures.append(GatewayTechnicalError("connect timeout"))
+    args = CancelArguments(buyer="alice", order_name=order.order_name, reason="변심")
+    with pytest.raises(DomainError):
+        await cancel_payment(services, alice, args)
+    await settle_unknown_outcomes(services, NOW)
+    assert [r.status for r in store.cancel_requests.values()] == [CancelRequestStatus.FAILED]
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+    assert store.cancels == {}

@@ -1,0 +1,42 @@
+"""The reconciler that runs inside `serve`: webhooks received, then open outcomes settled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from .domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
+from .domain.services import Services
+from .domain.webhooks import process_received_webhooks
+
+log = logging.getLogger(__name__)
+
+
+async def reconcile_forever(services: Services, policy: ReconcilePolicy, interval: float) -> None:
+    while True:
+        try:
+            await process_received_webhooks(services)
+            await settle_unknown_outcomes(services, policy)
+        except Exception:
+            # A failing round (database restarting, say) must not end the loop: the next
+            # round retries, and nothing was committed halfway.
+            log.exception("reconciliation round failed")
+        await asyncio.sleep(interval)
+
+
+@asynccontextmanager
+async def running_reconciler(
+    services: Services, policy: ReconcilePolicy, interval: float
+) -> AsyncIterator[None]:
+    if interval <= 0:
+        yield
+        return
+    task = asyncio.create_task(reconcile_forever(services, policy, interval))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,73 @@
+"""SQL for the webhook inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..domain.webhooks import Webhook
+from .tables import Base, WebhookInboxRow
+
+inbox = Base.metadata.tables[WebhookInboxRow.__tablename__]
+
+RECEIVED = "RECEIVED"
+
+
+def _webhook(row: Row[Any]) -> Webhook:
+    return Webhook(
+        transmission_id=row.transmission_id,
+        event_type=row.event_type,
+        order_id=row.order_id,
+        payment_key=row.payment_key,
+        claimed_status=row.claimed_status,
+        secret=row.secret,
+        retried_count=row.retried_count,
+        received_at=row.received_at,
+    )
+
+
+class SqlWebhookInbox:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, webhook: Webhook) -> bool:
+        values = {
+            "transmission_id": webhook.transmission_id,
+            "event_type": webhook.event_type,
+            "order_id": webhook.order_id,
+            "payment_key": webhook.payment_key,
+            "claimed_status": webhook.claimed_status,
+            "secret": webhook.secret,
+            "retried_count": webhook.retried_count,
+            "status": RECEIVED,
+            "received_at": webhook.received_at,
+        }
+        dialect = self._session.get_bind().dialect.name
+        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        result = await self._session.execute(
+            insert(inbox).values(**values).on_conflict_do_nothing()
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def unprocessed(self, limit: int) -> Sequence[Webhook]:
+        result = await self._session.execute(
+            select(inbox)
+            .where(inbox.c.status == RECEIVED)
+            .order_by(inbox.c.received_at)
+            .limit(limit)
+        )
+        return [_webhook(row) for row in result]
+
+    async def finish(
+        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+    ) -> None:
+        await self._session.execute(
+            update(inbox)
+            .where(inbox.c.transmission_id == transmission_id)
+            .values(status=status, outcome=outcome[:200], processed_at=now, secret=None)
+        )

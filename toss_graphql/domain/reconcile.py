@@ -1,0 +1,237 @@
+"""Settling every order whose outcome at Toss is not known here (`settle_unknown_outcomes`).
+
+A confirm or a cancel whose answer never came, a process killed between Toss's answer and the
+commit, a virtual account waiting for its deposit: each is read back from Toss and settled
+through `settlement`. Several workers or instances may run this at once: each order is taken
+under its lock row, so one of them settles it at a time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
+from .models import CancelRequestStatus, Failure, Order, OrderStatus, PaymentEvent
+from .services import Services
+from .settlement import apply_toss_record
+from .state_machine import sources_of
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePolicy:
+    # Leave fresh orders to the request that is still working on them.
+    min_age: timedelta = timedelta(seconds=60)
+    # Past this, an order still open is handed to an operator instead of retried forever.
+    give_up_after: timedelta = timedelta(hours=24)
+
+
+@dataclass
+class ReconcileReport:
+    examined: int = 0
+    settled: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+    gave_up: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"examined {self.examined}: settled {len(self.settled)}, unchanged "
+            f"{len(self.unchanged)}, locked by another worker {len(self.busy)}, Toss unreachable "
+            f"{len(self.unreachable)}, handed to an operator {len(self.gave_up)}"
+        )
+
+
+Progress = Callable[[str, str], None]
+
+
+async def settle_unknown_outcomes(
+    services: Services,
+    policy: ReconcilePolicy = ReconcilePolicy(),
+    progress: Progress | None = None,
+) -> ReconcileReport:
+    report = ReconcileReport()
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        order_ids = await uow.orders.needing_settlement(
+            changed_before=now - policy.min_age, limit=BATCH
+        )
+    for order_id in order_ids:
+        report.examined += 1
+        outcome = await _settle_locked(services, order_id, policy)
+        getattr(report, outcome).append(order_id)
+        if progress is not None:
+            progress(order_id, outcome)
+    if report.examined:
+        log.info("reconciliation round", extra={"summary": report.summary()})
+    return report
+
+
+async def _settle_locked(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+    token = secrets.token_hex(16)
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        if not await uow.orders.claim_lock(
+            order_id, token=token, now=now, stale_before=now - services.lock_lease
+        ):
+            return "busy"
+    try:
+        return await _settle(services, order_id, policy)
+    finally:
+        async with services.unit_of_work() as uow:
+            await uow.orders.release_lock(order_id, token=token)
+
+
+async def _settle(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+    async with services.unit_of_work() as uow:
+        order = await uow.orders.get(order_id)
+        pending = await uow.cancel_requests.pending_for_order(order_id)
+    assert order is not None, "orders are never deleted"
+    try:
+        toss = await _read_toss(services, order)
+        if toss is None:
+            if order.status is OrderStatus.CONFIRMING:
+                await _fail_unknown_checkout(services, order)
+                return "settled"
+            return await _unresolved(services, order, policy, "Toss has no such payment")
+        if toss.status == "IN_PROGRESS" and order.status is OrderStatus.CONFIRMING:
+            toss = await _confirm_again(services, order, toss)
+    except GatewayTechnicalError as error:
+        log.warning("Toss unreachable while reconciling", extra={"order_id": order_id})
+        return await _unresolved(
+            services, order, policy, f"Toss unreachable: {error}", "unreachable"
+        )
+
+    settled = await apply_toss_record(services, order_id, toss, source="reconcile")
+    changed = settled.changed
+    if pending:
+        changed = await _close_unmatched_cancels(services, order_id, policy) or changed
+    if settled.order.status in (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT):
+        if settled.order.status is OrderStatus.WAITING_FOR_DEPOSIT:
+            return "settled" if changed else "unchanged"  # a deposit may take days
+        return await _unresolved(services, settled.order, policy, f"Toss says {toss.status}")
+    return "settled" if changed else "unchanged"
+
+
+async def _read_toss(services: Services, order: Order) -> TossPayment | None:
+    try:
+        if order.payment_key is not None:
+            return await services.gateway.get_payment(order.payment_key)
+        return await services.gateway.get_payment_by_order_id(order.order_id)
+    except GatewayRejected as rejection:
+        if rejection.code in ("NOT_FOUND_PAYMENT", "NOT_FOUND"):
+            return None
+        raise GatewayTechnicalError(f"{rejection.code}: {rejection.message}") from rejection
+
+
+async def _confirm_again(services: Services, order: Order, toss: TossPayment) -> TossPayment:
+    """The buyer authenticated but Toss never saw our confirm (or its answer was lost before
+    Toss processed it): send it again under the same Idempotency-Key, so it is applied once."""
+    assert order.payment_key is not None
+    try:
+        return await services.gateway.confirm(
+            payment_key=order.payment_key, order_id=order.order_id, amount=order.amount
+        )
+    except GatewayRejected as rejection:
+        if rejection.code == "ALREADY_PROCESSED_PAYMENT":
+            return await services.gateway.get_payment(order.payment_key)
+        return dataclasses.replace(
+            toss,
+            status="ABORTED",
+            raw={**toss.raw, "failure": {"code": rejection.code, "message": rejection.message}},
+        )
+
+
+async def _fail_unknown_checkout(services: Services, order: Order) -> None:
+    now = services.clock()
+    failure = Failure("NOT_FOUND_PAYMENT", "Toss has no record of this checkout")
+    async with services.unit_of_work() as uow:
+        moved = await uow.orders.transition(
+            order.order_id,
+            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
+            target=OrderStatus.FAILED,
+            expected_payment_key=order.payment_key,
+            failure=failure,
+            now=now,
+        )
+        if moved:
+            await uow.events.append(
+                PaymentEvent(
+                    order_id=order.order_id,
+                    event_type="SETTLED_FROM_TOSS",
+                    created_at=now,
+                    payment_key=order.payment_key,
+                    gateway_code=failure.code,
+                    detail={"source": "reconcile", "to": OrderStatus.FAILED.value},
+                )
+            )
+
+
+async def _close_unmatched_cancels(
+    services: Services, order_id: str, policy: ReconcilePolicy
+) -> bool:
+    """A pending cancel that Toss's record does not show, once older than the wait for its
+    answer, never reached Toss: it failed, and the buyer may ask again."""
+    now = services.clock()
+    closed = False
+    async with services.unit_of_work() as uow:
+        for request in await uow.cancel_requests.pending_for_order(order_id):
+            if request.updated_at >= now - policy.min_age:
+                continue
+            await uow.cancel_requests.save(
+                dataclasses.replace(
+                    request,
+                    status=CancelRequestStatus.FAILED,
+                    error_code="GATEWAY_UNAVAILABLE",
+                    error_message="the cancel never reached Toss; nothing was refunded",
+                    updated_at=now,
+                )
+            )
+            await uow.events.append(
+                PaymentEvent(
+                    order_id=order_id,
+                    event_type="CANCEL_NEVER_REACHED_TOSS",
+                    created_at=now,
+                    detail={"request_id": request.request_id},
+                )
+            )
+            closed = True
+    return closed
+
+
+async def _unresolved(
+    services: Services,
+    order: Order,
+    policy: ReconcilePolicy,
+    reason: str,
+    outcome: str = "unchanged",
+) -> str:
+    now = services.clock()
+    if now - order.updated_at < policy.give_up_after:
+        return outcome
+    message = f"unsettled for {policy.give_up_after}: {reason}"
+    log.error(
+        "reconciliation gave up; an operator must settle this order",
+        extra={"order_id": order.order_id, "reason": message},
+    )
+    async with services.unit_of_work() as uow:
+        await uow.orders.flag_attention(order.order_id, reason=message, now=now)
+        await uow.events.append(
+            PaymentEvent(
+                order_id=order.order_id,
+                event_type="RECONCILE_GAVE_UP",
+                created_at=now,
+                payment_key=order.payment_key,
+                detail={"reason": message},
+            )
+        )
+    return "gave_up"

@@ -1,0 +1,330 @@
+"""Bringing an order in line with Toss's own record of its payment.
+
+Every path that learns how a payment stands at Toss (a confirm's reply, a cancel's reply, a
+reconciliation read, a verified webhook) ends here, so the order reaches the same single state
+whichever of them arrives first, and however often.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from .gateway_port import TossPayment
+from .models import (
+    Cancel,
+    CancelRequest,
+    CancelRequestStatus,
+    Failure,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+)
+from .ports import UnitOfWork
+from .services import Services
+from .state_machine import PAID_STATES, sources_of
+
+log = logging.getLogger(__name__)
+
+APPROVED = frozenset({"DONE", "CANCELED", "PARTIAL_CANCELED"})
+CANCELED_AT_TOSS = frozenset({"CANCELED", "PARTIAL_CANCELED"})
+NEVER_APPROVED = frozenset({"ABORTED", "EXPIRED"})
+OPEN = frozenset({OrderStatus.PENDING, OrderStatus.FAILED, OrderStatus.CONFIRMING})
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    order: Order
+    payment: Payment | None
+    changed: bool
+    note: str
+
+
+def payment_from_toss(order_id: str, toss: TossPayment) -> Payment:
+    return Payment(
+        payment_key=toss.payment_key,
+        order_id=order_id,
+        method=toss.method,
+        total_amount=toss.total_amount,
+        balance_amount=toss.balance_amount,
+        toss_status=toss.status,
+        # Stored and answered in UTC, whatever offset Toss used (it answers in +09:00).
+        approved_at=toss.approved_at.astimezone(UTC) if toss.approved_at else None,
+        receipt_url=toss.receipt_url,
+        raw=dict(toss.raw),
+    )
+
+
+async def apply_toss_record(
+    services: Services,
+    order_id: str,
+    toss: TossPayment,
+    *,
+    source: str,
+    event_type: str = "SETTLED_FROM_TOSS",
+) -> Settlement:
+    """Settle the order from `toss`, in one transaction. Never marks anything paid that Toss
+    does not show approved for this very order and amount."""
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        order = await uow.orders.get(order_id)
+        assert order is not None, "callers settle orders they found"
+        settlement = await _apply(uow, order, toss, now, source)
+        if settlement.changed:
+            await uow.events.append(
+                PaymentEvent(
+                    order_id=order_id,
+                    event_type=event_type,
+                    created_at=now,
+                    payment_key=toss.payment_key,
+                    detail={
+                        "source": source,
+                        "toss_status": toss.status,
+                        "from": order.status.value,
+                        "to": settlement.order.status.value,
+                        "note": settlement.note,
+                    },
+                )
+            )
+    return settlement
+
+
+async def _apply(
+    uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime, source: str
+) -> Settlement:
+    unchanged = Settlement(order, await _payment_of(uow, order), changed=False, note="")
+    if toss.order_id != order.order_id or toss.total_amount != order.amount:
+        reason = "Toss's record names another order or amount"
+        return await _flag(uow, order, reason, now, unchanged)
+    bound = order.payment_key
+    if bound is not None and bound != toss.payment_key:
+        if toss.status in APPROVED or toss.status == "WAITING_FOR_DEPOSIT":
+            # Two checkouts of one order approved at Toss: a double charge to refund by hand.
+            reason = f"Toss approved checkout {toss.payment_key} besides the bound {bound}"
+            return await _flag(uow, order, reason, now, unchanged)
+        return dataclasses.replace(unchanged, note="an older checkout's record; nothing to do")
+
+    if (
+        order.status is OrderStatus.WAITING_FOR_DEPOSIT
+        and toss.approved_at is None
+        and (toss.status == "CANCELED")
+    ):
+        order = await _close_unpaid_deposit(uow, order, toss, now)
+    elif toss.status in APPROVED or toss.status == "WAITING_FOR_DEPOSIT":
+        order = await _approve(uow, order, toss, now)
+        if toss.status in CANCELED_AT_TOSS and order.status in PAID_STATES:
+            order = await record_cancels(uow, order, toss, now)
+    elif toss.status in NEVER_APPROVED and order.status is OrderStatus.CONFIRMING:
+        failure = toss.raw.get("failure") or {}
+        code = str(failure.get("code") or f"{toss.status}_PAYMENT")
+        message = str(failure.get("message") or f"Toss reports the payment {toss.status}")
+        if await uow.orders.transition(
+            order.order_id,
+            sources=frozenset({OrderStatus.CONFIRMING}),
+            target=OrderStatus.FAILED,
+            expected_payment_key=toss.payment_key,
+            failure=Failure(code, message),
+            now=now,
+        ):
+            order = dataclasses.replace(
+                order, status=OrderStatus.FAILED, failure=Failure(code, message), updated_at=now
+            )
+    payment = await _payment_of(uow, order)
+    changed = order != unchanged.order or payment != unchanged.payment
+    note = f"{unchanged.order.status.value} -> {order.status.value}" if changed else "in line"
+    if changed:
+        log.info(
+            "order settled from Toss's record",
+            extra={"order_id": order.order_id, "source": source, "note": note},
+        )
+    return Settlement(order, payment, changed, note)
+
+
+async def _payment_of(uow: UnitOfWork, order: Order) -> Payment | None:
+    return (await uow.payments.get_many_by_order_id([order.order_id])).get(order.order_id)
+
+
+async def _flag(
+    uow: UnitOfWork, order: Order, reason: str, now: datetime, unchanged: Settlement
+) -> Settlement:
+    log.error("order needs an operator", extra={"order_id": order.order_id, "reason": reason})
+    await uow.orders.flag_attention(order.order_id, reason=reason, now=now)
+    return dataclasses.replace(
+        unchanged, order=dataclasses.replace(order, attention=reason), changed=True, note=reason
+    )
+
+
+async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime) -> Order:
+    """Move an open order to PAID (or WAITING_FOR_DEPOSIT) with Toss's payment."""
+    waiting = toss.status == "WAITING_FOR_DEPOSIT"
+    if order.status in (OrderStatus.PENDING, OrderStatus.FAILED):
+        # Approved at Toss without a claim here (a confirm made elsewhere): bind it first.
+        if not await uow.orders.transition(
+            order.order_id,
+            sources=sources_of(OrderStatus.CONFIRMING),
+            target=OrderStatus.CONFIRMING,
+            payment_key=toss.payment_key,
+            now=now,
+        ):
+            return order
+        order = dataclasses.replace(
+            order, status=OrderStatus.CONFIRMING, payment_key=toss.payment_key, failure=None
+        )
+    target = None
+    if order.status is OrderStatus.CONFIRMING:
+        target = OrderStatus.WAITING_FOR_DEPOSIT if waiting else OrderStatus.PAID
+    elif order.status is OrderStatus.WAITING_FOR_DEPOSIT and not waiting:
+        target = OrderStatus.PAID
+    if target is None:
+        return order
+    if not await uow.orders.transition(
+        order.order_id,
+        sources=sources_of(target) & {order.status},
+        target=target,
+        expected_payment_key=toss.payment_key,
+        now=now,
+    ):
+        return order
+    # The approval as it stood: cancels that follow are applied on top by record_cancels.
+    approved = dataclasses.replace(
+        payment_from_toss(order.order_id, toss),
+        balance_amount=toss.total_amount,
+        toss_status="WAITING_FOR_DEPOSIT" if waiting else "DONE",
+    )
+    await uow.payments.save(approved, now)
+    return dataclasses.replace(order, status=target, failure=None, updated_at=now)
+
+
+async def _close_unpaid_deposit(
+    uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime
+) -> Order:
+    """A virtual account canceled before any deposit: nothing was paid, nothing is refunded."""
+    if not await uow.orders.transition(
+        order.order_id,
+        sources=frozenset({OrderStatus.WAITING_FOR_DEPOSIT}),
+        target=OrderStatus.CANCELED,
+        expected_payment_key=toss.payment_key,
+        now=now,
+    ):
+        return order
+    await uow.payments.remove(toss.payment_key)
+    return dataclasses.replace(order, status=OrderStatus.CANCELED, updated_at=now)
+
+
+async def record_cancels(
+    uow: UnitOfWork,
+    order: Order,
+    toss: TossPayment,
+    now: datetime,
+    own_request: CancelRequest | None = None,
+) -> Order:
+    """Record every cancel transaction Toss shows that is not recorded here, attribute them to
+    pending cancel requests, and take the balance and status from Toss.
+
+    With `own_request`, Toss's latest transaction is that request's.
+    """
+    payment = await _payment_of(uow, order)
+    if payment is None:
+        return order  # fully canceled already: the books are closed
+    known = await uow.cancels.transaction_keys(order.order_id)
+    new = [
+        Cancel(
+            transaction_key=entry.transaction_key,
+            order_id=order.order_id,
+            payment_key=payment.payment_key,
+            buyer=order.buyer,
+            order_name=order.order_name,
+            cancel_amount=entry.cancel_amount,
+            cancel_reason=entry.cancel_reason,
+            canceled_at=entry.canceled_at.astimezone(UTC),
+            raw=dict(entry.raw),
+        )
+        for entry in toss.cancels
+        if entry.transaction_key not in known and entry.cancel_status == "DONE"
+    ]
+    if not new and payment.balance_amount == toss.balance_amount:
+        return order
+    owners = await _attribute(uow, order, new, toss, own_request, now)
+    for cancel in new:
+        owner = owners.get(cancel.transaction_key)
+        recorded = dataclasses.replace(cancel, idempotency_key=owner.client_key if owner else None)
+        await uow.cancels.add(recorded, now)
+
+    target = OrderStatus.CANCELED if toss.balance_amount == 0 else OrderStatus.PARTIALLY_CANCELED
+    await uow.orders.transition(
+        order.order_id, sources=sources_of(target) & PAID_STATES, target=target, now=now
+    )
+    if target is OrderStatus.CANCELED:
+        # The seed's rule: a fully canceled payment leaves the live table. What only that row
+        # knew is written to the audit log first (no card data).
+        await uow.events.append(
+            PaymentEvent(
+                order_id=order.order_id,
+                event_type="PAYMENT_CLOSED",
+                created_at=now,
+                payment_key=payment.payment_key,
+                detail=_payment_facts(payment),
+            )
+        )
+        await uow.payments.remove(payment.payment_key)
+    else:
+        await uow.payments.save(payment_from_toss(order.order_id, toss), now)
+    return dataclasses.replace(order, status=target, updated_at=now)
+
+
+async def _attribute(
+    uow: UnitOfWork,
+    order: Order,
+    new: list[Cancel],
+    toss: TossPayment,
+    own_request: CancelRequest | None,
+    now: datetime,
+) -> dict[str, CancelRequest]:
+    """Which pending request made which new transaction; those requests succeed."""
+    owners: dict[str, CancelRequest] = {}
+    if own_request is not None and new:
+        latest = str(toss.raw.get("lastTransactionKey") or new[-1].transaction_key)
+        owners[latest] = own_request
+    pending = [
+        request
+        for request in await uow.cancel_requests.pending_for_order(order.order_id)
+        if own_request is None or request.request_id != own_request.request_id
+    ]
+    for cancel in new:
+        if cancel.transaction_key in owners:
+            continue
+        match = next(
+            (
+                request
+                for request in pending
+                if request.reason == cancel.cancel_reason
+                and request.requested_amount in (None, cancel.cancel_amount)
+            ),
+            None,
+        )
+        if match is not None:
+            pending.remove(match)
+            owners[cancel.transaction_key] = match
+    for transaction_key, request in owners.items():
+        await uow.cancel_requests.save(
+            dataclasses.replace(
+                request,
+                status=CancelRequestStatus.SUCCEEDED,
+                transaction_key=transaction_key,
+                updated_at=now,
+            )
+        )
+    return owners
+
+
+def _payment_facts(payment: Payment) -> dict[str, object]:
+    return {
+        "payment_key": payment.payment_key,
+        "method": payment.method,
+        "total_amount": payment.total_amount,
+        "approved_at": payment.approved_at.isoformat() if payment.approved_at else None,
+        "receipt_url": payment.receipt_url,
+    }
