@@ -223,3 +223,55 @@ async def test_sandbox_retries_are_answered_once_the_api_is_back(
     assert len(rows) == len({row["transmission_id"] for row in rows})
     shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
     assert shown["status"] == "PAID"
+
+
+async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
+    client: httpx.AsyncClient,
+    sandbox: httpx.AsyncClient,
+    api: ServerProcess,
+    clean_database: str,
+) -> None:
+    (
+        await sandbox.put("/admin/webhook", json={"url": f"{api.url}/webhooks/toss"})
+    ).raise_for_status()
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "beans-1kg"}]})
+    approved = await sandbox.post(
+        "/checkout",
+        data={
+            "clientKey": "test_ck_sandbox",
+            "orderId": order["orderId"],
+            "orderName": order["orderName"],
+            "amount": str(order["amount"]),
+            "successUrl": "https://shop.example/ok",
+            "failUrl": "https://shop.example/no",
+            "decision": "approve",
+            "method": "VIRTUAL_ACCOUNT",
+        },
+    )
+    assert approved.status_code == 303
+    redirect = dict(httpx.URL(approved.headers["location"]).params)
+    issued = await graphql(
+        client,
+        "mutation($k: String!, $o: ID!, $a: Int!) { confirmPayment(paymentKey: $k, orderId: $o, "
+        "amount: $a) { order { status } payment { approvedAt virtualAccount { accountNumber } } "
+        "errors { code } } }",
+        {"k": redirect["paymentKey"], "o": order["orderId"], "a": order["amount"]},
+        alice,
+    )
+    payload = issued["data"]["confirmPayment"]
+    assert payload["errors"] == []
+    assert payload["order"]["status"] == "WAITING_FOR_DEPOSIT"
+    assert payload["payment"]["approvedAt"] is None
+    assert payload["payment"]["virtualAccount"]["accountNumber"].startswith("X")
+
+    deposit = await sandbox.post(f"/admin/virtual-accounts/{redirect['paymentKey']}/deposit")
+    assert deposit.status_code == 200
+
+    async def paid() -> bool:
+        shown = await graphql(client, ORDER, {"orderId": order["orderId"]}, alice)
+        return bool(shown["data"]["order"]["status"] == "PAID")
+
+    await eventually(paid)
+    kinds = {(row["event_type"], row["status"]) for row in await inbox(clean_database)}
+    assert ("DEPOSIT_CALLBACK", "PROCESSED") in kinds

@@ -107,6 +107,16 @@ async def _settle(services: Services, order_id: str, policy: ReconcilePolicy) ->
             toss = await _confirm_again(services, order, toss)
     except GatewayTechnicalError as error:
         log.warning("Toss unreachable while reconciling", extra={"order_id": order_id})
+        async with services.unit_of_work() as uow:
+            await uow.events.append(
+                PaymentEvent(
+                    order_id=order_id,
+                    event_type="TOSS_UNREACHABLE",
+                    created_at=services.clock(),
+                    payment_key=order.payment_key,
+                    detail={"source": "reconcile", "reason": str(error)[:200]},
+                )
+            )
         return await _unresolved(
             services, order, policy, f"Toss unreachable: {error}", "unreachable"
         )

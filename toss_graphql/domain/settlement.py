@@ -73,22 +73,22 @@ async def apply_toss_record(
         order = await uow.orders.get(order_id)
         assert order is not None, "callers settle orders they found"
         settlement = await _apply(uow, order, toss, now, source)
-        if settlement.changed:
-            await uow.events.append(
-                PaymentEvent(
-                    order_id=order_id,
-                    event_type=event_type,
-                    created_at=now,
-                    payment_key=toss.payment_key,
-                    detail={
-                        "source": source,
-                        "toss_status": toss.status,
-                        "from": order.status.value,
-                        "to": settlement.order.status.value,
-                        "note": settlement.note,
-                    },
-                )
+        # Every read of Toss's record is audited, whether or not it changed anything.
+        await uow.events.append(
+            PaymentEvent(
+                order_id=order_id,
+                event_type=event_type if settlement.changed else "TOSS_RECORD_READ",
+                created_at=now,
+                payment_key=toss.payment_key,
+                detail={
+                    "source": source,
+                    "toss_status": toss.status,
+                    "from": order.status.value,
+                    "to": settlement.order.status.value,
+                    "note": settlement.note,
+                },
             )
+        )
     return settlement
 
 

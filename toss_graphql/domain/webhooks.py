@@ -20,6 +20,7 @@ from typing import Any
 
 from . import validation
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
+from .models import PaymentEvent
 from .services import Services
 from .settlement import apply_toss_record
 
@@ -117,6 +118,17 @@ async def process_received_webhooks(services: Services, limit: int = 50) -> int:
             await uow.webhooks.finish(
                 webhook.transmission_id, status=status, outcome=note, now=services.clock()
             )
+            rejected_order = webhook.order_id if status == "REJECTED" else None
+            if rejected_order is not None and await uow.orders.get(rejected_order) is not None:
+                await uow.events.append(
+                    PaymentEvent(
+                        order_id=rejected_order,
+                        event_type="WEBHOOK_REJECTED",
+                        created_at=services.clock(),
+                        payment_key=webhook.payment_key,
+                        detail={"event": webhook.event_type, "reason": note},
+                    )
+                )
         done += 1
     return done
 
