@@ -106,6 +106,8 @@ def settings_for(database_url: str, toss_api_url: str, var_dir: Path) -> Setting
         toss_secret_key=SANDBOX_SECRET_KEY,
         auth_jwt_secret=JWT_SECRET,
         toss_graphql_var_dir=var_dir,
+        # Tests in this process settle explicitly; the background reconciler stays off.
+        reconcile_interval_seconds=0,
     )
 
 

@@ -159,6 +159,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             SandboxConfig(
                 database_url=settings.resolved_sandbox_database_url(),
                 secret_key=settings.resolved_secret_key(),
+                # The built-in Toss sends its webhooks to this very service, as Toss would.
+                webhook_url=settings.toss_api_url.removesuffix("/sandbox") + "/webhooks/toss",
             )
         )
 

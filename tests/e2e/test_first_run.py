@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -114,6 +115,17 @@ def test_order_is_paid_through_the_hosted_checkout(first_run: ServerProcess) -> 
         auth=("test_sk_sandbox", ""),
     ).json()
     assert (at_toss["status"], at_toss["totalAmount"]) == ("DONE", 9000)
+
+    # The built-in Toss sends its PAYMENT_STATUS_CHANGED webhook to this service, which takes it.
+    deadline = time.monotonic() + 10
+    while True:
+        deliveries = httpx.get(
+            f"{first_run.url}/sandbox/admin/webhooks", params={"orderId": order["orderId"]}
+        ).json()["deliveries"]
+        if any(d["status"] == "DELIVERED" and d["lastStatus"] == 200 for d in deliveries):
+            break
+        assert time.monotonic() < deadline, deliveries
+        time.sleep(0.1)
 
 
 def test_paid_order_is_canceled_by_buyer_and_order_name(first_run: ServerProcess) -> None:
