@@ -25,6 +25,20 @@ class Settings(BaseSettings):
     toss_client_key: str | None = None
     toss_api_url: str = "https://api.tosspayments.com"
     auth_jwt_secret: str | None = None
+    # Tokens from an identity provider: its algorithm and public key (a PEM file, or a JWKS
+    # file whose key is chosen by the token's `kid`), and the issuer and audience to demand.
+    auth_jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    auth_jwt_public_key_file: Path | None = None
+    auth_jwt_jwks_file: Path | None = None
+    auth_jwt_issuer: str | None = None
+    auth_jwt_audience: str | None = None
+    # Browser origins allowed to call the API, comma-separated; none by default.
+    cors_origins: str = ""
+    # The largest request body accepted, in bytes.
+    max_request_bytes: int = 100_000
+    # Mutations allowed per minute, per buyer and per client address.
+    rate_limit_per_buyer: int = 30
+    rate_limit_per_address: int = 120
     log_level: str = "INFO"
     # How long the API waits for Toss to answer one attempt.
     toss_timeout_seconds: float = 30.0
@@ -42,6 +56,10 @@ class Settings(BaseSettings):
     def uses_builtin_sandbox(self) -> bool:
         """No secret key configured: the service plays against its own Toss emulator."""
         return not self.toss_secret_key
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'toss-graphql.db'}"
