@@ -45,8 +45,11 @@ class SchemaBehindError(RuntimeError):
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, jwt_secret: str) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql")
+    def __init__(self, jwt_secret: str, *, production: bool) -> None:
+        # In production neither GraphiQL nor introspection is served.
+        super().__init__(
+            build_schema(production=production), graphql_ide=None if production else "graphiql"
+        )
         self._jwt_secret = jwt_secret
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
@@ -195,7 +198,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     routes: list[BaseRoute] = [
-        Route("/graphql", GraphQLApp(settings.resolved_jwt_secret()), methods=["GET", "POST"]),
+        Route(
+            "/graphql",
+            GraphQLApp(settings.resolved_jwt_secret(), production=settings.app_env == "production"),
+            methods=["GET", "POST"],
+        ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/webhooks/toss", toss_webhook, methods=["POST"]),

@@ -27,3 +27,14 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Even at DEBUG: SQL parameters carry payment JSON (card data) and HTTP traces carry
+    # headers (the Toss secret key, bearer tokens). Those loggers stay at WARNING.
+    for noisy in (
+        "sqlalchemy.engine",
+        "sqlalchemy.pool",
+        "aiosqlite",
+        "asyncpg",
+        "httpcore",
+        "hpack",
+    ):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -21,7 +21,9 @@ def create_database_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         return _sqlite_engine(url)
     # Pre-ping: a PostgreSQL restart must cost one failed checkout, not a failed request.
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
@@ -30,7 +32,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # One connection per process: aiosqlite runs each connection in its own thread, and a
     # single writer means two transactions of this process can never interleave.
-    engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
+    # hide_parameters: error messages quote statements, never the payment JSON bound to them.
+    engine = create_async_engine(
+        url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def configure(dbapi_connection: Any, _record: Any) -> None:

@@ -109,7 +109,8 @@ class Database:
         if self._engine is not None:
             return
         _ensure_sqlite_directory(self._database_url)
-        engine = create_async_engine(self._database_url)
+        # hide_parameters: an error quoting a statement never quotes the card data bound to it.
+        engine = create_async_engine(self._database_url, hide_parameters=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
             event.listen(engine.sync_engine, "begin", _begin)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
+    DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 
+from ..request_context import request_id
 from ..resolvers import mutations, queries
 from .limits import MaxDepthRule
 from .types import (
@@ -74,19 +78,42 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-def build_schema() -> strawberry.Schema:
+class MaskUnexpectedErrors(MaskErrors):
+    """A bug reaches the client as a generic message with the request id to quote; its detail
+    (already logged by Strawberry, with the same request id) stays on the server."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        current = request_id.get()
+        return GraphQLError(
+            message=f"Internal server error (request id {current})",
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": current},
+        )
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    """The schema; in production introspection is refused and field suggestions ("did you
+    mean ...?") are left out of errors, so the schema cannot be mapped from outside."""
+    extensions: list[Any] = [
+        ParserCache,
+        ValidationCache,
+        # Factories, not instances: Strawberry builds a fresh extension for each request.
+        partial(MaxTokensLimiter, MAX_TOKENS),
+        partial(AddValidationRules, [MaxDepthRule]),
+        partial(MaxAliasesLimiter, MAX_ALIASES),
+        MaskUnexpectedErrors,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[
-            ParserCache,
-            ValidationCache,
-            # Factories, not instances: Strawberry builds a fresh extension for each request.
-            partial(MaxTokensLimiter, MAX_TOKENS),
-            partial(AddValidationRules, [MaxDepthRule]),
-            partial(MaxAliasesLimiter, MAX_ALIASES),
-            partial(
-                MaskErrors, should_mask_error=_is_unexpected, error_message="Internal server error"
-            ),
-        ],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
     )

@@ -1,0 +1,94 @@
+"""What a hostile or curious client gets: production hides the schema, bugs are masked with a
+request id, batches and oversized documents are refused before execution."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import settings_for
+from tests.support.flows import ORDER, graphql
+from tests.support.servers import ServerProcess
+from toss_graphql.app import create_app
+from toss_graphql.domain import orders as order_service
+
+
+@pytest.fixture
+async def production_api(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = settings_for(clean_database, sandbox_server.url, tmp_path).model_copy(
+        update={"app_env": "production"}
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            yield client
+
+
+async def test_production_refuses_introspection(production_api: httpx.AsyncClient) -> None:
+    body = await graphql(production_api, "{ __schema { queryType { name } } }")
+    assert "introspection" in body["errors"][0]["message"].lower()
+    assert body.get("data") is None
+    assert await graphql(production_api, "{ __typename }") == {"data": {"__typename": "Query"}}
+
+
+async def test_production_serves_no_graphiql(production_api: httpx.AsyncClient) -> None:
+    response = await production_api.get("/graphql", headers={"Accept": "text/html"})
+    assert "graphiql" not in response.text.lower()
+
+
+async def test_production_errors_suggest_no_field_names(
+    production_api: httpx.AsyncClient,
+) -> None:
+    body = await graphql(production_api, "{ ordr { status } }")
+    assert "Did you mean" not in body["errors"][0]["message"]
+
+
+async def test_development_errors_suggest_field_names(api: httpx.AsyncClient) -> None:
+    body = await graphql(api, "{ ordr { status } }")
+    assert "Did you mean" in body["errors"][0]["message"]
+
+
+async def test_a_bug_is_masked_with_the_request_id(
+    api: httpx.AsyncClient, alice: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("connection string postgres://secret@db")
+
+    monkeypatch.setattr(order_service, "get_order", broken)
+    response = await api.post(
+        "/graphql",
+        json={"query": ORDER, "variables": {"orderId": "ord_abcdefgh"}},
+        headers={"Authorization": f"Bearer {alice}"},
+    )
+    error = response.json()["errors"][0]
+    request_id = response.headers["x-request-id"]
+    assert error["message"] == f"Internal server error (request id {request_id})"
+    assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}
+    assert "secret" not in response.text
+
+
+async def test_batched_operations_are_refused(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}]
+    )
+    assert 400 <= response.status_code < 500
+
+
+async def test_many_aliases_are_refused_before_execution(api: httpx.AsyncClient) -> None:
+    document = "{ " + " ".join(f"a{i}: __typename" for i in range(200)) + " }"
+    body = await graphql(api, document)
+    assert body.get("data") is None
+    assert "aliases" in body["errors"][0]["message"]
+
+
+async def test_huge_documents_are_refused_before_execution(api: httpx.AsyncClient) -> None:
+    document = "{ " + " ".join("__typename" for _ in range(6000)) + " }"
+    body = await graphql(api, document)
+    assert body.get("data") is None
+    assert "token" in body["errors"][0]["message"].lower()
