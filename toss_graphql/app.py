@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from .auth import InvalidToken, principal_from_header
+from .auth import InvalidToken, TokenVerifier, principal_from_header
 from .background import running_reconciler
 from .config import Settings, load_settings
 from .db.engine import create_database_engine, is_sqlite
@@ -45,19 +45,17 @@ class SchemaBehindError(RuntimeError):
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, jwt_secret: str, *, production: bool) -> None:
+    def __init__(self, tokens: TokenVerifier, *, production: bool) -> None:
         # In production neither GraphiQL nor introspection is served.
         super().__init__(
             build_schema(production=production), graphql_ide=None if production else "graphiql"
         )
-        self._jwt_secret = jwt_secret
+        self._tokens = tokens
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         principal, problem = None, None
         try:
-            principal = principal_from_header(
-                self._jwt_secret, request.headers.get("authorization")
-            )
+            principal = principal_from_header(self._tokens, request.headers.get("authorization"))
         except InvalidToken as error:
             problem = str(error)
         return Context(
@@ -200,7 +198,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [
         Route(
             "/graphql",
-            GraphQLApp(settings.resolved_jwt_secret(), production=settings.app_env == "production"),
+            GraphQLApp(
+                TokenVerifier.from_settings(settings), production=settings.app_env == "production"
+            ),
             methods=["GET", "POST"],
         ),
         Route("/healthz", healthz),

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from .auth import issue_token
+from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
 
@@ -60,7 +60,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.uses_builtin_sandbox:
         # The API reaches its built-in sandbox over loopback HTTP, as it would reach Toss.
         os.environ.setdefault("TOSS_API_URL", f"{base}/sandbox")
-    secret = settings.resolved_jwt_secret()
+    secret = (
+        settings.resolved_jwt_secret()
+        if settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM
+        else ""
+    )
     lines = [f"GraphiQL:           {base}/graphql"]
     if settings.uses_builtin_sandbox:
         lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
@@ -77,9 +81,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
     else:
         lines.append(f"Toss:               {settings.toss_api_url}")
-    lines.append(f"Demo buyer token:   {issue_token(secret, 'demo-buyer')}")
-    lines.append(f"Admin token:        {issue_token(secret, 'demo-admin', Role.ADMIN)}")
-    lines.append('Send it as the header {"Authorization": "Bearer <token>"}.')
+    if settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM:
+        lines.append(f"Demo buyer token:   {issue_token(secret, 'demo-buyer')}")
+        lines.append(f"Admin token:        {issue_token(secret, 'demo-admin', Role.ADMIN)}")
+        lines.append('Send it as the header {"Authorization": "Bearer <token>"}.')
+    else:
+        lines.append(
+            f"Tokens:             {settings.auth_jwt_algorithm}, from your identity provider"
+        )
     print("\n".join(lines), flush=True)
     uvicorn.run(
         "toss_graphql.app:create_app_from_env",
@@ -185,6 +194,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "seed-demo":
         asyncio.run(_seed_demo(settings))
     elif args.command == "token":
+        if settings.auth_jwt_algorithm != DEVELOPMENT_ALGORITHM:
+            print(
+                f"AUTH_JWT_ALGORITHM is {settings.auth_jwt_algorithm}: tokens come from your "
+                "identity provider, not from this command",
+                file=sys.stderr,
+            )
+            return 2
         role = Role.ADMIN if args.admin else Role.SERVICE if args.service else Role.BUYER
         secret = settings.resolved_jwt_secret()
         print(issue_token(secret, args.buyer, role, timedelta(seconds=args.ttl)))

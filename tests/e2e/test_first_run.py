@@ -235,8 +235,10 @@ def test_token_command_prints_one_verifiable_token(tmp_path: Path) -> None:
     ).stdout
     token = printed.strip()
     assert printed == token + "\n" and token.count(".") == 2
-    from toss_graphql.auth import verify_token
+    from toss_graphql.auth import TokenVerifier
+    from toss_graphql.config import Settings
 
-    secret = (tmp_path / "jwt-secret").read_text().strip()
-    principal = verify_token(secret, token)
+    # The development secret the command generated and kept in the var directory.
+    verifier = TokenVerifier.from_settings(Settings(toss_graphql_var_dir=tmp_path))
+    principal = verifier.verify(token)
     assert (principal.subject, principal.is_admin) == ("alice", True)

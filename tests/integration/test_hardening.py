@@ -61,6 +61,7 @@ async def test_a_bug_is_masked_with_the_request_id(
         raise RuntimeError("connection string postgres://secret@db")
 
     monkeypatch.setattr(order_service, "get_order", broken)
+    monkeypatch.setattr(order_service, "get_order_with_payment", broken)
     response = await api.post(
         "/graphql",
         json={"query": ORDER, "variables": {"orderId": "ord_abcdefgh"}},

@@ -119,6 +119,20 @@ async def get_order(services: Services, principal: Principal, order_id: str) -> 
     return order
 
 
+async def get_order_with_payment(
+    services: Services, principal: Principal, order_id: str
+) -> tuple[Order, Payment | None] | None:
+    """`get_order` and its payment in one transaction: the hot read of a polling client."""
+    if not validation.ORDER_ID_PATTERN.fullmatch(order_id):
+        return None
+    async with services.unit_of_work() as uow:
+        order = await uow.orders.get(order_id)
+        if order is None or not principal.may_access(order.buyer):
+            return None
+        payments = await uow.payments.get_many_by_order_id([order_id])
+    return order, payments.get(order_id)
+
+
 async def list_orders(
     services: Services,
     principal: Principal,

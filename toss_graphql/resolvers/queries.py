@@ -28,8 +28,25 @@ from ..schema.types import (
 
 async def order(info: Info[Context, None], order_id: strawberry.ID) -> Order | None:
     principal = info.context.require_principal()
-    found = await order_service.get_order(info.context.services, principal, str(order_id))
-    return Order.from_domain(found) if found else None
+    services = info.context.services
+    if not _selects(info, "payment"):
+        found = await order_service.get_order(services, principal, str(order_id))
+        return Order.from_domain(found) if found else None
+    # The order and its payment in one transaction; the loader then answers from memory.
+    pair = await order_service.get_order_with_payment(services, principal, str(order_id))
+    if pair is None:
+        return None
+    found, payment = pair
+    info.context.loaders.payment_by_order_id.prime(found.order_id, payment)
+    return Order.from_domain(found)
+
+
+def _selects(info: Info[Context, None], name: str) -> bool:
+    return any(
+        getattr(selection, "name", None) == name
+        for field in info.selected_fields
+        for selection in field.selections
+    )
 
 
 async def orders(
