@@ -13,6 +13,7 @@ import httpx
 from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -33,6 +34,7 @@ from .request_context import request_id
 from .sandbox import Sandbox, SandboxConfig
 from .schema.context import Context
 from .schema.schema import build_schema
+from .web import MutationRateLimiter, http_defences
 from .webhook_endpoint import toss_webhook
 
 log = logging.getLogger(__name__)
@@ -45,12 +47,15 @@ class SchemaBehindError(RuntimeError):
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, tokens: TokenVerifier, *, production: bool) -> None:
+    def __init__(
+        self, tokens: TokenVerifier, rate_limiter: MutationRateLimiter, *, production: bool
+    ) -> None:
         # In production neither GraphiQL nor introspection is served.
         super().__init__(
             build_schema(production=production), graphql_ide=None if production else "graphiql"
         )
         self._tokens = tokens
+        self._rate_limiter = rate_limiter
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         principal, problem = None, None
@@ -63,6 +68,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response=response,
             services=request.app.state.services,
             principal=principal,
+            rate_limiter=self._rate_limiter,
             auth_problem=problem,
         )
 
@@ -199,7 +205,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route(
             "/graphql",
             GraphQLApp(
-                TokenVerifier.from_settings(settings), production=settings.app_env == "production"
+                TokenVerifier.from_settings(settings),
+                MutationRateLimiter(settings.rate_limit_per_buyer, settings.rate_limit_per_address),
+                production=settings.app_env == "production",
             ),
             methods=["GET", "POST"],
         ),
@@ -209,9 +217,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if sandbox is not None and settings.app_env != "production":
         routes.append(Mount("/sandbox", app=sandbox.app))
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(RequestIdMiddleware)
-    return app
+    # Outermost first: every answer (a 413, a CORS preflight) carries a request id and the
+    # security headers; the body limit sits just before routing, so nothing reads past it.
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            *http_defences(
+                production=settings.app_env == "production",
+                cors_origins=settings.cors_origin_list,
+                max_request_bytes=settings.max_request_bytes,
+            ),
+        ],
+    )
 
 
 def create_app_from_env() -> Any:

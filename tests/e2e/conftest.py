@@ -34,6 +34,9 @@ def serve_api(
         "AUTH_JWT_SECRET": JWT_SECRET,
         "TOSS_GRAPHQL_VAR_DIR": str(directory),
         "RECONCILE_INTERVAL_SECONDS": "0",
+        # Bursts of one buyer from one address are what these tests are made of.
+        "RATE_LIMIT_PER_BUYER": "10000",
+        "RATE_LIMIT_PER_ADDRESS": "10000",
         **(settings or {}),
     }
     with run_cli(

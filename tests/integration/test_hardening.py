@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import settings_for
-from tests.support.flows import ORDER, graphql
+from tests.support.flows import CREATE_ORDER, ORDER, graphql
 from tests.support.servers import ServerProcess
 from toss_graphql.app import create_app
 from toss_graphql.domain import orders as order_service
@@ -93,3 +93,112 @@ async def test_huge_documents_are_refused_before_execution(api: httpx.AsyncClien
     body = await graphql(api, document)
     assert body.get("data") is None
     assert "token" in body["errors"][0]["message"].lower()
+
+
+@pytest.fixture
+async def strict_api(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = settings_for(clean_database, sandbox_server.url, tmp_path).model_copy(
+        update={"rate_limit_per_buyer": 2, "rate_limit_per_address": 3}
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            yield client
+
+
+@pytest.mark.usefixtures("catalog")
+async def test_mutations_beyond_a_buyers_budget_are_rate_limited(
+    strict_api: httpx.AsyncClient, alice: str, mallory: str
+) -> None:
+    def create() -> dict[str, object]:
+        return {"query": CREATE_ORDER, "variables": {"input": {"lines": [{"sku": "americano"}]}}}
+
+    for _ in range(2):
+        ok = await strict_api.post(
+            "/graphql", json=create(), headers={"Authorization": f"Bearer {alice}"}
+        )
+        assert ok.json()["data"]["createOrder"]["errors"] == []
+    refused = await strict_api.post(
+        "/graphql", json=create(), headers={"Authorization": f"Bearer {alice}"}
+    )
+    error = refused.json()["data"]["createOrder"]["errors"][0]
+    assert error["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+    # Another buyer still has a budget of their own, until the address's runs out.
+    other = await strict_api.post(
+        "/graphql", json=create(), headers={"Authorization": f"Bearer {mallory}"}
+    )
+    assert other.json()["data"]["createOrder"]["errors"] == []
+    spent = await strict_api.post(
+        "/graphql", json=create(), headers={"Authorization": f"Bearer {mallory}"}
+    )
+    assert spent.json()["data"]["createOrder"]["errors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_queries_are_not_rate_limited(strict_api: httpx.AsyncClient, alice: str) -> None:
+    for _ in range(10):
+        body = await graphql(strict_api, "{ orders { edges { cursor } } }", token=alice)
+        assert body["data"]["orders"]["edges"] == []
+
+
+async def test_every_answer_carries_the_security_headers(api: httpx.AsyncClient) -> None:
+    for response in (
+        await api.get("/healthz"),
+        await api.post("/graphql", json={"query": "{ __typename }"}),
+        await api.post("/webhooks/toss", content=b"junk"),
+    ):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_oversized_bodies_are_refused_with_413(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/graphql",
+        content=b'{"query": "' + b" " * 200_000 + b'{ __typename }"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_no_cross_origin_access_unless_configured(api: httpx.AsyncClient) -> None:
+    response = await api.post(
+        "/graphql",
+        json={"query": "{ __typename }"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_configured_origins_are_allowed(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> None:
+    settings = settings_for(clean_database, sandbox_server.url, tmp_path).model_copy(
+        update={"cors_origins": "https://shop.example"}
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            allowed = await client.options(
+                "/graphql",
+                headers={
+                    "Origin": "https://shop.example",
+                    "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization, content-type",
+                },
+            )
+            other = await client.post(
+                "/graphql",
+                json={"query": "{ __typename }"},
+                headers={"Origin": "https://evil.example"},
+            )
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+    assert "access-control-allow-origin" not in other.headers

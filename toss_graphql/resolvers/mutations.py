@@ -51,6 +51,8 @@ async def _order_after(
 
 async def create_order(info: Info[Context, None], input: CreateOrderInput) -> CreateOrderPayload:
     principal = info.context.require_principal()
+    if refused := info.context.throttle():
+        return CreateOrderPayload(order=None, errors=[PaymentError.from_domain(refused)])
     request = order_service.CreateOrderRequest(
         lines=[order_service.LineRequest(line.sku, line.quantity) for line in input.lines]
         if input.lines is not None
@@ -70,6 +72,10 @@ async def confirm_payment(
     info: Info[Context, None], payment_key: str, order_id: strawberry.ID, amount: int
 ) -> ConfirmPaymentPayload:
     principal = info.context.require_principal()
+    if refused := info.context.throttle():
+        return ConfirmPaymentPayload(
+            order=None, payment=None, errors=[PaymentError.from_domain(refused)]
+        )
     try:
         result = await confirm_service.confirm_payment(
             info.context.services,
@@ -95,6 +101,8 @@ async def fail_payment(
     info: Info[Context, None], order_id: strawberry.ID, code: str, message: str | None = None
 ) -> FailPaymentPayload:
     principal = info.context.require_principal()
+    if refused := info.context.throttle():
+        return FailPaymentPayload(order=None, errors=[PaymentError.from_domain(refused)])
     try:
         failed = await confirm_service.fail_payment(
             info.context.services, principal, order_id=str(order_id), code=code, message=message
@@ -117,6 +125,10 @@ async def cancel_payment(
     idempotency_key: str | None = None,
 ) -> CancelPaymentPayload:
     principal = info.context.require_principal()
+    if refused := info.context.throttle():
+        return CancelPaymentPayload(
+            order=None, cancel=None, errors=[PaymentError.from_domain(refused)]
+        )
     arguments = cancel_service.CancelArguments(
         buyer=buyer,
         order_name=order_name,

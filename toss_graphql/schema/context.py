@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from strawberry.dataloader import DataLoader
 
 from ..domain import cancel_queries
 from ..domain import orders as order_service
+from ..domain.errors import DomainError, ErrorCode
 from ..domain.models import Cancel, Payment, Principal
 from ..domain.services import Services
 
@@ -47,17 +49,36 @@ class Loaders:
         )
 
 
+class RateLimiter(Protocol):
+    def check(self, buyer: str | None, address: str | None) -> int | None:
+        """None when allowed (one hit taken), else the seconds to wait."""
+        ...
+
+
 @dataclass
 class Context:
     request: Request
     response: Response | None
     services: Services
     principal: Principal | None
+    rate_limiter: RateLimiter
     auth_problem: str | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.for_request(self.services)
+
+    def throttle(self) -> DomainError | None:
+        """Count one mutation against the caller's and the address's budgets; the refusal,
+        with a Retry-After header set, when either is spent."""
+        buyer = self.principal.subject if self.principal else None
+        address = self.request.client.host if self.request.client else None
+        wait = self.rate_limiter.check(buyer, address)
+        if wait is None:
+            return None
+        if self.response is not None:
+            self.response.headers["Retry-After"] = str(wait)
+        return DomainError(ErrorCode.RATE_LIMITED, f"too many requests; retry in {wait} seconds")
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from toss_graphql.web import MutationRateLimiter
+
+
+def test_the_buyer_over_the_limit_is_told_when_to_retry() -> None:
+    limiter = MutationRateLimiter(per_buyer=3, per_address=100)
+
+    allowed = [limiter.check("buyer-1", "10.0.0.1") for _ in range(3)]
+    refused = limiter.check("buyer-1", "10.0.0.1")
+
+    assert allowed == [None, None, None]
+    assert refused is not None
+    assert 1 <= refused <= 60
+
+
+def test_another_buyer_is_unaffected() -> None:
+    limiter = MutationRateLimiter(per_buyer=2, per_address=100)
+    for _ in range(2):
+        limiter.check("buyer-1", "10.0.0.1")
+
+    assert limiter.check("buyer-1", "10.0.0.1") is not None
+    assert limiter.check("buyer-2", "10.0.0.1") is None
+
+
+def test_anonymous_callers_are_limited_by_address() -> None:
+    limiter = MutationRateLimiter(per_buyer=100, per_address=2)
+
+    answers = [limiter.check(None, "10.0.0.1") for _ in range(3)]
+
+    assert answers[:2] == [None, None]
+    assert answers[2] is not None
+    assert limiter.check(None, "10.0.0.2") is None
+
+
+def test_a_refusal_spends_nothing_from_the_other_bucket() -> None:
+    limiter = MutationRateLimiter(per_buyer=1, per_address=2)
+    assert limiter.check("buyer-1", "10.0.0.1") is None
+
+    assert limiter.check("buyer-1", "10.0.0.1") is not None
+    assert limiter.check("buyer-2", "10.0.0.1") is None
+
+
+def test_waiting_the_retry_after_frees_the_caller() -> None:
+    limiter = MutationRateLimiter(per_buyer=1, per_address=100, window_seconds=1)
+    assert limiter.check("buyer-1", None) is None
+    retry_after = limiter.check("buyer-1", None)
+    assert retry_after == 1
+
+    time.sleep(retry_after + 0.01)
+
+    assert limiter.check("buyer-1", None) is None
+
+
+@pytest.mark.parametrize(("per_buyer", "per_address"), [(0, 10), (10, 0)])
+def test_a_limit_below_one_is_refused(per_buyer: int, per_address: int) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        MutationRateLimiter(per_buyer, per_address)
