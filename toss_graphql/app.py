@@ -72,6 +72,17 @@ class GraphQLApp(GraphQL[Context, None]):
             auth_problem=problem,
         )
 
+    def decode_json(self, data: str | bytes) -> object:
+        # A body that is not UTF-8, or JSON that is not an object (or a batch list, which is
+        # refused later), is a malformed request: 400, never a 500 from deeper down.
+        try:
+            decoded = super().decode_json(data)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object")
+        return decoded
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
         try:
