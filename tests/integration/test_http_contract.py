@@ -55,7 +55,7 @@ async def test_expired_and_foreign_tokens_are_refused(api: httpx.AsyncClient) ->
         "another-secret-of-enough-length-for-hs256",
         algorithm="HS256",
     )
-    unsigned = jwt.encode({"sub": "alice", "exp": 4_102_444_800}, None, algorithm="none")
+    unsigned = jwt.encode({"sub": "alice", "exp": 4_102_444_800}, "", algorithm="none")
     for token in (expired, forged, unsigned):
         body = await graphql(api, ORDER, {"orderId": "ord_whatever"}, token)
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
