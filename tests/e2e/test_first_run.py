@@ -15,7 +15,14 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, ORDER
+from tests.support.flows import (
+    CANCEL,
+    CONFIRM,
+    CREATE_ORDER,
+    ORDER,
+    checkout_form,
+    redirect_query,
+)
 from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -135,19 +142,9 @@ def test_paid_order_is_canceled_by_buyer_and_order_name(first_run: ServerProcess
             "/graphql",
             json={"query": CREATE_ORDER, "variables": {"input": {"lines": [{"sku": "beans-1kg"}]}}},
         ).json()["data"]["createOrder"]["order"]
-        approved = httpx.post(
-            f"{first_run.url}/sandbox/checkout",
-            data={
-                "clientKey": "test_ck_sandbox",
-                "orderId": order["orderId"],
-                "orderName": order["orderName"],
-                "amount": str(order["amount"]),
-                "successUrl": "https://shop.example/ok",
-                "failUrl": "https://shop.example/no",
-                "decision": "approve",
-            },
+        redirect = redirect_query(
+            httpx.post(f"{first_run.url}/sandbox/checkout", data=checkout_form(order))
         )
-        redirect = dict(parse_qsl(urlsplit(approved.headers["location"]).query))
         api.post(
             "/graphql",
             json={

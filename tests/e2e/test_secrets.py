@@ -6,12 +6,11 @@ from __future__ import annotations
 import base64
 import sqlite3
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
-from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER
+from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, checkout_form, redirect_query
 from tests.support.servers import free_port, run_cli
 from toss_graphql.auth import issue_token
 from toss_graphql.config import SANDBOX_SECRET_KEY
@@ -52,19 +51,7 @@ def test_a_full_flow_leaks_no_secret(tmp_path: Path) -> None:
                 admin,
             )
             order = created["data"]["createOrder"]["order"]  # type: ignore[index]
-            approved = api.post(
-                "/sandbox/checkout",
-                data={
-                    "clientKey": "test_ck_sandbox",
-                    "orderId": order["orderId"],
-                    "orderName": order["orderName"],
-                    "amount": str(order["amount"]),
-                    "successUrl": "https://shop.example/ok",
-                    "failUrl": "https://shop.example/no",
-                    "decision": "approve",
-                },
-            )
-            redirect = dict(parse_qsl(urlsplit(approved.headers["location"]).query))
+            redirect = redirect_query(api.post("/sandbox/checkout", data=checkout_form(order)))
             ask(
                 CONFIRM,
                 {

@@ -236,21 +236,7 @@ async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
     ).raise_for_status()
     alice = token_for("alice")
     order = await create_order(client, alice, {"lines": [{"sku": "beans-1kg"}]})
-    approved = await sandbox.post(
-        "/checkout",
-        data={
-            "clientKey": "test_ck_sandbox",
-            "orderId": order["orderId"],
-            "orderName": order["orderName"],
-            "amount": str(order["amount"]),
-            "successUrl": "https://shop.example/ok",
-            "failUrl": "https://shop.example/no",
-            "decision": "approve",
-            "method": "VIRTUAL_ACCOUNT",
-        },
-    )
-    assert approved.status_code == 303
-    redirect = dict(httpx.URL(approved.headers["location"]).params)
+    redirect = await checkout(sandbox, order, method="VIRTUAL_ACCOUNT")
     issued = await graphql(
         client,
         "mutation($k: String!, $o: ID!, $a: Int!) { confirmPayment(paymentKey: $k, orderId: $o, "

@@ -69,25 +69,34 @@ async def create_order(
     return order
 
 
+def checkout_form(order: dict[str, Any], decision: str = "approve", **extra: str) -> dict[str, str]:
+    """The hosted checkout's form, as a browser posts it for `order`."""
+    return {
+        "clientKey": SANDBOX_CLIENT_KEY,
+        "orderId": order["orderId"],
+        "orderName": order["orderName"],
+        "amount": str(order["amount"]),
+        "successUrl": "https://shop.example/success",
+        "failUrl": "https://shop.example/fail",
+        "decision": decision,
+        **extra,
+    }
+
+
+def redirect_query(response: httpx.Response) -> dict[str, str]:
+    """The query Toss's redirect hands the success or fail page."""
+    assert response.status_code == 303, response.text
+    return dict(parse_qsl(urlsplit(response.headers["location"]).query))
+
+
 async def checkout(
-    sandbox: httpx.AsyncClient, order: dict[str, Any], decision: str = "approve"
+    sandbox: httpx.AsyncClient, order: dict[str, Any], decision: str = "approve", **extra: str
 ) -> dict[str, str]:
     """Posts the hosted checkout form as a browser does; returns the redirect's query."""
     response = await sandbox.post(
-        "/checkout",
-        data={
-            "clientKey": SANDBOX_CLIENT_KEY,
-            "orderId": order["orderId"],
-            "orderName": order["orderName"],
-            "amount": str(order["amount"]),
-            "successUrl": "https://shop.example/success",
-            "failUrl": "https://shop.example/fail",
-            "decision": decision,
-        },
-        follow_redirects=False,
+        "/checkout", data=checkout_form(order, decision, **extra), follow_redirects=False
     )
-    assert response.status_code == 303, response.text
-    return dict(parse_qsl(urlsplit(response.headers["location"]).query))
+    return redirect_query(response)
 
 
 async def confirm(
