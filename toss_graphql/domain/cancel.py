@@ -21,7 +21,12 @@ from typing import NoReturn
 
 from . import validation
 from .errors import DomainError, ErrorCode
-from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
+from .gateway_port import (
+    CREDENTIAL_ERRORS,
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossPayment,
+)
 from .models import (
     Cancel,
     CancelRequest,
@@ -45,9 +50,6 @@ QUEUE_POLL_SECONDS = 0.05
 # Toss processes one cancel per payment per second (FORBIDDEN_CONSECUTIVE_REQUEST).
 CONSECUTIVE_GAP = timedelta(milliseconds=1100)
 CONSECUTIVE_RETRIES = 3
-CREDENTIAL_ERRORS = frozenset(
-    {"UNAUTHORIZED_KEY", "INVALID_API_KEY", "INCORRECT_BASIC_AUTH_FORMAT"}
-)
 # What each Toss refusal means to the caller (toss-api.md §4.4).
 REFUSALS = {
     "NOT_CANCELABLE_AMOUNT": ErrorCode.CANCEL_AMOUNT_EXCEEDED,

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from . import validation
 from .errors import DomainError, ErrorCode, invalid_input, order_not_found
-from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
+from .gateway_port import (
+    CREDENTIAL_ERRORS,
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossPayment,
+)
 from .models import Failure, Order, OrderStatus, Payment, PaymentEvent, Principal
 from .ports import UnitOfWork
 from .services import Services
@@ -22,10 +27,6 @@ from .state_machine import PAID_STATES, sources_of
 
 log = logging.getLogger(__name__)
 
-# Toss refuses these because of this service's credentials, not the buyer's payment.
-CREDENTIAL_ERRORS = frozenset(
-    {"UNAUTHORIZED_KEY", "INVALID_API_KEY", "INCORRECT_BASIC_AUTH_FORMAT"}
-)
 # Toss's answers to a confirm that settle it: approved, or a virtual account issued.
 SETTLES_A_CONFIRM = frozenset({"DONE", "WAITING_FOR_DEPOSIT"})
 CONFIRMED_STATES = PAID_STATES | {OrderStatus.WAITING_FOR_DEPOSIT}

@@ -42,6 +42,12 @@ class TossPayment:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+# Toss refuses these because of this service's credentials, not the buyer's payment.
+CREDENTIAL_ERRORS = frozenset(
+    {"UNAUTHORIZED_KEY", "INVALID_API_KEY", "INCORRECT_BASIC_AUTH_FORMAT"}
+)
+
+
 class GatewayError(Exception):
     """Base of every failure the gateway reports."""
 
