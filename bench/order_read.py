@@ -43,11 +43,10 @@ def _bare_app(services: Services) -> Starlette:
     async def read(request: Request) -> Response:
         principal = Principal(request.headers["x-buyer"])
         order_id = request.path_params["order_id"]
-        order = await order_service.get_order(services, principal, order_id)
-        if order is None:
+        found = await order_service.get_order_with_payment(services, principal, order_id)
+        if found is None:
             return JSONResponse({"order": None})
-        payments = await order_service.payments_for_orders(services, [order_id])
-        payment = payments.get(order_id)
+        order, payment = found
         return JSONResponse(
             {
                 "order": {

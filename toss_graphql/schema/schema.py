@@ -11,11 +11,11 @@ from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
 
 from ..request_context import request_id
@@ -32,6 +32,7 @@ from .types import (
 )
 
 MAX_ALIASES = 30
+ALIAS_RULE = create_validator(MAX_ALIASES)
 MAX_TOKENS = 5_000
 
 
@@ -105,8 +106,9 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         ValidationCache,
         # Factories, not instances: Strawberry builds a fresh extension for each request.
         partial(MaxTokensLimiter, MAX_TOKENS),
-        partial(AddValidationRules, [MaxDepthRule]),
-        partial(MaxAliasesLimiter, MAX_ALIASES),
+        # The same rule classes every request, so ValidationCache's key (which includes the
+        # rules) repeats and a known document is validated once, not once per request.
+        partial(AddValidationRules, [MaxDepthRule, ALIAS_RULE]),
         MaskUnexpectedErrors,
     ]
     if production:
