@@ -30,6 +30,7 @@ from .db.unit_of_work import UnitOfWorkFactory
 from .domain.reconcile import ReconcilePolicy
 from .domain.services import Services
 from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
+from .metrics import metrics
 from .request_context import request_id
 from .sandbox import Sandbox, SandboxConfig
 from .schema.context import Context
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/metrics", metrics),
         Route("/webhooks/toss", toss_webhook, methods=["POST"]),
     ]
     if sandbox is not None and settings.app_env != "production":

@@ -196,3 +196,15 @@ async def test_graphiql_introspection_query_is_admitted(api: httpx.AsyncClient) 
     body = await graphql(api, get_introspection_query(descriptions=True))
     assert "errors" not in body
     assert body["data"]["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_metrics_report_orders_by_status(api: httpx.AsyncClient, alice: str) -> None:
+    await create_order(api, alice, {"lines": [{"sku": "americano"}]})
+    response = await api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    lines = response.text.splitlines()
+    assert 'toss_graphql_orders{status="PENDING"} 1.0' in lines
+    assert 'toss_graphql_orders{status="PAID"} 0.0' in lines
+    assert "toss_graphql_orders_needing_attention 0.0" in lines
+    assert "toss_graphql_webhooks_unprocessed 0.0" in lines

@@ -1,0 +1,47 @@
+"""Counts an operator watches, read straight from the database so that every worker and
+instance reports the same figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .tables import Base, CancelRequestRow, OrderRow, WebhookInboxRow
+
+orders = Base.metadata.tables[OrderRow.__tablename__]
+cancel_requests = Base.metadata.tables[CancelRequestRow.__tablename__]
+inbox = Base.metadata.tables[WebhookInboxRow.__tablename__]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStats:
+    orders_by_status: dict[str, int] = field(default_factory=dict)
+    orders_needing_attention: int = 0
+    cancel_requests_pending: int = 0
+    webhooks_unprocessed: int = 0
+
+
+async def read_service_stats(engine: AsyncEngine) -> ServiceStats:
+    async with engine.connect() as connection:
+        by_status = await connection.execute(
+            select(orders.c.status, func.count()).group_by(orders.c.status)
+        )
+        attention = await connection.scalar(
+            select(func.count()).select_from(orders).where(orders.c.attention.is_not(None))
+        )
+        pending = await connection.scalar(
+            select(func.count())
+            .select_from(cancel_requests)
+            .where(cancel_requests.c.status == "PENDING")
+        )
+        unprocessed = await connection.scalar(
+            select(func.count()).select_from(inbox).where(inbox.c.status == "RECEIVED")
+        )
+    return ServiceStats(
+        orders_by_status={status: count for status, count in by_status},
+        orders_needing_attention=attention or 0,
+        cancel_requests_pending=pending or 0,
+        webhooks_unprocessed=unprocessed or 0,
+    )
