@@ -1,8 +1,9 @@
 """The contract: requests to Toss's core payment API and the answers Toss documents for them.
 
 One table, run by `test_contract.py` against the sandbox and, when TOSS_LIVE_SECRET_KEY is
-set, against Toss's own test API. Each case cites the section of /work/shared/toss-api.md
-its answer comes from; `doubt` repeats what that report flags as uncertain, so a failure
+set, against Toss's own test API. Each case cites the section of toss-api.md (the project's
+notes on what Toss documents, with sources) its answer comes from; `doubt` repeats what those
+notes flag as uncertain, so a failure
 on the `toss` target there may mean the documentation, not the sandbox, was wrong.
 
 Cases `given` nothing run against every target. The others start from a payment a buyer
