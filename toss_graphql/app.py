@@ -153,8 +153,12 @@ def gateway_config(settings: Settings) -> TossGatewayConfig:
 
 
 def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:
-    """Every Toss attempt of one call, with its backoff, fits well inside the lease."""
-    return timedelta(seconds=settings.toss_timeout_seconds * config.max_attempts + 5)
+    """Every attempt of one Toss call (connect and read timeouts), with its backoff and the
+    one-second wait between two cancels, fits well inside the lease; the lock is renewed
+    before each call and checked again before the books are written."""
+    connect = min(3.0, settings.toss_timeout_seconds)
+    per_call = (connect + settings.toss_timeout_seconds) * config.max_attempts
+    return timedelta(seconds=per_call + 5)
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:

@@ -16,12 +16,15 @@ log = logging.getLogger(__name__)
 
 async def reconcile_forever(services: Services, policy: ReconcilePolicy, interval: float) -> None:
     while True:
+        # Each step on its own: a failing one (database restarting, say) must not stop the
+        # other, nor end the loop; the next round retries, and nothing was committed halfway.
         try:
             await process_received_webhooks(services)
+        except Exception:
+            log.exception("processing received webhooks failed")
+        try:
             await settle_unknown_outcomes(services, policy)
         except Exception:
-            # A failing round (database restarting, say) must not end the loop: the next
-            # round retries, and nothing was committed halfway.
             log.exception("reconciliation round failed")
         await asyncio.sleep(interval)
 

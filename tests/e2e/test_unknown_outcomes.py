@@ -40,7 +40,7 @@ pytestmark = pytest.mark.e2e
 CONFIRM_PATH = "/v1/payments/confirm"
 CANCEL_PATH = "/v1/payments/{paymentKey}/cancel"
 QUICK = {"TOSS_TIMEOUT_SECONDS": "1"}
-TWO_SECONDS = {"TOSS_TIMEOUT_SECONDS": "2"}
+ONE_SECOND = {"TOSS_TIMEOUT_SECONDS": "1"}
 RECONCILING = {"RECONCILE_INTERVAL_SECONDS": "0.2", "RECONCILE_MIN_AGE_SECONDS": "0"}
 
 
@@ -252,9 +252,9 @@ async def test_process_killed_after_toss_canceled_is_settled_after_restart(
     await seed_catalog(clean_database)
     alice, admin = token_for("alice"), token_for("ops", Role.ADMIN)
     port = free_port()
-    # The lock the killed process held lapses after 3 attempts x 2 s + 5 s.
+    # The lock the killed process held lapses after 3 attempts x (1 s + 1 s) + 5 s.
     with serve_api(
-        tmp_path, clean_database, sandbox_server.url, "doomed", port=port, settings=TWO_SECONDS
+        tmp_path, clean_database, sandbox_server.url, "doomed", port=port, settings=ONE_SECOND
     ) as doomed:
         async with httpx.AsyncClient(base_url=doomed.url, timeout=60) as http:
             order = await paid_order(
@@ -280,7 +280,7 @@ async def test_process_killed_after_toss_canceled_is_settled_after_restart(
         sandbox_server.url,
         "restarted",
         port=port,
-        settings={**RECONCILING, **TWO_SECONDS},
+        settings={**RECONCILING, **ONE_SECOND},
     ) as restarted:
         async with httpx.AsyncClient(base_url=restarted.url, timeout=30) as http:
             shown = await wait_for(http, alice, order["orderId"], "CANCELED", seconds=30)

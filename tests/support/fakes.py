@@ -153,7 +153,9 @@ class _Orders:
                 or order.order_id in pending
             )
         ]
-        found.sort(key=lambda order: order.updated_at)
+        found.sort(
+            key=lambda order: (order.status is OrderStatus.WAITING_FOR_DEPOSIT, order.updated_at)
+        )
         return [order.order_id for order in found[:limit]]
 
     async def flag_attention(self, order_id: str, *, reason: str, now: datetime) -> None:

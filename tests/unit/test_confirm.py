@@ -254,3 +254,15 @@ async def test_virtual_account_confirm_waits_for_the_deposit(
     again = await confirm(services, alice, order)
     assert again == result
     assert len(gateway.confirm_calls) == 1
+
+
+async def test_already_processed_without_tosss_record_is_pending_not_failed(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    gateway.confirm_outcome = GatewayRejected("ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제", 400)
+    gateway.stored[KEY] = GatewayRejected("FORBIDDEN_CONSECUTIVE_REQUEST", "반복적인 요청", 403)
+    error = await refusal(services, alice, order)
+    assert error.code is ErrorCode.PAYMENT_PENDING
+    assert store.orders[order.order_id].status is OrderStatus.CONFIRMING, (
+        "Toss may have charged: a FAILED order could be paid a second time"
+    )

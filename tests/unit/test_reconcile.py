@@ -10,7 +10,13 @@ from toss_graphql.domain.cancel import CancelArguments, cancel_payment
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
 from toss_graphql.domain.gateway_port import GatewayTechnicalError
-from toss_graphql.domain.models import CancelRequestStatus, Order, OrderStatus, Principal
+from toss_graphql.domain.models import (
+    CancelRequest,
+    CancelRequestStatus,
+    Order,
+    OrderStatus,
+    Principal,
+)
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
 from toss_graphql.domain.services import Services
@@ -135,12 +141,17 @@ async def test_lost_cancel_reply_is_settled_from_tosss_cancels(
         services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
     )
     args = CancelArguments(buyer="alice", order_name=order.order_name, reason="변심", amount=4000)
-    # Toss applies the cancel, but its answer is lost on the way back.
+    # Toss applies the cancel, but its first answer is lost on the way back.
     real_cancel = gateway.cancel
+    answers_lost = 1
 
     async def applied_then_lost(**kwargs: object) -> object:
-        await real_cancel(**kwargs)  # type: ignore[arg-type]
-        raise GatewayTechnicalError("read timeout after the refund")
+        nonlocal answers_lost
+        answer = await real_cancel(**kwargs)  # type: ignore[arg-type]
+        if answers_lost:
+            answers_lost -= 1
+            raise GatewayTechnicalError("read timeout after the refund")
+        return answer
 
     gateway.cancel = applied_then_lost  # type: ignore[method-assign,assignment]
     with pytest.raises(DomainError) as pending:
@@ -155,7 +166,7 @@ async def test_lost_cancel_reply_is_settled_from_tosss_cancels(
     assert [r.status for r in store.cancel_requests.values()] == [CancelRequestStatus.SUCCEEDED]
 
 
-async def test_cancel_that_never_reached_toss_fails_and_refunds_nothing(
+async def test_cancel_whose_answer_never_came_is_sent_again_and_carried_out_once(
     services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
 ) -> None:
     await confirm_payment(
@@ -166,6 +177,36 @@ async def test_cancel_that_never_reached_toss_fails_and_refunds_nothing(
     with pytest.raises(DomainError):
         await cancel_payment(services, alice, args)
     await settle_unknown_outcomes(services, NOW)
-    assert [r.status for r in store.cancel_requests.values()] == [CancelRequestStatus.FAILED]
+    assert [r.status for r in store.cancel_requests.values()] == [CancelRequestStatus.SUCCEEDED]
+    assert store.orders[order.order_id].status is OrderStatus.CANCELED
+    assert [c.cancel_amount for c in store.cancels.values()] == [order.amount]
+    keys = {key for _, _, key in gateway.cancel_calls}
+    assert len(keys) == 1, "sent again under the same Idempotency-Key"
+
+
+async def test_cancel_never_sent_fails_and_refunds_nothing(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await confirm_payment(
+        services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+    )
+    stamp = services.clock()
+    # The process died after storing the request and before asking Toss.
+    store.cancel_requests["r1"] = CancelRequest(
+        request_id="r1",
+        buyer="alice",
+        order_name=order.order_name,
+        reason="변심",
+        requested_amount=None,
+        requested_order_id=None,
+        client_key="k-1",
+        toss_idempotency_key="cancel-k1",
+        order_id=order.order_id,
+        status=CancelRequestStatus.PENDING,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    await settle_unknown_outcomes(services, NOW)
+    assert store.cancel_requests["r1"].status is CancelRequestStatus.FAILED
+    assert gateway.cancel_calls == []
     assert store.orders[order.order_id].status is OrderStatus.PAID
-    assert store.cancels == {}

@@ -9,7 +9,7 @@ import pytest
 from tests.support.fakes import FakeGateway, MemoryStore, approved
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError
-from toss_graphql.domain.gateway_port import GatewayTechnicalError
+from toss_graphql.domain.gateway_port import GatewayTechnicalError, TossPayment
 from toss_graphql.domain.models import Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.services import Services
@@ -154,3 +154,77 @@ def test_a_webhook_without_transmission_id_is_identified_by_its_body() -> None:
     body = b'{"eventType": "CANCEL_STATUS_CHANGED", "data": {}}'
     first = parse_webhook(body, None, None, NOW)
     assert first.transmission_id == parse_webhook(body, None, None, NOW).transmission_id
+
+
+def test_an_empty_payment_key_is_not_a_webhook() -> None:
+    body = json.dumps(
+        {"eventType": "PAYMENT_STATUS_CHANGED", "data": {"orderId": "order-0001", "paymentKey": ""}}
+    ).encode()
+    with pytest.raises(InvalidWebhook):
+        parse_webhook(body, "whtrans_empty", "0", NOW)
+
+
+async def test_a_webhook_that_trips_a_bug_is_set_aside_and_the_rest_go_on(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await claim_confirm(services, alice, order)
+    gateway.stored[KEY] = approved(KEY, order.order_id, order.amount)
+    real_get = gateway.get_payment
+
+    async def buggy_get(payment_key: str) -> TossPayment:
+        if payment_key == "tgen_trips_a_bug":
+            raise ValueError("a bug in reading this payment")
+        return await real_get(payment_key)
+
+    gateway.get_payment = buggy_get  # type: ignore[method-assign]
+    broken = parse_webhook(status_changed(order), "whtrans_broken", "0", NOW)
+    await receive_webhook(services, dataclasses.replace(broken, payment_key="tgen_trips_a_bug"))
+    await deliver(services, status_changed(order), "whtrans_good")
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+    statuses = {tid: status for tid, (_, status) in store.webhooks.items()}
+    assert statuses == {"whtrans_broken": "FAILED", "whtrans_good": "PROCESSED"}
+
+
+async def test_a_reversed_deposit_hands_the_paid_order_to_an_operator(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await confirm_payment(
+        services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+    )
+    gateway.stored[KEY] = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount, status="WAITING_FOR_DEPOSIT"),
+        raw={"secret": "ps_right"},
+    )
+    await deliver(services, status_changed(order, status="WAITING_FOR_DEPOSIT"))
+    flagged = store.orders[order.order_id]
+    assert flagged.status is OrderStatus.PAID
+    assert flagged.attention is not None and "reversed" in flagged.attention
+
+
+async def test_a_record_older_than_the_books_changes_nothing(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await confirm_payment(
+        services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+    )
+    first = await gateway.cancel(
+        payment_key=KEY,
+        cancel_reason="1",
+        cancel_amount=3000,
+        refundable_amount=None,
+        idempotency_key="a",
+    )
+    await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_a")
+    await gateway.cancel(
+        payment_key=KEY,
+        cancel_reason="2",
+        cancel_amount=2000,
+        refundable_amount=None,
+        idempotency_key="b",
+    )
+    await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_b")
+    assert store.payments[order.order_id].balance_amount == 5000
+    # A reader that fetched Toss's record before the second cancel delivers it now.
+    gateway.stored[KEY] = first
+    await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_old")
+    assert store.payments[order.order_id].balance_amount == 5000

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, insert, or_, select, update
+from sqlalchemy import Row, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,7 @@ def _request(row: Row[Any]) -> CancelRequest:
         requested_order_id=row.requested_order_id,
         client_key=row.client_key,
         toss_idempotency_key=row.toss_idempotency_key,
+        sent_at=row.sent_at,
         order_id=row.order_id,
         status=CancelRequestStatus(row.status),
         created_at=row.created_at,
@@ -60,8 +61,13 @@ class SqlCancelRepository:
         self._session = session
 
     async def add(self, cancel: Cancel, now: datetime) -> None:
+        dialect = self._session.get_bind().dialect.name
+        insert_into: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        # ON CONFLICT DO NOTHING: Toss's transaction key is the identity of a cancel, and two
+        # settlers recording the same one must leave one row, not a failed transaction.
         await self._session.execute(
-            insert(cancels).values(
+            insert_into(cancels)
+            .values(
                 transaction_key=cancel.transaction_key,
                 order_id=cancel.order_id,
                 payment_key=cancel.payment_key,
@@ -74,6 +80,7 @@ class SqlCancelRepository:
                 raw=cancel.raw,
                 created_at=now,
             )
+            .on_conflict_do_nothing()
         )
 
     async def transaction_keys(self, order_id: str) -> set[str]:
@@ -199,6 +206,7 @@ def _request_values(request: CancelRequest) -> dict[str, Any]:
         "requested_order_id": request.requested_order_id,
         "client_key": request.client_key,
         "toss_idempotency_key": request.toss_idempotency_key,
+        "sent_at": request.sent_at,
         "order_id": request.order_id,
         "status": request.status.value,
         "transaction_key": request.transaction_key,

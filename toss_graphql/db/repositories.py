@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, insert, or_, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models import (
@@ -217,15 +217,20 @@ class SqlOrderRepository:
     ) -> builtins.list[str]:
         """Orders whose outcome at Toss is not settled here yet, oldest first: a confirm or
         a virtual-account deposit still open, or a cancel request still pending."""
-        open_orders = select(orders.c.order_id, orders.c.updated_at).where(
-            orders.c.status.in_(
-                [OrderStatus.CONFIRMING.value, OrderStatus.WAITING_FOR_DEPOSIT.value]
-            ),
+        # Unknown outcomes first (priority 0), then virtual accounts still waiting for their
+        # deposit (priority 1): those wait for days and must never crowd out a lost reply.
+        waiting = OrderStatus.WAITING_FOR_DEPOSIT.value
+        open_orders = select(
+            orders.c.order_id,
+            orders.c.updated_at,
+            case((orders.c.status == waiting, 1), else_=0).label("priority"),
+        ).where(
+            orders.c.status.in_([OrderStatus.CONFIRMING.value, waiting]),
             orders.c.updated_at < changed_before,
             orders.c.attention.is_(None),
         )
         pending_cancels = (
-            select(orders.c.order_id, orders.c.updated_at)
+            select(orders.c.order_id, orders.c.updated_at, literal(0).label("priority"))
             .join(cancel_requests, cancel_requests.c.order_id == orders.c.order_id)
             .where(
                 cancel_requests.c.status == "PENDING",
@@ -235,7 +240,10 @@ class SqlOrderRepository:
         )
         union = open_orders.union(pending_cancels).subquery()
         result = await self._session.execute(
-            select(union.c.order_id).order_by(union.c.updated_at).limit(limit)
+            select(union.c.order_id)
+            .group_by(union.c.order_id)
+            .order_by(func.min(union.c.priority), func.min(union.c.updated_at))
+            .limit(limit)
         )
         return list(result.scalars())
 

@@ -181,6 +181,8 @@ class CancelRequestRow(Base):
     requested_order_id: Mapped[str | None] = mapped_column(String(64))
     client_key: Mapped[str | None] = mapped_column(String(300))
     toss_idempotency_key: Mapped[str] = mapped_column(String(300))
+    # Set before the first call to Toss: from then on its outcome may exist at Toss.
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.order_id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
     transaction_key: Mapped[str | None] = mapped_column(String(64))

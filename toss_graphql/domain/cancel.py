@@ -39,7 +39,7 @@ from .models import (
 )
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import record_cancels
+from .settlement import completed_cancels, record_cancels
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ async def _run(services: Services, request: CancelRequest) -> CancelResult:
     token = secrets.token_hex(16)
     await _lock(services, request.order_id, token)
     try:
-        return await _cancel_locked(services, request, token)
+        return await drive_locked(services, request, token)
     finally:
         async with services.unit_of_work() as uow:
             await uow.orders.release_lock(request.order_id, token=token)
@@ -240,7 +240,13 @@ async def _lock(services: Services, order_id: str, token: str) -> None:
         await services.sleep(QUEUE_POLL_SECONDS)
 
 
-async def _cancel_locked(services: Services, request: CancelRequest, token: str) -> CancelResult:
+async def drive_locked(services: Services, request: CancelRequest, token: str) -> CancelResult:
+    """Carry a pending request through Toss while holding the order's lock under `token`.
+
+    A request never sent is checked against the books first. One already sent may have been
+    carried out at Toss whatever the books say now, so it goes straight back to Toss under
+    its own Idempotency-Key: Toss answers its first answer again, or carries it out once.
+    """
     async with services.unit_of_work() as uow:
         current = await uow.cancel_requests.get(request.request_id)
         assert current is not None
@@ -251,30 +257,44 @@ async def _cancel_locked(services: Services, request: CancelRequest, token: str)
         assert order is not None, "orders are never deleted"
         payment = (await uow.payments.get_many_by_order_id([order.order_id])).get(order.order_id)
         last_canceled_at = await uow.cancels.last_canceled_at(order.order_id)
-    if order.status not in CANCELABLE or payment is None:
-        await _fail(services, request, DomainError(ErrorCode.NOT_CANCELABLE, "order is not paid"))
-    if request.requested_amount is not None and request.requested_amount > payment.balance_amount:
-        await _fail(services, request, _exceeded(payment.balance_amount))
+    if request.sent_at is None:
+        if order.status not in CANCELABLE or payment is None:
+            await _fail(
+                services, request, DomainError(ErrorCode.NOT_CANCELABLE, "order is not paid")
+            )
+        if (
+            request.requested_amount is not None
+            and request.requested_amount > payment.balance_amount
+        ):
+            await _fail(services, request, _exceeded(payment.balance_amount))
+    payment_key = payment.payment_key if payment else order.payment_key
+    assert payment_key is not None, "a paid order has its payment key"
 
     if last_canceled_at is not None:
         wait = (last_canceled_at + CONSECUTIVE_GAP - services.clock()).total_seconds()
         if wait > 0:
             await services.sleep(wait)
-    toss = await _ask_toss(services, request, payment, token)
-    return await _settle(services, request, order, payment, toss)
+    toss = await _ask_toss(
+        services, request, payment_key, payment.balance_amount if payment else None, token
+    )
+    return await _settle(services, request, order, payment, toss, token)
 
 
 async def _ask_toss(
-    services: Services, request: CancelRequest, payment: Payment, token: str
+    services: Services,
+    request: CancelRequest,
+    payment_key: str,
+    balance: int | None,
+    token: str,
 ) -> TossPayment:
     for attempt in range(CONSECUTIVE_RETRIES + 1):
-        await _renew_lock(services, request.order_id, token)
+        request = await _mark_sent(services, request, token)
         try:
             return await services.gateway.cancel(
-                payment_key=payment.payment_key,
+                payment_key=payment_key,
                 cancel_reason=request.reason,
                 cancel_amount=request.requested_amount,
-                refundable_amount=payment.balance_amount,
+                refundable_amount=balance,
                 idempotency_key=request.toss_idempotency_key,
             )
         except GatewayRejected as rejection:
@@ -300,15 +320,19 @@ async def _ask_toss(
     raise AssertionError("the loop returns or raises")
 
 
-async def _renew_lock(services: Services, order_id: str, token: str) -> None:
-    """Stamp the lock before each Toss call, so its lease counts from this call."""
+async def _mark_sent(services: Services, request: CancelRequest, token: str) -> CancelRequest:
+    """Before each Toss call: stamp the lock, so its lease counts from this call, and record
+    that the request may now exist at Toss, in one transaction."""
     now = services.clock()
     async with services.unit_of_work() as uow:
-        renewed = await uow.orders.claim_lock(
-            order_id, token=token, now=now, stale_before=now - services.lock_lease
-        )
-    if not renewed:
-        raise DomainError(ErrorCode.CANCEL_IN_PROGRESS, "the order's lock was lost; try again")
+        if not await uow.orders.claim_lock(
+            request.order_id, token=token, now=now, stale_before=now - services.lock_lease
+        ):
+            raise DomainError(ErrorCode.CANCEL_IN_PROGRESS, "the order's lock was lost; try again")
+        if request.sent_at is None:
+            request = dataclasses.replace(request, sent_at=now, updated_at=now)
+            await uow.cancel_requests.save(request)
+    return request
 
 
 async def _new_toss_key(services: Services, request: CancelRequest, attempt: int) -> CancelRequest:
@@ -356,11 +380,19 @@ async def _fail(services: Services, request: CancelRequest, error: DomainError) 
     raise error
 
 
-def _disagreements(order: Order, payment: Payment, toss: TossPayment, known: set[str]) -> list[str]:
-    canceled_now = sum(c.cancel_amount for c in toss.cancels if c.transaction_key not in known)
-    problems = []
+def _disagreements(
+    order: Order, payment: Payment | None, toss: TossPayment, known: set[str]
+) -> list[str]:
     if toss.order_id != order.order_id:
-        problems.append("orderId")
+        return ["orderId"]
+    if payment is None:
+        return ["balanceAmount"]  # the books are closed, and this answer is not in them
+    canceled_now = sum(
+        entry.cancel_amount
+        for entry in completed_cancels(toss)
+        if entry.transaction_key not in known
+    )
+    problems = []
     if not 0 <= toss.balance_amount < payment.balance_amount:
         problems.append("balanceAmount")
     if canceled_now != payment.balance_amount - toss.balance_amount:
@@ -370,15 +402,45 @@ def _disagreements(order: Order, payment: Payment, toss: TossPayment, known: set
     return problems
 
 
+def _transaction_of(toss: TossPayment) -> str | None:
+    """The transaction Toss's answer to a cancel is about: its latest one."""
+    latest = toss.raw.get("lastTransactionKey")
+    if isinstance(latest, str):
+        return latest
+    done = completed_cancels(toss)
+    return done[-1].transaction_key if done else None
+
+
 async def _settle(
-    services: Services, request: CancelRequest, order: Order, payment: Payment, toss: TossPayment
+    services: Services,
+    request: CancelRequest,
+    order: Order,
+    payment: Payment | None,
+    toss: TossPayment,
+    token: str,
 ) -> CancelResult:
     now = services.clock()
+    ours = _transaction_of(toss)
     async with services.unit_of_work() as uow:
-        problems = _disagreements(
-            order, payment, toss, await uow.cancels.transaction_keys(order.order_id)
-        )
-        if problems:
+        # The books are written only while this call still holds the order's lock.
+        if not await uow.orders.claim_lock(
+            order.order_id, token=token, now=now, stale_before=now - services.lock_lease
+        ):
+            raise DomainError(ErrorCode.PAYMENT_PENDING, "the cancel is being settled elsewhere")
+        known = await uow.cancels.transaction_keys(order.order_id)
+        if ours is not None and ours in known:
+            # Toss answered again what it answered before (a repeat under the same key), and
+            # that cancel is already in the books: this request is the one that made it.
+            done = dataclasses.replace(
+                request, status=CancelRequestStatus.SUCCEEDED, transaction_key=ours, updated_at=now
+            )
+            await uow.cancel_requests.save(done)
+            await _audit(uow, services, done, "CANCEL_APPROVED", replayed=True)
+            settled = await uow.orders.get(order.order_id)
+            assert settled is not None
+            return CancelResult(settled, await uow.cancels.get(ours))
+        problems = _disagreements(order, payment, toss, known)
+        if problems or payment is None:
             log.error(
                 "Toss's cancel reply disagrees with the books; left pending for reconciliation",
                 extra={"order_id": order.order_id, "fields": problems},
@@ -389,20 +451,21 @@ async def _settle(
                 "the cancel's outcome could not be confirmed yet; poll the order",
             )
         settled = await record_cancels(uow, order, toss, now, own_request=request)
-        done = await uow.cancel_requests.get(request.request_id)
-        assert done is not None and done.transaction_key is not None
-        ours = await uow.cancels.get(done.transaction_key)
+        recorded = await uow.cancel_requests.get(request.request_id)
+        assert recorded is not None
+        key = recorded.transaction_key
+        cancel = await uow.cancels.get(key) if key else None
         await _audit(
             uow,
             services,
-            done,
+            recorded,
             "CANCEL_APPROVED",
             amount=payment.balance_amount - toss.balance_amount,
             balance=toss.balance_amount,
             toss_status=toss.status,
         )
     log.info("payment canceled", extra={"order_id": order.order_id, "balance": toss.balance_amount})
-    return CancelResult(settled, ours)
+    return CancelResult(settled, cancel)
 
 
 async def _audit(

@@ -173,11 +173,9 @@ async def _settle_from_toss_record(
 ) -> ConfirmResult:
     try:
         toss = await services.gateway.get_payment(payment_key)
-    except GatewayRejected:
-        return await _settle_rejected(
-            services, order, payment_key, rejection.code, rejection.message
-        )
-    except GatewayTechnicalError as error:
+    except (GatewayRejected, GatewayTechnicalError) as error:
+        # Toss said it already processed this checkout, so it may well have charged: without
+        # its record the outcome is unknown, never a failure (a FAILED order may be paid again).
         settled = await _record_unknown_outcome(services, order, payment_key, str(error))
         if settled is not None:
             return settled

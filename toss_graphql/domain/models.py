@@ -154,6 +154,7 @@ class CancelRequest:
     error_code: str | None = None
     error_message: str | None = None
     gateway_code: str | None = None
+    sent_at: datetime | None = None
 
     def has_arguments(
         self, order_name: str, reason: str, amount: int | None, order_id: str | None

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from .cancel import drive_locked
+from .errors import DomainError
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
-from .models import CancelRequestStatus, Failure, Order, OrderStatus, PaymentEvent
+from .models import CancelRequest, CancelRequestStatus, Failure, Order, OrderStatus, PaymentEvent
 from .services import Services
 from .settlement import apply_toss_record
 from .state_machine import sources_of
@@ -85,13 +87,13 @@ async def _settle_locked(services: Services, order_id: str, policy: ReconcilePol
         ):
             return "busy"
     try:
-        return await _settle(services, order_id, policy)
+        return await _settle(services, order_id, policy, token)
     finally:
         async with services.unit_of_work() as uow:
             await uow.orders.release_lock(order_id, token=token)
 
 
-async def _settle(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+async def _settle(services: Services, order_id: str, policy: ReconcilePolicy, token: str) -> str:
     async with services.unit_of_work() as uow:
         order = await uow.orders.get(order_id)
         pending = await uow.cancel_requests.pending_for_order(order_id)
@@ -124,7 +126,7 @@ async def _settle(services: Services, order_id: str, policy: ReconcilePolicy) ->
     settled = await apply_toss_record(services, order_id, toss, source="reconcile")
     changed = settled.changed
     if pending:
-        changed = await _close_unmatched_cancels(services, order_id, policy) or changed
+        changed = await _settle_pending_cancels(services, order_id, policy, token) or changed
     if settled.order.status in (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT):
         if settled.order.status is OrderStatus.WAITING_FOR_DEPOSIT:
             return "settled" if changed else "unchanged"  # a deposit may take days
@@ -186,36 +188,55 @@ async def _fail_unknown_checkout(services: Services, order: Order) -> None:
             )
 
 
-async def _close_unmatched_cancels(
-    services: Services, order_id: str, policy: ReconcilePolicy
+async def _settle_pending_cancels(
+    services: Services, order_id: str, policy: ReconcilePolicy, token: str
 ) -> bool:
-    """A pending cancel that Toss's record does not show, once older than the wait for its
-    answer, never reached Toss: it failed, and the buyer may ask again."""
+    """A cancel request whose outcome is unknown is sent to Toss again under its own
+    Idempotency-Key: Toss answers its first answer again, or carries it out once, so the
+    request learns exactly which transaction is its own. One never sent (its process died
+    first) did not reach Toss: it failed, and the buyer may ask again."""
     now = services.clock()
-    closed = False
+    settled = False
     async with services.unit_of_work() as uow:
-        for request in await uow.cancel_requests.pending_for_order(order_id):
-            if request.updated_at >= now - policy.min_age:
-                continue
-            await uow.cancel_requests.save(
-                dataclasses.replace(
-                    request,
-                    status=CancelRequestStatus.FAILED,
-                    error_code="GATEWAY_UNAVAILABLE",
-                    error_message="the cancel never reached Toss; nothing was refunded",
-                    updated_at=now,
-                )
+        pending = await uow.cancel_requests.pending_for_order(order_id)
+    for request in pending:
+        if request.updated_at >= now - policy.min_age:
+            continue
+        if request.sent_at is None:
+            await _fail_unsent(services, request)
+            settled = True
+            continue
+        try:
+            await drive_locked(services, request, token)
+        except DomainError as refusal:
+            log.info(
+                "pending cancel sent again",
+                extra={"order_id": order_id, "outcome": refusal.code.value},
             )
-            await uow.events.append(
-                PaymentEvent(
-                    order_id=order_id,
-                    event_type="CANCEL_NEVER_REACHED_TOSS",
-                    created_at=now,
-                    detail={"request_id": request.request_id},
-                )
+        settled = True
+    return settled
+
+
+async def _fail_unsent(services: Services, request: CancelRequest) -> None:
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        await uow.cancel_requests.save(
+            dataclasses.replace(
+                request,
+                status=CancelRequestStatus.FAILED,
+                error_code="GATEWAY_UNAVAILABLE",
+                error_message="the cancel never reached Toss; nothing was refunded",
+                updated_at=now,
             )
-            closed = True
-    return closed
+        )
+        await uow.events.append(
+            PaymentEvent(
+                order_id=request.order_id,
+                event_type="CANCEL_NEVER_SENT",
+                created_at=now,
+                detail={"request_id": request.request_id},
+            )
+        )
 
 
 async def _unresolved(

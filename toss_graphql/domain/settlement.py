@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .gateway_port import TossPayment
+from .gateway_port import TossCancel, TossPayment
 from .models import (
     Cancel,
     CancelRequest,
@@ -107,10 +107,15 @@ async def _apply(
             return await _flag(uow, order, reason, now, unchanged)
         return dataclasses.replace(unchanged, note="an older checkout's record; nothing to do")
 
+    if toss.status == "WAITING_FOR_DEPOSIT" and order.status in PAID_STATES:
+        # Toss reverses a deposit that failed (DONE -> WAITING_FOR_DEPOSIT, toss-api.md §3.2):
+        # money this order was counted as having never arrived.
+        reason = "Toss reversed the virtual-account deposit of this paid order"
+        return await _flag(uow, order, reason, now, unchanged)
     if (
         order.status is OrderStatus.WAITING_FOR_DEPOSIT
         and toss.approved_at is None
-        and (toss.status == "CANCELED")
+        and toss.status == "CANCELED"
     ):
         order = await _close_unpaid_deposit(uow, order, toss, now)
     elif toss.status in APPROVED or toss.status == "WAITING_FOR_DEPOSIT":
@@ -169,7 +174,7 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
             payment_key=toss.payment_key,
             now=now,
         ):
-            return order
+            return await _current(uow, order)
         order = dataclasses.replace(
             order, status=OrderStatus.CONFIRMING, payment_key=toss.payment_key, failure=None
         )
@@ -187,7 +192,9 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
         expected_payment_key=toss.payment_key,
         now=now,
     ):
-        return order
+        # Someone else settled it first (on PostgreSQL, after this transaction's first read):
+        # answer from what they committed.
+        return await _current(uow, order)
     # The approval as it stood: cancels that follow are applied on top by record_cancels.
     approved = dataclasses.replace(
         payment_from_toss(order.order_id, toss),
@@ -229,6 +236,9 @@ async def record_cancels(
     payment = await _payment_of(uow, order)
     if payment is None:
         return order  # fully canceled already: the books are closed
+    if toss.balance_amount > payment.balance_amount:
+        # A record read before a cancel this service has since applied: older than the books.
+        return order
     known = await uow.cancels.transaction_keys(order.order_id)
     new = [
         Cancel(
@@ -242,12 +252,12 @@ async def record_cancels(
             canceled_at=entry.canceled_at.astimezone(UTC),
             raw=dict(entry.raw),
         )
-        for entry in toss.cancels
-        if entry.transaction_key not in known and entry.cancel_status == "DONE"
+        for entry in completed_cancels(toss)
+        if entry.transaction_key not in known
     ]
     if not new and payment.balance_amount == toss.balance_amount:
         return order
-    owners = await _attribute(uow, order, new, toss, own_request, now)
+    owners = await _attribute(uow, new, toss, own_request, now)
     for cancel in new:
         owner = owners.get(cancel.transaction_key)
         recorded = dataclasses.replace(cancel, idempotency_key=owner.client_key if owner else None)
@@ -277,47 +287,38 @@ async def record_cancels(
 
 async def _attribute(
     uow: UnitOfWork,
-    order: Order,
     new: list[Cancel],
     toss: TossPayment,
     own_request: CancelRequest | None,
     now: datetime,
 ) -> dict[str, CancelRequest]:
-    """Which pending request made which new transaction; those requests succeed."""
-    owners: dict[str, CancelRequest] = {}
-    if own_request is not None and new:
-        latest = str(toss.raw.get("lastTransactionKey") or new[-1].transaction_key)
-        owners[latest] = own_request
-    pending = [
-        request
-        for request in await uow.cancel_requests.pending_for_order(order.order_id)
-        if own_request is None or request.request_id != own_request.request_id
-    ]
-    for cancel in new:
-        if cancel.transaction_key in owners:
-            continue
-        match = next(
-            (
-                request
-                for request in pending
-                if request.reason == cancel.cancel_reason
-                and request.requested_amount in (None, cancel.cancel_amount)
-            ),
-            None,
+    """With the request Toss just answered, its transaction (Toss's latest) is its own and the
+    request succeeds. Without one, nothing is guessed: a pending request learns its outcome
+    when it is sent again under its own Idempotency-Key."""
+    if own_request is None or not new:
+        return {}
+    latest = toss.raw.get("lastTransactionKey")
+    ours = latest if isinstance(latest, str) else new[-1].transaction_key
+    await uow.cancel_requests.save(
+        dataclasses.replace(
+            own_request,
+            status=CancelRequestStatus.SUCCEEDED,
+            transaction_key=ours,
+            updated_at=now,
         )
-        if match is not None:
-            pending.remove(match)
-            owners[cancel.transaction_key] = match
-    for transaction_key, request in owners.items():
-        await uow.cancel_requests.save(
-            dataclasses.replace(
-                request,
-                status=CancelRequestStatus.SUCCEEDED,
-                transaction_key=transaction_key,
-                updated_at=now,
-            )
-        )
-    return owners
+    )
+    return {ours: own_request}
+
+
+def completed_cancels(toss: TossPayment) -> list[TossCancel]:
+    """The cancels Toss has carried out; an IN_PROGRESS or ABORTED one moved no money yet."""
+    return [entry for entry in toss.cancels if entry.cancel_status == "DONE"]
+
+
+async def _current(uow: UnitOfWork, order: Order) -> Order:
+    current = await uow.orders.get(order.order_id)
+    assert current is not None, "orders are never deleted"
+    return current
 
 
 def _payment_facts(payment: Payment) -> dict[str, object]:

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from . import validation
+from .errors import DomainError
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
 from .models import PaymentEvent
 from .services import Services
@@ -80,6 +81,11 @@ def parse_webhook(
             raise InvalidWebhook(f"{name} is not a string of at most 200 characters")
     if order_id is not None and not validation.ORDER_ID_PATTERN.fullmatch(order_id):
         raise InvalidWebhook("orderId is not an order id")
+    if payment_key is not None:
+        try:
+            validation.payment_key(payment_key)
+        except DomainError:
+            raise InvalidWebhook("paymentKey is not a payment key") from None
     # Without a transmission id (not Toss's behaviour), the body itself identifies a resend.
     identity = transmission_id or "body-" + hashlib.sha256(body).hexdigest()
     try:
@@ -121,7 +127,15 @@ async def process_received_webhooks(
             await services.sleep(pause)
         left = []
         for webhook in waiting:
-            outcome = await _process(services, webhook)
+            try:
+                outcome = await _process(services, webhook)
+            except Exception:
+                # One webhook that trips a bug must not block the others forever: it is
+                # set aside as FAILED, for an operator, and the rest go on.
+                log.exception(
+                    "webhook processing failed", extra={"transmission": webhook.transmission_id}
+                )
+                outcome = ("FAILED", "processing failed; see the log")
             if outcome is None:
                 left.append(webhook)
                 continue
@@ -161,6 +175,24 @@ async def _process(services: Services, webhook: Webhook) -> tuple[str, str] | No
         order = await uow.orders.get(webhook.order_id)
     if order is None:
         return "REJECTED", "no such order"
+    # The lock first, then Toss's record: a record read before taking the lock could be
+    # older than a cancel that finished meanwhile.
+    token = secrets.token_hex(16)
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        if not await uow.orders.claim_lock(
+            webhook.order_id, token=token, now=now, stale_before=now - services.lock_lease
+        ):
+            return None
+    try:
+        return await _verify_and_settle(services, webhook)
+    finally:
+        async with services.unit_of_work() as uow:
+            await uow.orders.release_lock(webhook.order_id, token=token)
+
+
+async def _verify_and_settle(services: Services, webhook: Webhook) -> tuple[str, str] | None:
+    assert webhook.order_id is not None
     try:
         toss = await _read_toss(services, webhook)
     except GatewayRejected as rejection:
@@ -172,21 +204,9 @@ async def _process(services: Services, webhook: Webhook) -> tuple[str, str] | No
     if webhook.event_type == DEPOSIT_CALLBACK and not _same_secret(webhook.secret, toss):
         log.warning("DEPOSIT_CALLBACK with a wrong secret", extra={"order_id": webhook.order_id})
         return "REJECTED", "secret does not match Toss's"
-
-    token = secrets.token_hex(16)
-    now = services.clock()
-    async with services.unit_of_work() as uow:
-        if not await uow.orders.claim_lock(
-            webhook.order_id, token=token, now=now, stale_before=now - services.lock_lease
-        ):
-            return None
-    try:
-        settled = await apply_toss_record(
-            services, webhook.order_id, toss, source=f"webhook {webhook.event_type}"
-        )
-    finally:
-        async with services.unit_of_work() as uow:
-            await uow.orders.release_lock(webhook.order_id, token=token)
+    settled = await apply_toss_record(
+        services, webhook.order_id, toss, source=f"webhook {webhook.event_type}"
+    )
     return "PROCESSED", settled.note or "in line"
 
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("requested_order_id", sa.String(length=64), nullable=True),
         sa.Column("client_key", sa.String(length=300), nullable=True),
         sa.Column("toss_idempotency_key", sa.String(length=300), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("order_id", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("transaction_key", sa.String(length=64), nullable=True),
