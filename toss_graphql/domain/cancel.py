@@ -301,7 +301,7 @@ async def _ask_toss(
             if rejection.code == "FORBIDDEN_CONSECUTIVE_REQUEST" and attempt < CONSECUTIVE_RETRIES:
                 # Toss did not act, and would replay this refusal for the same key: wait the
                 # second out and ask again under a new key, stored before it is used.
-                request = await _new_toss_key(services, request, attempt + 1)
+                request = await _new_toss_key(services, request)
                 await services.sleep(CONSECUTIVE_GAP.total_seconds())
                 continue
             await _fail(services, request, _refusal(rejection))
@@ -335,10 +335,14 @@ async def _mark_sent(services: Services, request: CancelRequest, token: str) -> 
     return request
 
 
-async def _new_toss_key(services: Services, request: CancelRequest, attempt: int) -> CancelRequest:
-    base = request.toss_idempotency_key.split(".", 1)[0]
+async def _new_toss_key(services: Services, request: CancelRequest) -> CancelRequest:
+    """The next key after a refusal Toss would replay: `<base>.1`, `<base>.2`, ... counting on
+    from the current one, so a later repeat never reuses a key whose refusal Toss keeps."""
+    base, _, tried = request.toss_idempotency_key.partition(".")
     renewed = dataclasses.replace(
-        request, toss_idempotency_key=f"{base}.{attempt}", updated_at=services.clock()
+        request,
+        toss_idempotency_key=f"{base}.{int(tried or 0) + 1}",
+        updated_at=services.clock(),
     )
     async with services.unit_of_work() as uow:
         await uow.cancel_requests.save(renewed)
