@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from toss_graphql.domain.gateway_port import (
     GatewayError,
@@ -178,21 +178,6 @@ class _Payments:
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         return {i: self._store.payments[i] for i in order_ids if i in self._store.payments}
-
-    async def update_balance(
-        self,
-        payment_key: str,
-        *,
-        balance_amount: int,
-        toss_status: str,
-        raw: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        for order_id, payment in self._store.payments.items():
-            if payment.payment_key == payment_key:
-                self._store.payments[order_id] = dataclasses.replace(
-                    payment, balance_amount=balance_amount, toss_status=toss_status, raw=raw
-                )
 
     async def save(self, payment: Payment, now: datetime) -> None:
         self._store.payments[payment.order_id] = payment

@@ -291,21 +291,6 @@ class SqlPaymentRepository:
         )
         return {row.order_id: _payment(row) for row in result}
 
-    async def update_balance(
-        self,
-        payment_key: str,
-        *,
-        balance_amount: int,
-        toss_status: str,
-        raw: dict[str, Any],
-        now: datetime,
-    ) -> None:
-        await self._session.execute(
-            update(payments)
-            .where(payments.c.payment_key == payment_key)
-            .values(balance_amount=balance_amount, toss_status=toss_status, raw=raw, updated_at=now)
-        )
-
     async def save(self, payment: Payment, now: datetime) -> None:
         """Insert the payment, or bring its row up to date (a deposit, a cancel)."""
         changed = await self._session.execute(

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from .models import (
     Cancel,
@@ -117,16 +117,6 @@ class PaymentRepository(Protocol):
     async def add(self, payment: Payment, now: datetime) -> None: ...
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]: ...
-
-    async def update_balance(
-        self,
-        payment_key: str,
-        *,
-        balance_amount: int,
-        toss_status: str,
-        raw: dict[str, Any],
-        now: datetime,
-    ) -> None: ...
 
     async def save(self, payment: Payment, now: datetime) -> None:
         """Insert the payment, or bring its row up to date."""
