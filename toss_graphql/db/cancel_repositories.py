@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models import Cancel, CancelRequest, CancelRequestStatus
 from ..domain.ports import CancelCursor, CancelPage
+from .statements import insert_unless_present, newest_first_after
 from .tables import Base, CancelRequestRow, CancelRow
 
 cancels = Base.metadata.tables[CancelRow.__tablename__]
@@ -61,26 +61,24 @@ class SqlCancelRepository:
         self._session = session
 
     async def add(self, cancel: Cancel, now: datetime) -> None:
-        dialect = self._session.get_bind().dialect.name
-        insert_into: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        # ON CONFLICT DO NOTHING: Toss's transaction key is the identity of a cancel, and two
-        # settlers recording the same one must leave one row, not a failed transaction.
-        await self._session.execute(
-            insert_into(cancels)
-            .values(
-                transaction_key=cancel.transaction_key,
-                order_id=cancel.order_id,
-                payment_key=cancel.payment_key,
-                buyer=cancel.buyer,
-                order_name=cancel.order_name,
-                cancel_amount=cancel.cancel_amount,
-                cancel_reason=cancel.cancel_reason,
-                canceled_at=cancel.canceled_at,
-                idempotency_key=cancel.idempotency_key,
-                raw=cancel.raw,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
+        # Toss's transaction key is the identity of a cancel: two settlers recording the same
+        # one leave one row.
+        await insert_unless_present(
+            self._session,
+            cancels,
+            {
+                "transaction_key": cancel.transaction_key,
+                "order_id": cancel.order_id,
+                "payment_key": cancel.payment_key,
+                "buyer": cancel.buyer,
+                "order_name": cancel.order_name,
+                "cancel_amount": cancel.cancel_amount,
+                "cancel_reason": cancel.cancel_reason,
+                "canceled_at": cancel.canceled_at,
+                "idempotency_key": cancel.idempotency_key,
+                "raw": cancel.raw,
+                "created_at": now,
+            },
         )
 
     async def transaction_keys(self, order_id: str) -> set[str]:
@@ -125,17 +123,12 @@ class SqlCancelRepository:
             query = query.where(cancels.c.buyer == buyer)
         if order_id is not None:
             query = query.where(cancels.c.order_id == order_id)
-        if after is not None:
-            query = query.where(
-                or_(
-                    cancels.c.canceled_at < after.canceled_at,
-                    and_(
-                        cancels.c.canceled_at == after.canceled_at,
-                        cancels.c.transaction_key < after.transaction_key,
-                    ),
-                )
-            )
-        query = query.order_by(cancels.c.canceled_at.desc(), cancels.c.transaction_key.desc())
+        query = newest_first_after(
+            query,
+            cancels.c.canceled_at,
+            cancels.c.transaction_key,
+            (after.canceled_at, after.transaction_key) if after else None,
+        )
         rows = (await self._session.execute(query.limit(first + 1))).all()
         page: builtins.list[Cancel] = [_cancel(row) for row in rows[:first]]
         return CancelPage(cancels=page, has_next_page=len(rows) > first)
@@ -146,16 +139,7 @@ class SqlCancelRequestRepository:
         self._session = session
 
     async def add(self, request: CancelRequest) -> bool:
-        values = _request_values(request)
-        dialect = self._session.get_bind().dialect.name
-        # ON CONFLICT DO NOTHING: a duplicate client key must not abort the transaction
-        # (on PostgreSQL an IntegrityError would).
-        if dialect == "postgresql":
-            statement: Any = postgresql.insert(cancel_requests).values(**values)
-        else:
-            statement = sqlite.insert(cancel_requests).values(**values)
-        result = await self._session.execute(statement.on_conflict_do_nothing())
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return await insert_unless_present(self._session, cancel_requests, _request_values(request))
 
     async def get(self, request_id: str) -> CancelRequest | None:
         row = (

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Row, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models import (
@@ -21,6 +21,7 @@ from ..domain.models import (
 )
 from ..domain.ports import OrderCursor, OrderPage
 from ..request_context import request_id
+from .statements import newest_first_after
 from .tables import (
     Base,
     CancelRequestRow,
@@ -172,17 +173,12 @@ class SqlOrderRepository:
             query = query.where(orders.c.buyer == buyer)
         if status is not None:
             query = query.where(orders.c.status == status.value)
-        if after is not None:
-            query = query.where(
-                or_(
-                    orders.c.created_at < after.created_at,
-                    and_(
-                        orders.c.created_at == after.created_at,
-                        orders.c.order_id < after.order_id,
-                    ),
-                )
-            )
-        query = query.order_by(orders.c.created_at.desc(), orders.c.order_id.desc())
+        query = newest_first_after(
+            query,
+            orders.c.created_at,
+            orders.c.order_id,
+            (after.created_at, after.order_id) if after else None,
+        )
         rows = (await self._session.execute(query.limit(first + 1))).all()
         page: builtins.list[Order] = [_order(row) for row in rows[:first]]
         return OrderPage(orders=page, has_next_page=len(rows) > first)

@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.webhooks import Webhook
+from .statements import insert_unless_present
 from .tables import Base, WebhookInboxRow
 
 inbox = Base.metadata.tables[WebhookInboxRow.__tablename__]
@@ -47,12 +47,7 @@ class SqlWebhookInbox:
             "status": RECEIVED,
             "received_at": webhook.received_at,
         }
-        dialect = self._session.get_bind().dialect.name
-        insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await self._session.execute(
-            insert(inbox).values(**values).on_conflict_do_nothing()
-        )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return await insert_unless_present(self._session, inbox, values)
 
     async def unprocessed(self, limit: int) -> Sequence[Webhook]:
         result = await self._session.execute(

@@ -128,7 +128,7 @@ async def _apply(
         message = str(failure.get("message") or f"Toss reports the payment {toss.status}")
         if await uow.orders.transition(
             order.order_id,
-            sources=frozenset({OrderStatus.CONFIRMING}),
+            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
             target=OrderStatus.FAILED,
             expected_payment_key=toss.payment_key,
             failure=Failure(code, message),
@@ -211,7 +211,7 @@ async def _close_unpaid_deposit(
     """A virtual account canceled before any deposit: nothing was paid, nothing is refunded."""
     if not await uow.orders.transition(
         order.order_id,
-        sources=frozenset({OrderStatus.WAITING_FOR_DEPOSIT}),
+        sources=frozenset({OrderStatus.WAITING_FOR_DEPOSIT}) & sources_of(OrderStatus.CANCELED),
         target=OrderStatus.CANCELED,
         expected_payment_key=toss.payment_key,
         now=now,

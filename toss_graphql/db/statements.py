@@ -1,0 +1,38 @@
+"""Statement shapes the repositories share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, and_, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_unless_present(
+    session: AsyncSession, table: Table, values: dict[str, Any]
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING; whether a row was written.
+
+    A duplicate must not abort the transaction, as an IntegrityError would on PostgreSQL.
+    """
+    dialect = session.get_bind().dialect.name
+    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def newest_first_after(
+    query: Select[Any],
+    moment: ColumnElement[datetime],
+    key: ColumnElement[str],
+    after: tuple[datetime, str] | None,
+) -> Select[Any]:
+    """Keyset paging, newest first, ties broken by `key`: the rows after the cursor."""
+    if after is not None:
+        after_moment, after_key = after
+        query = query.where(
+            or_(moment < after_moment, and_(moment == after_moment, key < after_key))
+        )
+    return query.order_by(moment.desc(), key.desc())
