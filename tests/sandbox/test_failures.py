@@ -5,7 +5,7 @@ import pytest
 
 from toss_graphql.sandbox import Sandbox
 
-from .driver import SandboxDriver, new_order_id
+from .driver import SandboxDriver, basic_auth, new_order_id
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,15 @@ async def test_failure_inside_a_handler_answers_internal_error_json(
         "code": "FAILED_INTERNAL_SYSTEM_PROCESSING",
         "message": "내부 시스템 처리 작업이 실패했습니다. 잠시 후 다시 시도해주세요.",
     }
+
+
+@pytest.mark.parametrize("path", ["/v1/payments/confirm", "/admin/faults"])
+async def test_deeply_nested_body_is_a_json_400(client: httpx.AsyncClient, path: str) -> None:
+    nested = "[" * 5000 + "]" * 5000
+    response = await client.post(
+        path,
+        content=b'{"paymentKey":' + nested.encode() + b"}",
+        headers={"Content-Type": "application/json", "Authorization": basic_auth()},
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json")

@@ -24,7 +24,7 @@ async def _status(toss: SandboxDriver, payment_key: str) -> str:
     return status
 
 
-async def test_latency_delays_the_answer_then_does_the_work(toss: SandboxDriver) -> None:
+async def test_latency_answers_normally_but_late(toss: SandboxDriver) -> None:
     order_id = new_order_id()
     payment_key = await toss.approve_checkout(order_id)
     await toss.add_faults({**CONFIRM, "kind": "latency", "latencyMs": 300})
@@ -37,6 +37,32 @@ async def test_latency_delays_the_answer_then_does_the_work(toss: SandboxDriver)
     assert (response.status_code, response.json()["status"]) == (200, "DONE")
     [logged] = await toss.logged_requests(path=CONFIRM_PATH)
     assert (logged["status"], logged["fault"]) == (200, "latency")
+
+
+async def test_latency_does_the_work_before_it_holds_the_answer(
+    sandbox: Sandbox, toss: SandboxDriver
+) -> None:
+    order_id = new_order_id()
+    payment_key = await toss.approve_checkout(order_id)
+    # Far longer than the test waits: the answer can only come when the sandbox lets it go.
+    await toss.add_faults({**CONFIRM, "kind": "latency", "latencyMs": 60_000})
+    confirming = asyncio.create_task(toss.confirm(payment_key, order_id))
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                if await _status(toss, payment_key) == "DONE":
+                    break
+                await asyncio.sleep(0.01)
+        held_while_done = not confirming.done()
+        await sandbox.close()
+        async with asyncio.timeout(2):
+            response = await confirming
+    finally:
+        # A sandbox that holds the work back too would leave the confirm pending for a minute.
+        confirming.cancel()
+
+    assert held_while_done
+    assert (response.status_code, response.json()["status"]) == (200, "DONE")
 
 
 async def test_error_answers_the_status_without_doing_the_work(toss: SandboxDriver) -> None:

@@ -39,7 +39,7 @@ def error_response(error: AdminError) -> Response:
 async def json_body(request: Request) -> Any:
     try:
         return json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise invalid("the body must be JSON") from None
 
 

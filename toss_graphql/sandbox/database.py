@@ -4,6 +4,10 @@ Several server processes may share one SQLite file, so the file is opened in WAL
 never block the writer) with a busy timeout (a writer waits for the lock instead of failing),
 and every state-changing transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
 before its first read, so two processes can never both read "IN_PROGRESS" and both approve.
+
+On PostgreSQL the tables are made under a transaction-scoped advisory lock: workers starting
+together on a fresh database would otherwise both find no tables and both CREATE them, and
+the loser fails on PostgreSQL's catalog (`pg_type_typname_nsp_index`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import event, inspect, make_url, select
+from sqlalchemy import event, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -26,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 _IMMEDIATE: Final = "sandbox_begin_immediate"
 _BUSY_TIMEOUT_MS: Final = 10_000
+# Any fixed 64-bit number will do, as long as every sandbox process uses the same one; this
+# one is the CRC-32 of "toss_graphql.sandbox schema", to stay clear of other users' keys.
+_SCHEMA_LOCK_KEY: Final = 2_896_609_250
 
 
 def _configure_sqlite_connection(
@@ -61,6 +68,10 @@ def _stored_schema_version(connection: Connection) -> int | None:
 
 def _prepare_schema(connection: Connection) -> None:
     """Create the tables, or rebuild them empty when they are of another version."""
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction ends, so the next process to get it reads the tables
+        # this one committed (each statement under READ COMMITTED sees the latest commits).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
     version = _stored_schema_version(connection)
     if version is not None and version != SCHEMA_VERSION:
         logger.warning(
@@ -117,7 +128,8 @@ class Database:
         self._engine = engine
         # Same pool and events; its connections carry the option `_begin` looks for.
         self._writer = engine.execution_options(**{_IMMEDIATE: True})
-        # Inside a write transaction so processes starting together create tables once.
+        # Inside a write transaction (and on PostgreSQL under `_SCHEMA_LOCK_KEY`) so processes
+        # starting together create the tables once.
         async with self.write() as connection:
             await connection.run_sync(_prepare_schema)
 

@@ -4,7 +4,8 @@ They live in the database, so every worker process sees them, and each applicati
 one off its `times` in a conditional UPDATE, so a fault set for one request hits exactly one
 even when workers race. Kinds:
 
-- `latency`: wait `latencyMs`, then answer normally;
+- `latency`: do the work and commit it, then wait `latencyMs` before answering: Toss acted,
+  but its reply is late, or lost to a client that gives up first;
 - `error`: answer `status` (500, 502, 503 or 504) in Toss's error shape, doing nothing;
 - `timeout`: answer nothing, doing nothing, until the client gives up;
 - `drop_after_commit`: do the work and commit it (the idempotency record too), then answer

@@ -1,7 +1,7 @@
-"""Holding a request without answering it: how the `timeout` and `drop_after_commit` faults
-look to a client, which sees its read timeout expire.
+"""Holding a request's answer back: how the `timeout` and `drop_after_commit` faults look to
+a client, which sees its read timeout expire, and how `latency` delays its answer.
 
-A held request ends when its client disconnects, after `seconds`, or when the sandbox
+A held request ends when its client disconnects, after its time, or when the sandbox
 closes, so no test leaves a long sleep behind.
 """
 
@@ -33,14 +33,21 @@ class Hangs:
     def release_all(self) -> None:
         self._released.set()
 
-    async def hold(self, request: Request) -> None:
-        waiters = [
-            asyncio.create_task(self._released.wait()),
-            asyncio.create_task(_disconnected(request)),
-        ]
+    async def hold(self, request: Request, seconds: float | None = None) -> bool:
+        """Wait `seconds` (by default the longest hold); whether the client hung up first.
+
+        The request's body must have been read: the next message is then the disconnect.
+        """
+        released = asyncio.create_task(self._released.wait())
+        hung_up = asyncio.create_task(_disconnected(request))
         try:
-            await asyncio.wait(waiters, timeout=self._seconds, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [released, hung_up],
+                timeout=self._seconds if seconds is None else seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         finally:
-            for waiter in waiters:
+            for waiter in (released, hung_up):
                 waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
+            await asyncio.gather(released, hung_up, return_exceptions=True)
+        return hung_up.done() and not hung_up.cancelled() and hung_up.exception() is None

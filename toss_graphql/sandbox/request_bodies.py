@@ -29,7 +29,8 @@ def _invalid(field: str, rule_ko: str, rule_en: str) -> TossApiError:
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        # RecursionError: a body nested past Python's recursion limit is not Toss's JSON.
         raise _invalid("body", "JSON 형식이 아닙니다.", "not valid JSON.") from None
     if not isinstance(body, dict):
         raise _invalid("body", "JSON 객체여야 합니다.", "must be a JSON object.")

@@ -16,7 +16,7 @@ class LoggedRequest:
     method: str
     path: str
     idempotency_key: str | None
-    # None when a `timeout` fault kept the sandbox from answering.
+    # None when nothing was answered: a `timeout` fault, or a client gone before its body.
     status: int | None
     replayed: bool
     # The fault the request met, if any (faults.py).

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from toss_graphql.sandbox.app import Sandbox
 from toss_graphql.sandbox.config import SandboxConfig
 
 # A request held by a `timeout` fault must not keep a stopping server up for two minutes.
 _GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def _logging_config() -> dict[str, Any]:
+    """uvicorn's own, with the sandbox's messages (a client hanging up, say) alongside
+    uvicorn's: without a handler of their own, Python would show warnings and worse only."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["toss_graphql.sandbox"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    return config
 
 
 def run_standalone(
@@ -23,4 +39,5 @@ def run_standalone(
         host=host,
         port=port,
         timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=_logging_config(),
     )

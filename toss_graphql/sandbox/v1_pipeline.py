@@ -1,20 +1,21 @@
 """What every /v1 call goes through, in Toss's order: authentication, then any fault a test
 switched on, the test-code header, the idempotency key, the operation itself; then the
-request log.
+request log, and last any hold a fault puts on the answer.
 
-Whatever happens, the caller gets Toss's JSON error shape, never an HTML traceback.
+Whatever happens, the caller gets Toss's JSON error shape, never an HTML traceback. A client
+that hangs up is not an error: Toss finishes what it was asked regardless, and so does the
+sandbox, which notes the hang-up in one log line.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from toss_graphql.sandbox import idempotency, request_log
@@ -87,6 +88,9 @@ class V1Pipeline:
             now, candidates = await self._now_and_faults(request, authenticated=authenticated)
             if authenticated:
                 authenticate(request.headers.get("authorization"), self._config.secret_key)
+            # The whole body (kept for the operation) before a fault is used up or any work
+            # starts: a client gone halfway through is met here, where nothing is done yet.
+            await request.body()
             # A fault meets only requests that passed authentication.
             fault = await take_fault(self._database, candidates) if candidates else None
             answer = await self._answer(
@@ -100,18 +104,42 @@ class V1Pipeline:
             )
         except TossApiError as error:
             answer = _error_answer(error, language)
+        except ClientDisconnect:
+            # Only the body read above can meet it: nobody is left to answer, nothing was done.
+            logger.info(
+                "client hung up on %s %s before its body arrived",
+                request.method,
+                route_path(request),
+            )
+            answer = Answer(None, "")
         except Exception:
             logger.exception("sandbox request %s %s failed", request.method, route_path(request))
             answer = _error_answer(TossApiError("FAILED_INTERNAL_SYSTEM_PROCESSING"), language)
         fault_kind = None if fault is None else fault.spec.kind
         await self._log(request, idempotency_key, answer, fault_kind, now)
-        if fault_kind in HANGING:
-            await self._hangs.hold(request)
+        if fault is not None:
+            await self._hold_answer(request, fault)
         if answer.status is None:
             # Held until the sandbox gave up: what a gateway in front of Toss would say.
             answer = _error_answer(TossApiError("COMMON_ERROR"), language)
             return Response(answer.body, status_code=504, media_type="application/json")
         return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+    async def _hold_answer(self, request: Request, fault: Fault) -> None:
+        """Keep the answer back as the fault says, the work being done already."""
+        if fault.spec.kind is FaultKind.LATENCY:
+            seconds: float | None = (fault.spec.latency_ms or 0) / 1000
+        elif fault.spec.kind in HANGING:
+            seconds = None
+        else:
+            return
+        if await self._hangs.hold(request, seconds):
+            logger.info(
+                "client hung up on %s %s while a %s fault held the answer back",
+                request.method,
+                route_path(request),
+                fault.spec.kind,
+            )
 
     async def _now_and_faults(
         self, request: Request, *, authenticated: bool
@@ -136,13 +164,11 @@ class V1Pipeline:
         authenticated: bool,
         idempotency_key: str | None,
     ) -> Answer:
+        # `latency` and `drop_after_commit` do the work here and hold the answer afterwards.
         if fault is not None:
-            if fault.spec.kind is FaultKind.LATENCY:
-                await asyncio.sleep((fault.spec.latency_ms or 0) / 1000)
-                now = await self._clock.now()
-            elif fault.spec.kind is FaultKind.ERROR:
+            if fault.spec.kind is FaultKind.ERROR:
                 return _fault_error(fault, language)
-            elif fault.spec.kind is FaultKind.TIMEOUT:
+            if fault.spec.kind is FaultKind.TIMEOUT:
                 return Answer(None, "")
         if authenticated:
             self._raise_requested_test_error(request)
