@@ -3,12 +3,24 @@ databases with the sandbox as a real process."""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 
 from tests.support.flows import ORDER, cancel, graphql, paid_order, toss_payment
+from toss_graphql.app import gateway_config
+from toss_graphql.config import Settings
+from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.unit_of_work import UnitOfWorkFactory
+from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_payment
+from toss_graphql.domain.errors import DomainError, ErrorCode
+from toss_graphql.domain.gateway_port import GatewayRejected, TossPayment
+from toss_graphql.domain.models import CancelRequest, CancelRequestStatus, Principal
+from toss_graphql.domain.services import Services
+from toss_graphql.gateway.client import TossGateway, TossGatewayConfig, create_http_client
 
 pytestmark = pytest.mark.usefixtures("catalog")
 
@@ -21,6 +33,8 @@ query Cancels($buyer: String, $orderId: ID, $first: Int, $after: String) {
 }"""
 
 SUBSCRIPTION = {"orderName": "정기 구독", "amount": 10000, "buyer": "alice"}
+
+Gateway = TypeVar("Gateway", bound=TossGateway)
 
 
 @pytest.fixture
@@ -85,6 +99,142 @@ async def test_retry_with_the_same_key_refunds_once(
     assert again["cancel"] == first["cancel"]
     at_toss = await toss_payment(sandbox_client, order["orderId"])
     assert (at_toss["balanceAmount"], len(at_toss["cancels"])) == (9000, 1)
+
+
+async def stored_request(database_url: str, buyer: str, client_key: str) -> CancelRequest:
+    engine = create_database_engine(database_url)
+    try:
+        async with UnitOfWorkFactory(engine)() as uow:
+            request = await uow.cancel_requests.get_by_client_key(buyer, client_key)
+    finally:
+        await engine.dispose()
+    assert request is not None
+    return request
+
+
+async def cancel_keys_at_toss(sandbox: httpx.AsyncClient, payment_key: str) -> list[str]:
+    """The Idempotency-Keys of the cancels of `payment_key` that reached the sandbox."""
+    response = await sandbox.get(
+        "/admin/requests", params={"path": f"/v1/payments/{payment_key}/cancel"}
+    )
+    response.raise_for_status()
+    return [entry["idempotencyKey"] for entry in response.json()["requests"]]
+
+
+async def test_succeeded_request_is_stored_with_its_send_time_and_key(
+    api: httpx.AsyncClient,
+    sandbox_client: httpx.AsyncClient,
+    alice: str,
+    order: dict[str, Any],
+    clean_database: str,
+) -> None:
+    before = datetime.now(UTC)
+    payload = await cancel(api, alice, _ask(amount=1000, idempotencyKey="refund-sent"))
+    after = datetime.now(UTC)
+    assert payload["errors"] == []
+
+    request = await stored_request(clean_database, "alice", "refund-sent")
+    assert request.status is CancelRequestStatus.SUCCEEDED
+    assert request.transaction_key == payload["cancel"]["transactionKey"]
+    assert request.sent_at is not None
+    assert before <= request.sent_at <= after
+    sent = await cancel_keys_at_toss(sandbox_client, payload["cancel"]["paymentKey"])
+    assert sent == [request.toss_idempotency_key]
+
+
+class RefusesTheFirstCancel(TossGateway):
+    """The real client to the sandbox, except that its first cancel is refused as Toss
+    refuses a second cancel of one payment within a second, without reaching the sandbox."""
+
+    def __init__(self, http_client: httpx.AsyncClient, config: TossGatewayConfig) -> None:
+        super().__init__(http_client, config)
+        self.refused_keys: list[str] = []
+
+    async def cancel(self, **arguments: Any) -> TossPayment:
+        if not self.refused_keys:
+            self.refused_keys.append(arguments["idempotency_key"])
+            raise GatewayRejected("FORBIDDEN_CONSECUTIVE_REQUEST", "반복적인 요청", 403)
+        return await super().cancel(**arguments)
+
+
+class MisreportsTheCancel(TossGateway):
+    """The real client to the sandbox, except that the reply to a cancel the sandbox carried
+    out still shows the whole amount as the balance."""
+
+    async def cancel(self, **arguments: Any) -> TossPayment:
+        carried_out = await super().cancel(**arguments)
+        return dataclasses.replace(carried_out, balance_amount=carried_out.total_amount)
+
+
+async def no_sleep(_: float) -> None:
+    """A made-up refusal leaves no second of Toss's to wait out."""
+
+
+async def cancel_through(
+    gateway_class: type[Gateway], settings: Settings, client_key: str
+) -> tuple[Gateway, CancelResult | DomainError]:
+    """Cancel 1000 KRW of alice's subscription in this process, on the test's database, with
+    `gateway_class` talking to the sandbox; the refusal is returned, not raised."""
+    config = gateway_config(settings)
+    engine = create_database_engine(settings.resolved_database_url())
+    try:
+        async with create_http_client(config) as http_client:
+            gateway = gateway_class(http_client, config)
+            services = Services(
+                unit_of_work=UnitOfWorkFactory(engine), gateway=gateway, sleep=no_sleep
+            )
+            arguments = CancelArguments(
+                buyer="alice",
+                order_name="정기 구독",
+                reason="고객 변심",
+                amount=1000,
+                idempotency_key=client_key,
+            )
+            try:
+                return gateway, await cancel_payment(services, Principal("alice"), arguments)
+            except DomainError as refusal:
+                return gateway, refusal
+    finally:
+        await engine.dispose()
+
+
+async def test_consecutive_request_retry_stores_the_key_toss_carried_out(
+    sandbox_client: httpx.AsyncClient,
+    order: dict[str, Any],
+    settings: Settings,
+    clean_database: str,
+) -> None:
+    before = datetime.now(UTC)
+    gateway, result = await cancel_through(RefusesTheFirstCancel, settings, "refund-consecutive")
+    after = datetime.now(UTC)
+    assert isinstance(result, CancelResult) and result.cancel is not None
+
+    request = await stored_request(clean_database, "alice", "refund-consecutive")
+    sent = await cancel_keys_at_toss(sandbox_client, result.cancel.payment_key)
+    assert sent == [request.toss_idempotency_key] == [f"{gateway.refused_keys[0]}.1"]
+    assert request.status is CancelRequestStatus.SUCCEEDED
+    assert request.transaction_key == result.cancel.transaction_key
+    assert request.sent_at is not None
+    assert before <= request.sent_at <= after
+
+
+async def test_reply_mismatch_audit_is_committed_before_the_refusal(
+    order: dict[str, Any], settings: Settings, clean_database: str
+) -> None:
+    _, result = await cancel_through(MisreportsTheCancel, settings, "refund-misreported")
+    assert isinstance(result, DomainError)
+    assert result.code is ErrorCode.PAYMENT_PENDING
+
+    engine = create_database_engine(clean_database)
+    try:
+        async with UnitOfWorkFactory(engine)() as uow:
+            events = await uow.events.list_for_order(order["orderId"])
+    finally:
+        await engine.dispose()
+    mismatches = [e.detail["fields"] for e in events if e.event_type == "CANCEL_REPLY_MISMATCH"]
+    assert mismatches == [["balanceAmount", "cancels"]]
+    request = await stored_request(clean_database, "alice", "refund-misreported")
+    assert request.status is CancelRequestStatus.PENDING
 
 
 async def test_same_key_with_another_amount_is_refused(

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 import pytest
 
-from tests.support.fakes import FakeGateway, MemoryStore
+from tests.support.fakes import FakeGateway, MemoryStore, memory_services
 from toss_graphql.domain.cancel import (
     CancelArguments,
     CancelResult,
@@ -11,10 +14,22 @@ from toss_graphql.domain.cancel import (
 )
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import GatewayRejected, GatewayTechnicalError
-from toss_graphql.domain.models import CancelRequestStatus, Order, OrderStatus, Principal, Role
+from toss_graphql.domain.gateway_port import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossPayment,
+)
+from toss_graphql.domain.models import (
+    CancelRequest,
+    CancelRequestStatus,
+    Order,
+    OrderStatus,
+    Principal,
+    Role,
+)
 from toss_graphql.domain.orders import CreateOrderRequest, create_order
 from toss_graphql.domain.services import Services
+from toss_graphql.domain.settlement import apply_toss_record
 
 NAME = "정기 구독"
 
@@ -200,6 +215,104 @@ async def test_consecutive_request_refusal_waits_and_retries_under_a_new_key(
     assert result.order.status is OrderStatus.PARTIALLY_CANCELED
     keys = [key for _, _, key in gateway.cancel_calls]
     assert len(keys) == 2 and keys[0] != keys[1]
+
+
+def only_request(store: MemoryStore) -> CancelRequest:
+    [request] = store.cancel_requests.values()
+    return request
+
+
+def consecutive_refusal() -> GatewayRejected:
+    return GatewayRejected("FORBIDDEN_CONSECUTIVE_REQUEST", "반복적인 요청", 403)
+
+
+async def test_succeeded_request_records_when_it_was_sent(
+    services: Services, alice: Principal, store: MemoryStore
+) -> None:
+    await paid_order(services)
+    await cancel(services, alice)
+    request = only_request(store)
+    assert request.status is CancelRequestStatus.SUCCEEDED
+    assert request.sent_at is not None
+    assert request.created_at < request.sent_at < request.updated_at
+
+
+async def test_consecutive_request_retry_stores_the_key_toss_carried_out(
+    services: Services, alice: Principal, gateway: FakeGateway, store: MemoryStore
+) -> None:
+    await paid_order(services)
+    gateway.cancel_failures.append(consecutive_refusal())
+    result = await cancel(services, alice, amount=500)
+    refused_key, carried_out_key = [key for _, _, key in gateway.cancel_calls]
+    request = only_request(store)
+    assert request.status is CancelRequestStatus.SUCCEEDED
+    assert request.toss_idempotency_key == carried_out_key == f"{refused_key}.1"
+    assert result.cancel is not None
+    assert request.transaction_key == result.cancel.transaction_key
+    assert request.sent_at is not None
+
+
+class AnsweringGateway(FakeGateway):
+    """The fake Toss, with a say in the answer to each cancel it carried out."""
+
+    async def cancel(self, **arguments: Any) -> TossPayment:
+        carried_out = await super().cancel(**arguments)
+        return await self.answer(carried_out)
+
+    async def answer(self, carried_out: TossPayment) -> TossPayment:
+        return carried_out
+
+
+class WebhookFirstGateway(AnsweringGateway):
+    """Toss's webhook about the cancel is settled before the cancel's own reply arrives."""
+
+    services: Services
+
+    async def answer(self, carried_out: TossPayment) -> TossPayment:
+        await apply_toss_record(self.services, carried_out.order_id, carried_out, source="webhook")
+        return carried_out
+
+
+class MisreportingGateway(AnsweringGateway):
+    """Carries the cancel out, but its reply still shows the whole amount as the balance."""
+
+    async def answer(self, carried_out: TossPayment) -> TossPayment:
+        return dataclasses.replace(carried_out, balance_amount=carried_out.total_amount)
+
+
+async def test_cancel_already_in_the_books_keeps_what_was_sent_and_when(
+    store: MemoryStore, alice: Principal
+) -> None:
+    gateway = WebhookFirstGateway()
+    services = gateway.services = memory_services(store, gateway)
+    order = await paid_order(services)
+    gateway.cancel_failures.append(consecutive_refusal())
+    result = await cancel(services, alice)
+    assert result.cancel is not None
+    assert "SETTLED_FROM_TOSS" in store.event_types(order.order_id), "the webhook came first"
+    approvals = [e.detail for e in store.events if e.event_type == "CANCEL_APPROVED"]
+    assert [detail.get("replayed") for detail in approvals] == [True]
+    request = only_request(store)
+    assert request.status is CancelRequestStatus.SUCCEEDED
+    assert request.transaction_key == result.cancel.transaction_key
+    assert request.toss_idempotency_key == gateway.cancel_calls[-1][2]
+    assert request.sent_at is not None
+
+
+async def test_reply_mismatch_audit_is_committed_before_the_refusal(
+    store: MemoryStore, alice: Principal
+) -> None:
+    gateway = MisreportingGateway()
+    services = memory_services(store, gateway)
+    order = await paid_order(services)
+    error = await refused(services, alice)
+    assert error.code is ErrorCode.PAYMENT_PENDING
+    mismatches = [e for e in store.events if e.event_type == "CANCEL_REPLY_MISMATCH"]
+    assert [(e.order_id, e.detail["fields"]) for e in mismatches] == [
+        (order.order_id, ["balanceAmount", "cancels"])
+    ]
+    assert only_request(store).status is CancelRequestStatus.PENDING
+    assert store.orders[order.order_id].status is OrderStatus.PAID
 
 
 async def test_unknown_outcome_stays_pending_and_the_same_key_settles_it_once(

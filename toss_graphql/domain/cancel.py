@@ -16,7 +16,7 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from . import validation
@@ -71,6 +71,15 @@ class CancelArguments:
 class CancelResult:
     order: Order
     cancel: Cancel | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """Toss's answer, with the request as stored when it was sent: its Idempotency-Key is the
+    one Toss answered, and it carries `sent_at`, so the books record what was really sent."""
+
+    request: CancelRequest
+    toss: TossPayment
 
 
 def _validated(args: CancelArguments) -> CancelArguments:
@@ -274,10 +283,10 @@ async def drive_locked(services: Services, request: CancelRequest, token: str) -
         wait = (last_canceled_at + CONSECUTIVE_GAP - services.clock()).total_seconds()
         if wait > 0:
             await services.sleep(wait)
-    toss = await _ask_toss(
+    answered = await _ask_toss(
         services, request, payment_key, payment.balance_amount if payment else None, token
     )
-    return await _settle(services, request, order, payment, toss, token)
+    return await _settle(services, answered, order, payment, token)
 
 
 async def _ask_toss(
@@ -286,17 +295,18 @@ async def _ask_toss(
     payment_key: str,
     balance: int | None,
     token: str,
-) -> TossPayment:
+) -> _Answered:
     for attempt in range(CONSECUTIVE_RETRIES + 1):
         request = await _mark_sent(services, request, token)
         try:
-            return await services.gateway.cancel(
+            toss = await services.gateway.cancel(
                 payment_key=payment_key,
                 cancel_reason=request.reason,
                 cancel_amount=request.requested_amount,
                 refundable_amount=balance,
                 idempotency_key=request.toss_idempotency_key,
             )
+            return _Answered(request, toss)
         except GatewayRejected as rejection:
             if rejection.code == "FORBIDDEN_CONSECUTIVE_REQUEST" and attempt < CONSECUTIVE_RETRIES:
                 # Toss did not act, and would replay this refusal for the same key: wait the
@@ -417,12 +427,12 @@ def _transaction_of(toss: TossPayment) -> str | None:
 
 async def _settle(
     services: Services,
-    request: CancelRequest,
+    answered: _Answered,
     order: Order,
     payment: Payment | None,
-    toss: TossPayment,
     token: str,
 ) -> CancelResult:
+    request, toss = answered.request, answered.toss
     now = services.clock()
     ours = _transaction_of(toss)
     async with services.unit_of_work() as uow:
@@ -450,25 +460,44 @@ async def _settle(
                 extra={"order_id": order.order_id, "fields": problems},
             )
             await _audit(uow, services, request, "CANCEL_REPLY_MISMATCH", fields=problems)
-            raise DomainError(
+            # Raised once the block has committed: raised inside it, the audit row would be
+            # rolled back with it.
+            outcome: CancelResult | DomainError = DomainError(
                 ErrorCode.PAYMENT_PENDING,
                 "the cancel's outcome could not be confirmed yet; poll the order",
             )
-        settled = await record_cancels(uow, order, toss, now, own_request=request)
-        recorded = await uow.cancel_requests.get(request.request_id)
-        assert recorded is not None
-        key = recorded.transaction_key
-        cancel = await uow.cancels.get(key) if key else None
-        await _audit(
-            uow,
-            services,
-            recorded,
-            "CANCEL_APPROVED",
-            amount=payment.balance_amount - toss.balance_amount,
-            balance=toss.balance_amount,
-            toss_status=toss.status,
-        )
+        else:
+            outcome = await _record(uow, services, request, order, payment, toss, now)
+    if isinstance(outcome, DomainError):
+        raise outcome
     log.info("payment canceled", extra={"order_id": order.order_id, "balance": toss.balance_amount})
+    return outcome
+
+
+async def _record(
+    uow: UnitOfWork,
+    services: Services,
+    request: CancelRequest,
+    order: Order,
+    payment: Payment,
+    toss: TossPayment,
+    now: datetime,
+) -> CancelResult:
+    """Book the cancel Toss carried out for `request`, which succeeds with it."""
+    settled = await record_cancels(uow, order, toss, now, own_request=request)
+    recorded = await uow.cancel_requests.get(request.request_id)
+    assert recorded is not None
+    key = recorded.transaction_key
+    cancel = await uow.cancels.get(key) if key else None
+    await _audit(
+        uow,
+        services,
+        recorded,
+        "CANCEL_APPROVED",
+        amount=payment.balance_amount - toss.balance_amount,
+        balance=toss.balance_amount,
+        toss_status=toss.status,
+    )
     return CancelResult(settled, cancel)
 
 
