@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from cross_web import HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,10 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
-from strawberry.schema.exceptions import InvalidOperationTypeError
 
-from .auth import InvalidToken, TokenVerifier, principal_from_header
+from .auth import TokenVerifier
 from .background import running_reconciler
 from .config import Settings, load_settings
 from .db.engine import create_database_engine, is_sqlite
@@ -29,14 +26,14 @@ from .db.migrate import is_at_head, upgrade_to_head
 from .db.unit_of_work import UnitOfWorkFactory
 from .domain.reconcile import ReconcilePolicy
 from .domain.services import Services
+from .domain.webhooks import WebhookProcessor
 from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
-from .metrics import metrics
+from .graphql_endpoint import GraphQLApp
+from .metrics import metrics_endpoint
 from .request_context import request_id
 from .sandbox import Sandbox, SandboxConfig
-from .schema.context import Context
-from .schema.schema import build_schema
-from .web import MutationRateLimiter, http_defences
-from .webhook_endpoint import toss_webhook
+from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
+from .webhook_endpoint import webhook_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -45,53 +42,6 @@ REAL_TOSS_URL = "https://api.tosspayments.com"
 
 class SchemaBehindError(RuntimeError):
     pass
-
-
-class GraphQLApp(GraphQL[Context, None]):
-    def __init__(
-        self, tokens: TokenVerifier, rate_limiter: MutationRateLimiter, *, production: bool
-    ) -> None:
-        # In production neither GraphiQL nor introspection is served.
-        super().__init__(
-            build_schema(production=production), graphql_ide=None if production else "graphiql"
-        )
-        self._tokens = tokens
-        self._rate_limiter = rate_limiter
-
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
-        principal, problem = None, None
-        try:
-            principal = principal_from_header(self._tokens, request.headers.get("authorization"))
-        except InvalidToken as error:
-            problem = str(error)
-        return Context(
-            request=request,
-            response=response,
-            services=request.app.state.services,
-            principal=principal,
-            rate_limiter=self._rate_limiter,
-            auth_problem=problem,
-        )
-
-    def decode_json(self, data: str | bytes) -> object:
-        # A body that is not UTF-8, or JSON that is not an object (or a batch list, which is
-        # refused later), is a malformed request: 400, never a 500 from deeper down.
-        try:
-            decoded = super().decode_json(data)
-        except UnicodeDecodeError:
-            raise HTTPException(400, "Unable to parse request body as JSON") from None
-        if not isinstance(decoded, dict | list):
-            raise HTTPException(400, "The request body must be a JSON object")
-        return decoded
-
-    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
-        try:
-            return await super().execute_single(*args, **kwargs)
-        except HTTPException as error:
-            if isinstance(error.__cause__, InvalidOperationTypeError):
-                raise HTTPException(405, error.reason) from error
-            raise
 
 
 class RequestIdMiddleware:
@@ -210,29 +160,46 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
             app.state.engine = engine
             app.state.services = services
+            webhooks = WebhookProcessor(services)
+            app.state.webhook_processor = webhooks
             await stack.enter_async_context(
                 running_reconciler(
-                    services, reconcile_policy(settings), settings.reconcile_interval_seconds
+                    services,
+                    webhooks,
+                    reconcile_policy(settings),
+                    settings.reconcile_interval_seconds,
                 )
             )
             yield
 
+    production = settings.app_env == "production"
+    tokens = TokenVerifier.from_settings(settings)
     routes: list[BaseRoute] = [
         Route(
             "/graphql",
             GraphQLApp(
-                TokenVerifier.from_settings(settings),
+                tokens,
                 MutationRateLimiter(settings.rate_limit_per_buyer, settings.rate_limit_per_address),
-                production=settings.app_env == "production",
+                RequestRateLimiter(
+                    settings.rate_limit_requests_per_address,
+                    settings.rate_limit_anonymous_per_address,
+                ),
+                production=production,
             ),
             methods=["GET", "POST"],
         ),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
-        Route("/metrics", metrics),
-        Route("/webhooks/toss", toss_webhook, methods=["POST"]),
+        Route("/metrics", metrics_endpoint(tokens if production else None, settings.metrics_scope)),
+        Route(
+            "/webhooks/toss",
+            webhook_endpoint(
+                AddressRateLimiter(settings.webhook_rate_limit_per_address, "webhooks")
+            ),
+            methods=["POST"],
+        ),
     ]
-    if sandbox is not None and settings.app_env != "production":
+    if sandbox is not None and not production:
         routes.append(Mount("/sandbox", app=sandbox.app))
     # Outermost first: every answer (a 413, a CORS preflight) carries a request id and the
     # security headers; the body limit sits just before routing, so nothing reads past it.
@@ -242,7 +209,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[
             Middleware(RequestIdMiddleware),
             *http_defences(
-                production=settings.app_env == "production",
+                production=production,
                 cors_origins=settings.cors_origin_list,
                 max_request_bytes=settings.max_request_bytes,
             ),

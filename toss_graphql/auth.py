@@ -119,7 +119,7 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(_reason(error)) from None
-        return Principal(subject=_subject(claims), role=_role(claims))
+        return Principal(subject=_subject(claims), role=_role(claims), scopes=_scopes(claims))
 
     def _key_for(self, kid: str | None) -> str | PublicKey:
         # One key (a secret, a PEM, or a one-key JWKS) is used unless the token names another.
@@ -137,11 +137,17 @@ class TokenVerifier:
 
 
 def issue_token(
-    secret: str, subject: str, role: Role = Role.BUYER, ttl: timedelta = timedelta(days=1)
+    secret: str,
+    subject: str,
+    role: Role = Role.BUYER,
+    ttl: timedelta = timedelta(days=1),
+    scopes: tuple[str, ...] = (),
 ) -> str:
     """An HS256 token for development and tests, verifiable under AUTH_JWT_ALGORITHM=HS256."""
     now = datetime.now(UTC)
-    claims = {"sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
+    claims: dict[str, Any] = {"sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
+    if scopes:
+        claims["scope"] = " ".join(scopes)
     return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)
 
 
@@ -253,6 +259,16 @@ def _subject(claims: dict[str, Any]) -> str:
     if not isinstance(subject, str) or not 1 <= len(subject) <= MAX_SUBJECT_LENGTH:
         raise InvalidToken(f"sub must be a string of 1 to {MAX_SUBJECT_LENGTH} characters")
     return subject
+
+
+def _scopes(claims: dict[str, Any]) -> frozenset[str]:
+    """OAuth's `scope`: one space-separated string (RFC 8693 §4.2); some providers send a list."""
+    scope = claims.get("scope", "")
+    if isinstance(scope, str):
+        return frozenset(scope.split())
+    if isinstance(scope, list) and all(isinstance(name, str) for name in scope):
+        return frozenset(scope)
+    raise InvalidToken("scope must be a string or a list of strings")
 
 
 def _role(claims: dict[str, Any]) -> Role:

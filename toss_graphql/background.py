@@ -9,17 +9,22 @@ from contextlib import asynccontextmanager, suppress
 
 from .domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
 from .domain.services import Services
-from .domain.webhooks import process_received_webhooks
+from .domain.webhooks import WebhookProcessor
 
 log = logging.getLogger(__name__)
 
 
-async def reconcile_forever(services: Services, policy: ReconcilePolicy, interval: float) -> None:
+async def reconcile_forever(
+    services: Services, webhooks: WebhookProcessor, policy: ReconcilePolicy, interval: float
+) -> None:
+    """`webhooks` is the process's one processor, shared with the webhook endpoint: an order
+    is read from Toss no more often than its re-read interval, whoever asks."""
     while True:
         # Each step on its own: a failing one (database restarting, say) must not stop the
         # other, nor end the loop; the next round retries, and nothing was committed halfway.
+        # A failing order stops neither: both set it aside and go on to the next.
         try:
-            await process_received_webhooks(services)
+            await webhooks.wake()
         except Exception:
             log.exception("processing received webhooks failed")
         try:
@@ -31,12 +36,12 @@ async def reconcile_forever(services: Services, policy: ReconcilePolicy, interva
 
 @asynccontextmanager
 async def running_reconciler(
-    services: Services, policy: ReconcilePolicy, interval: float
+    services: Services, webhooks: WebhookProcessor, policy: ReconcilePolicy, interval: float
 ) -> AsyncIterator[None]:
     if interval <= 0:
         yield
         return
-    task = asyncio.create_task(reconcile_forever(services, policy, interval))
+    task = asyncio.create_task(reconcile_forever(services, webhooks, policy, interval))
     try:
         yield
     finally:

@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     role.add_argument("--admin", action="store_true", help="an admin token")
     role.add_argument("--service", action="store_true", help="a service token")
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
+    token.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        help="an OAuth scope the token holds, e.g. 'metrics' (repeatable)",
+    )
     return parser
 
 
@@ -60,11 +66,6 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.uses_builtin_sandbox:
         # The API reaches its built-in sandbox over loopback HTTP, as it would reach Toss.
         os.environ.setdefault("TOSS_API_URL", f"{base}/sandbox")
-    secret = (
-        settings.resolved_jwt_secret()
-        if settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM
-        else ""
-    )
     lines = [f"GraphiQL:           {base}/graphql"]
     if settings.uses_builtin_sandbox:
         lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
@@ -81,14 +82,19 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
     else:
         lines.append(f"Toss:               {settings.toss_api_url}")
-    if settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM:
+    if settings.app_env == "development" and settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM:
+        # Development only: a production log must never hold a token that acts on orders.
+        secret = settings.resolved_jwt_secret()
         lines.append(f"Demo buyer token:   {issue_token(secret, 'demo-buyer')}")
         lines.append(f"Admin token:        {issue_token(secret, 'demo-admin', Role.ADMIN)}")
         lines.append('Send it as the header {"Authorization": "Bearer <token>"}.')
     else:
-        lines.append(
-            f"Tokens:             {settings.auth_jwt_algorithm}, from your identity provider"
+        source = (
+            "signed with AUTH_JWT_SECRET"
+            if settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM
+            else "from your identity provider"
         )
+        lines.append(f"Tokens:             {settings.auth_jwt_algorithm}, {source}")
     print("\n".join(lines), flush=True)
     uvicorn.run(
         "toss_graphql.app:create_app_from_env",
@@ -97,6 +103,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
+        # Only the proxies named in FORWARDED_ALLOW_IPS may say who the client is; uvicorn
+        # would otherwise believe X-Forwarded-For from 127.0.0.1, and any local caller could
+        # pick the address its rate limit is counted on.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips or None,
     )
 
 
@@ -121,7 +132,10 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     from .domain.services import Services
     from .domain.webhooks import process_received_webhooks
     from .gateway.client import TossGateway, create_http_client
+    from .logging_setup import configure_logging
 
+    # An order that fails is logged with its id; without this only the bare message would show.
+    configure_logging(settings.log_level)
     policy = reconcile_policy(settings)
     if min_age is not None:
         policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
@@ -144,8 +158,9 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     finally:
         await http_client.aclose()
         await engine.dispose()
-    print(report.summary())
-    return 1 if report.gave_up or report.unreachable else 0
+    print(report.summary(), flush=True)
+    # Non-zero whenever an order is still open for a reason a person may have to look into.
+    return 1 if report.failed or report.gave_up or report.unreachable else 0
 
 
 async def _seed_demo(settings: Settings) -> None:
@@ -203,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         role = Role.ADMIN if args.admin else Role.SERVICE if args.service else Role.BUYER
         secret = settings.resolved_jwt_secret()
-        print(issue_token(secret, args.buyer, role, timedelta(seconds=args.ttl)))
+        ttl = timedelta(seconds=args.ttl)
+        print(issue_token(secret, args.buyer, role, ttl, scopes=tuple(args.scope)))
     return 0
 
 

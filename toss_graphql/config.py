@@ -39,6 +39,17 @@ class Settings(BaseSettings):
     # Mutations allowed per minute, per buyer and per client address.
     rate_limit_per_buyer: int = 30
     rate_limit_per_address: int = 120
+    # GraphQL requests of any kind allowed per minute from one client address, and of those,
+    # requests without a valid token (which can do nothing but be refused).
+    rate_limit_requests_per_address: int = 600
+    rate_limit_anonymous_per_address: int = 60
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (uvicorn's setting:
+    # comma-separated addresses or networks, or "*"). Empty: none, so the client address is
+    # the connection's and a caller cannot choose the address its rate limit is counted on.
+    forwarded_allow_ips: str = ""
+    # In production, /metrics answers only a bearer token whose `scope` claim holds this
+    # scope (or an admin token); in development it is open.
+    metrics_scope: str = "metrics"
     log_level: str = "INFO"
     # How long the API waits for Toss to answer one attempt.
     toss_timeout_seconds: float = 30.0
@@ -47,6 +58,10 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = 30.0
     reconcile_min_age_seconds: float = 60.0
     reconcile_give_up_after_seconds: float = 24 * 3600.0
+    # Webhook requests accepted per minute from one client address (429 past it). Far above
+    # what Toss sends from one of its addresses, so none of Toss's is ever refused: raise it
+    # if this service takes more than ten payments' webhooks a second.
+    webhook_rate_limit_per_address: int = 600
 
     @property
     def var_dir(self) -> Path:

@@ -1,13 +1,47 @@
-"""`GET /metrics`: Prometheus text, from figures every process agrees on."""
+"""`GET /metrics`: Prometheus text, from figures every process agrees on.
+
+Order counts by status and pending cancels are business figures: in production they are
+served only to a bearer token holding the metrics scope (Prometheus sends one with
+`authorization: {credentials_file: ...}`), or to an admin.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
+from .auth import InvalidToken, TokenVerifier, principal_from_header
 from .db.stats import read_service_stats
 from .domain.models import OrderStatus
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def metrics_endpoint(verifier: TokenVerifier | None, scope: str) -> Endpoint:
+    """The endpoint; with a verifier (production), callers must show `scope` or be admin."""
+    if verifier is None:
+        return metrics
+
+    async def guarded_metrics(request: Request) -> Response:
+        try:
+            principal = principal_from_header(verifier, request.headers.get("authorization"))
+        except InvalidToken as error:
+            return _refused(401, f"a valid bearer token is required: {error}")
+        if principal is None:
+            return _refused(401, "a valid bearer token is required")
+        if not principal.is_admin and scope not in principal.scopes:
+            return _refused(403, f"the token does not hold the '{scope}' scope")
+        return await metrics(request)
+
+    return guarded_metrics
+
+
+def _refused(status: int, message: str) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def metrics(request: Request) -> Response:

@@ -37,6 +37,8 @@ def serve_api(
         # Bursts of one buyer from one address are what these tests are made of.
         "RATE_LIMIT_PER_BUYER": "10000",
         "RATE_LIMIT_PER_ADDRESS": "10000",
+        "RATE_LIMIT_REQUESTS_PER_ADDRESS": "100000",
+        "RATE_LIMIT_ANONYMOUS_PER_ADDRESS": "10000",
         **(settings or {}),
     }
     with run_cli(

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,12 @@ async def lose_replies(sandbox: httpx.AsyncClient, path: str, attempts: int = 3)
 
 
 def reconcile(
-    database_url: str, toss_url: str, directory: Path
+    database_url: str,
+    toss_url: str,
+    directory: Path,
+    settings: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """`toss-graphql reconcile --min-age 0` run to its end, its output captured."""
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
     env.update(
         DATABASE_URL=database_url,
@@ -70,6 +74,7 @@ def reconcile(
         TOSS_GRAPHQL_VAR_DIR=str(directory),
         TOSS_TIMEOUT_SECONDS="5",
     )
+    env.update(settings or {})
     return subprocess.run(
         [sys.executable, "-m", "toss_graphql.cli", "reconcile", "--min-age", "0"],
         env=env,

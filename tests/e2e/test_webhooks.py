@@ -267,3 +267,111 @@ async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
         return ("DEPOSIT_CALLBACK", "PROCESSED") in kinds
 
     await eventually(deposit_callback_processed)
+
+
+def deposit_callback(order_id: str, secret: str) -> dict[str, Any]:
+    return {
+        "createdAt": "2026-11-22T09:00:00.000000",
+        "secret": secret,
+        "status": "DONE",
+        "transactionKey": "tx",
+        "orderId": order_id,
+    }
+
+
+async def test_webhooks_that_do_not_fit_the_inbox_get_400_on_either_database(
+    client: httpx.AsyncClient, api: ServerProcess, clean_database: str
+) -> None:
+    """Every string that reaches a column of webhook_inbox is bounded as the column is."""
+    order_id, key = "ord_forged_webhooks", "tgen_forged_webhooks"
+    well_formed = status_changed(order_id, key, "DONE", 4500)
+    # name -> (body, transmission id header, retried count header), headers as sent
+    cases: dict[str, tuple[dict[str, Any], bytes, bytes]] = {
+        "secret of 65": (deposit_callback(order_id, "s" * 65), b"wh_secret_65", b"0"),
+        "secret of 200": (deposit_callback(order_id, "s" * 200), b"wh_secret_200", b"0"),
+        "retried count past int32": (well_formed, b"wh_retried", b"99999999999"),
+        "NUL in status": (status_changed(order_id, key, "DO\x00NE", 4500), b"wh_status", b"0"),
+        "lone surrogate in status": (status_changed(order_id, key, "\ud800", 4500), b"wh2", b"0"),
+        "NUL in paymentKey": (status_changed(order_id, "tgen_\x00", "DONE", 4500), b"wh3", b"0"),
+        "NUL in orderId": (status_changed("ord_\x00forged", key, "DONE", 4500), b"wh4", b"0"),
+        "DEL in transmission id": (well_formed, b"wh_\x7f", b"0"),
+        "C1 control in transmission id": (well_formed, b"wh_\x85", b"0"),
+        "transmission id of 101": (well_formed, b"w" * 101, b"0"),
+    }
+    answers = {}
+    for name, (body, transmission_id, retried_count) in cases.items():
+        # A connection each: the HTTP server itself closes one after a header it refuses.
+        async with httpx.AsyncClient(base_url=api.url, timeout=30) as fresh:
+            response = await fresh.post(
+                "/webhooks/toss",
+                content=json.dumps(body),
+                headers={
+                    b"Content-Type": b"application/json",
+                    b"tosspayments-webhook-transmission-id": transmission_id,
+                    b"tosspayments-webhook-transmission-retried-count": retried_count,
+                },
+            )
+        answers[name] = response.status_code
+    assert answers == dict.fromkeys(cases, 400)
+    assert await inbox(clean_database) == []
+    assert (await post_webhook(client, well_formed, "wh_fine")).status_code == 200
+    assert "Traceback" not in api.log()
+
+
+async def toss_reads(sandbox: httpx.AsyncClient, payment_key: str) -> int:
+    """How many times Toss was asked for this payment (`GET /v1/payments/{paymentKey}`)."""
+    response = await sandbox.get(
+        "/admin/requests", params={"method": "GET", "path": f"/v1/payments/{payment_key}"}
+    )
+    response.raise_for_status()
+    return len(response.json()["requests"])
+
+
+async def test_a_flood_of_forged_webhooks_costs_a_few_reads_of_toss(
+    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(sandbox, order)
+    assert (await confirm(client, alice, redirect))["errors"] == []
+    key = redirect["paymentKey"]
+    reads_before = await toss_reads(sandbox, key)
+    forged = status_changed(order["orderId"], key, "CANCELED", order["amount"])
+
+    answers = await asyncio.gather(
+        *(post_webhook(client, forged, f"whtrans_flood_{n}") for n in range(100))
+    )
+    assert {answer.status_code for answer in answers} == {200}
+
+    async def all_processed() -> bool:
+        rows = await inbox(clean_database)
+        return len(rows) == 100 and all(row["status"] == "PROCESSED" for row in rows)
+
+    await eventually(all_processed, seconds=30)
+    assert await toss_reads(sandbox, key) - reads_before <= 3
+    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    assert (shown["status"], shown["payment"]["balanceAmount"]) == ("PAID", order["amount"])
+
+
+async def test_the_webhook_endpoint_limits_each_client_address(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> None:
+    limited = {"WEBHOOK_RATE_LIMIT_PER_ADDRESS": "5"}
+    with serve_api(tmp_path, clean_database, sandbox_server.url, settings=limited) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as first:
+            bodies = [
+                status_changed(f"ord_limited_{n}", f"tgen_limited_{n}", "DONE", 4500)
+                for n in range(6)
+            ]
+            answers = [
+                await post_webhook(first, body, f"whtrans_limited_{n}")
+                for n, body in enumerate(bodies)
+            ]
+            assert [answer.status_code for answer in answers] == [200] * 5 + [429]
+            assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+        other_address = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+        async with httpx.AsyncClient(
+            base_url=server.url, timeout=30, transport=other_address
+        ) as second:
+            assert (await post_webhook(second, bodies[-1], "whtrans_other")).status_code == 200
+        assert "Traceback" not in server.log()

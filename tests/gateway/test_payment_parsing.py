@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -7,7 +8,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import GatewayReplyInvalid, TossCancel
+from toss_graphql.domain.gateway_port import GatewayReplyInvalid, TossCancel, TossPayment
 from toss_graphql.gateway import TossGateway
 
 from .payloads import (
@@ -216,3 +217,37 @@ async def test_a_200_with_an_empty_body_is_an_invalid_reply(
 
     with pytest.raises(GatewayReplyInvalid):
         await confirm(gateway)
+
+
+async def test_unstorable_characters_in_a_reply_are_replaced_not_refused(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    # A customer name typed into a virtual-account form may carry a NUL, which PostgreSQL's
+    # JSONB cannot hold; the approval itself must still be read and recorded.
+    body = payment_json()
+    body["virtualAccount"] = {"customerName": "홍\x00길동\ud800", "accountNumber": "X1234\x07"}
+    toss.post(CONFIRM_PATH).respond(
+        200, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+
+    payment = await confirm_and_return(gateway)
+
+    assert payment.raw["virtualAccount"] == {
+        "customerName": "홍\ufffd길동\ufffd",
+        "accountNumber": "X1234\ufffd",
+    }
+    assert payment.status == "DONE"
+
+
+async def test_a_deeply_nested_reply_is_not_a_payment(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    nested = "[" * 2000 + "]" * 2000
+    toss.post(CONFIRM_PATH).respond(200, content=('{"a":' + nested + "}").encode())
+
+    with pytest.raises(GatewayReplyInvalid):
+        await confirm(gateway)
+
+
+async def confirm_and_return(gateway: TossGateway) -> TossPayment:
+    return await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)

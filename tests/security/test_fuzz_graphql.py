@@ -9,9 +9,7 @@ document that caused it.
 
 from __future__ import annotations
 
-import builtins
 import json
-import re
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
 from tests.conftest import token_for
+from tests.security.clean_answers import assert_answer_is_clean
 from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, FAIL, ORDER
 from toss_graphql.domain.models import Role
 from toss_graphql.schema.schema import build_schema
@@ -40,30 +39,6 @@ VALID_AUTHORIZATIONS = st.sampled_from(
 )
 AUTHORIZATIONS = st.sampled_from([None, "Bearer not-a-jwt"]) | VALID_AUTHORIZATIONS
 
-# Python's own exception classes, which no answer should name.
-EXCEPTION_NAMES = re.compile(
-    r"\b(?:"
-    + "|".join(
-        name
-        for name, value in vars(builtins).items()
-        if isinstance(value, type)
-        and issubclass(value, BaseException)
-        and not issubclass(value, Warning)
-    )
-    + r")\b"
-)
-# How Python's insides read when they leak: traceback lines, source paths, library modules.
-LEAK_MARKERS = (
-    "Traceback",
-    'File "',
-    '.py", line',
-    "/site-packages/",
-    "toss_graphql/",
-    "sqlalchemy",
-    "aiosqlite",
-    "asyncpg",
-)
-MASKED = "Internal server error"
 
 VALID_DOCUMENTS = from_schema(SDL)
 INVALID_DOCUMENTS = from_schema(SDL, mode=Mode.NEGATIVE)
@@ -135,34 +110,6 @@ def mangled_documents(draw: st.DrawFn) -> str:
         return "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }"
     size = draw(st.sampled_from([1_000, 70_000, 300_000]))
     return draw(st.sampled_from(HUGE_STRING_DOCUMENTS)).replace("HUGE", json.dumps("x" * size))
-
-
-def _messages(node: Any) -> list[str]:
-    if isinstance(node, dict):
-        found = [node["message"]] if isinstance(node.get("message"), str) else []
-        return found + [text for value in node.values() for text in _messages(value)]
-    if isinstance(node, list):
-        return [text for value in node for text in _messages(value)]
-    return []
-
-
-def assert_answer_is_clean(response: httpx.Response) -> None:
-    assert response.status_code < 500, response.text
-    try:
-        body = response.json()
-    except ValueError:
-        assert 400 <= response.status_code < 500, (response.status_code, response.text)
-        body = None
-    for marker in LEAK_MARKERS:
-        assert marker not in response.text, response.text
-    if body is None:
-        return
-    assert isinstance(body, dict) and ("data" in body or "errors" in body), response.text
-    for error in body.get("errors") or []:
-        assert not {"stacktrace", "exception", "traceback"} & set(error.get("extensions") or {})
-    for message in _messages(body):
-        assert not EXCEPTION_NAMES.search(message), message
-        assert message != MASKED, response.text
 
 
 async def _send(

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
+from typing import Self
 
 import pytest
 
-from tests.support.fakes import FakeGateway, MemoryStore, approved
+from tests.support.fakes import FakeGateway, MemoryStore, MemoryUnitOfWork, approved
+from toss_graphql.background import reconcile_forever
 from toss_graphql.domain.cancel import CancelArguments, cancel_payment
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
@@ -15,11 +19,13 @@ from toss_graphql.domain.models import (
     CancelRequestStatus,
     Order,
     OrderStatus,
+    Payment,
     Principal,
 )
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
 from toss_graphql.domain.services import Services
+from toss_graphql.domain.webhooks import WebhookProcessor
 
 KEY = "tgen_lost_reply"
 NOW = ReconcilePolicy(min_age=timedelta(0))
@@ -30,14 +36,16 @@ async def order(services: Services, alice: Principal) -> Order:
     return await create_order(services, alice, CreateOrderRequest(lines=[LineRequest("latte", 2)]))
 
 
-async def lost_confirm(services: Services, alice: Principal, order: Order) -> None:
+async def lost_confirm(
+    services: Services, alice: Principal, order: Order, payment_key: str = KEY
+) -> None:
     """A confirm whose answer never came: the order is left CONFIRMING."""
     gateway = services.gateway
     assert isinstance(gateway, FakeGateway)
     gateway.confirm_outcome = GatewayTechnicalError("read timeout")
     with pytest.raises(DomainError) as pending:
         await confirm_payment(
-            services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
+            services, alice, payment_key=payment_key, order_id=order.order_id, amount=order.amount
         )
     assert pending.value.code is ErrorCode.PAYMENT_PENDING
     gateway.confirm_outcome = None
@@ -210,3 +218,137 @@ async def test_cancel_never_sent_fails_and_refunds_nothing(
     assert store.cancel_requests["r1"].status is CancelRequestStatus.FAILED
     assert gateway.cancel_calls == []
     assert store.orders[order.order_id].status is OrderStatus.PAID
+
+
+class PaymentWriteRefused(Exception):
+    """What the database raised when it could not store one order's payment (PostgreSQL
+    refused a NUL in `payments.raw`, say)."""
+
+
+class RefusingUnitOfWork(MemoryUnitOfWork):
+    """The in-memory store, except that every write of one order's payment raises."""
+
+    def __init__(self, store: MemoryStore, refused_order_id: str) -> None:
+        super().__init__(store)
+        self._refused_order_id = refused_order_id
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        save = self.payments.save
+
+        async def refusing_save(payment: Payment, now: datetime) -> None:
+            if payment.order_id == self._refused_order_id:
+                raise PaymentWriteRefused("invalid input value for type jsonb")
+            await save(payment, now)
+
+        self.payments.save = refusing_save  # type: ignore[method-assign]
+        return self
+
+
+@pytest.fixture
+async def second_order(services: Services, alice: Principal) -> Order:
+    return await create_order(services, alice, CreateOrderRequest(lines=[LineRequest("cake", 1)]))
+
+
+async def one_unsettleable_order(
+    services: Services,
+    alice: Principal,
+    store: MemoryStore,
+    gateway: FakeGateway,
+    bad: Order,
+    good: Order,
+) -> Services:
+    """Two lost confirm replies, both approved at Toss; `bad`, examined first, is one whose
+    payment the database refuses to store. Returns services with that database."""
+    await lost_confirm(services, alice, bad, "tgen_unstorable")
+    await lost_confirm(services, alice, good, "tgen_storable")
+    gateway.stored["tgen_unstorable"] = approved("tgen_unstorable", bad.order_id, bad.amount)
+    gateway.stored["tgen_storable"] = approved("tgen_storable", good.order_id, good.amount)
+    return dataclasses.replace(
+        services, unit_of_work=lambda: RefusingUnitOfWork(store, bad.order_id)
+    )
+
+
+async def test_an_order_that_cannot_be_settled_does_not_stop_the_others(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    second_order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    refusing = await one_unsettleable_order(services, alice, store, gateway, order, second_order)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        report = await settle_unknown_outcomes(refusing, NOW)
+    assert report.examined == 2
+    assert report.failed == [order.order_id]
+    assert report.settled == [second_order.order_id]
+    assert "failed 1" in report.summary()
+    assert store.orders[second_order.order_id].status is OrderStatus.PAID
+    assert store.orders[order.order_id].status is OrderStatus.CONFIRMING
+    assert store.orders[order.order_id].attention is None, "still young: tried again next run"
+    assert order.order_id not in store.order_locks, "its lock is released"
+    failures = [r for r in caplog.records if getattr(r, "order_id", None) == order.order_id]
+    assert [r.levelno for r in failures] == [logging.ERROR]
+
+
+async def test_a_failed_order_is_tried_again_on_the_next_run(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    second_order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+) -> None:
+    refusing = await one_unsettleable_order(services, alice, store, gateway, order, second_order)
+    assert (await settle_unknown_outcomes(refusing, NOW)).failed == [order.order_id]
+    # The database takes the payment again (the fault was fixed): the next run settles it.
+    again = await settle_unknown_outcomes(services, NOW)
+    assert again.settled == [order.order_id]
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+
+
+async def test_an_order_failing_past_give_up_after_is_handed_to_an_operator(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    second_order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+) -> None:
+    refusing = await one_unsettleable_order(services, alice, store, gateway, order, second_order)
+    policy = ReconcilePolicy(min_age=timedelta(0), give_up_after=timedelta(0))
+    report = await settle_unknown_outcomes(refusing, policy)
+    assert report.gave_up == [order.order_id]
+    assert report.failed == []
+    assert report.settled == [second_order.order_id]
+    flagged = store.orders[order.order_id]
+    assert flagged.attention is not None and "PaymentWriteRefused" in flagged.attention
+    assert "RECONCILE_GAVE_UP" in store.event_types(order.order_id)
+    assert (await settle_unknown_outcomes(refusing, policy)).examined == 0
+
+
+async def test_the_background_reconciler_settles_the_others_while_one_order_keeps_failing(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    second_order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+) -> None:
+    refusing = await one_unsettleable_order(services, alice, store, gateway, order, second_order)
+    webhooks = WebhookProcessor(refusing)
+    rounds = asyncio.create_task(reconcile_forever(refusing, webhooks, NOW, interval=0.01))
+    try:
+        for _ in range(200):
+            if store.orders[second_order.order_id].status is OrderStatus.PAID:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        rounds.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await rounds
+    assert store.orders[second_order.order_id].status is OrderStatus.PAID
+    assert store.orders[order.order_id].status is OrderStatus.CONFIRMING

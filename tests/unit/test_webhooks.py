@@ -3,22 +3,19 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Self
 
 import pytest
 
-from tests.support.fakes import FakeGateway, MemoryStore, approved
+from tests.support.fakes import FakeGateway, MemoryStore, MemoryUnitOfWork, approved
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError
 from toss_graphql.domain.gateway_port import GatewayTechnicalError, TossPayment
 from toss_graphql.domain.models import Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.services import Services
-from toss_graphql.domain.webhooks import (
-    InvalidWebhook,
-    parse_webhook,
-    process_received_webhooks,
-    receive_webhook,
-)
+from toss_graphql.domain.webhooks import process_received_webhooks, receive_webhook
+from toss_graphql.webhook_endpoint import InvalidWebhook, parse_webhook
 
 KEY = "tgen_webhook"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -177,7 +174,9 @@ async def test_a_webhook_that_trips_a_bug_is_set_aside_and_the_rest_go_on(
         return await real_get(payment_key)
 
     gateway.get_payment = buggy_get  # type: ignore[method-assign]
-    broken = parse_webhook(status_changed(order), "whtrans_broken", "0", NOW)
+    # Another order's: the webhooks of one order are settled together, by one read.
+    other = await create_order(services, alice, CreateOrderRequest(lines=[LineRequest("cake", 1)]))
+    broken = parse_webhook(status_changed(other), "whtrans_broken", "0", NOW)
     await receive_webhook(services, dataclasses.replace(broken, payment_key="tgen_trips_a_bug"))
     await deliver(services, status_changed(order), "whtrans_good")
     assert store.orders[order.order_id].status is OrderStatus.PAID
@@ -228,3 +227,130 @@ async def test_a_record_older_than_the_books_changes_nothing(
     gateway.stored[KEY] = first
     await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_old")
     assert store.payments[order.order_id].balance_amount == 5000
+
+
+def payment_status_changed(**data: object) -> bytes:
+    return json.dumps(
+        {
+            "eventType": "PAYMENT_STATUS_CHANGED",
+            "createdAt": "2026-11-22T09:00:00.000000",
+            "data": {"paymentKey": KEY, "orderId": "order-0001", "status": "DONE", **data},
+        }
+    ).encode()
+
+
+def deposit_callback(**fields: object) -> bytes:
+    body = {
+        "createdAt": "2026-11-22T09:00:00.000000",
+        "secret": "ps_eqRGgYO1r57E4Z541ZMW3QnN2Eya",
+        "status": "DONE",
+        "transactionKey": "tx",
+        "orderId": "order-0001",
+        **fields,
+    }
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "transmission_id", "retried_count"),
+    [
+        # The inbox keeps a secret in 64 characters.
+        pytest.param(deposit_callback(secret="s" * 65), "whtrans_1", "0", id="secret-65"),
+        pytest.param(deposit_callback(secret="s" * 200), "whtrans_1", "0", id="secret-200"),
+        pytest.param(deposit_callback(secret="ps_\x00"), "whtrans_1", "0", id="secret-nul"),
+        pytest.param(deposit_callback(secret=7), "whtrans_1", "0", id="secret-number"),
+        # The retried count is an INTEGER column.
+        pytest.param(payment_status_changed(), "whtrans_1", "99999999999", id="retried-huge"),
+        pytest.param(payment_status_changed(), "whtrans_1", "-1", id="retried-negative"),
+        pytest.param(payment_status_changed(), "whtrans_1", "three", id="retried-word"),
+        pytest.param(payment_status_changed(), "whtrans_1", "١", id="retried-arabic-digit"),
+        # Statuses are Toss's upper-case words, in 24 characters.
+        pytest.param(payment_status_changed(status="DO\x00NE"), "w1", "0", id="status-nul"),
+        pytest.param(payment_status_changed(status="\ud800"), "w1", "0", id="status-surrogate"),
+        pytest.param(payment_status_changed(status="D" * 25), "w1", "0", id="status-25"),
+        pytest.param(payment_status_changed(status=5), "w1", "0", id="status-number"),
+        pytest.param(deposit_callback(status="DONE\x00"), "w1", "0", id="deposit-status-nul"),
+        # Identifiers with control characters or lone surrogates.
+        pytest.param(payment_status_changed(paymentKey="tgen_\x00"), "w1", "0", id="key-nul"),
+        pytest.param(
+            payment_status_changed(paymentKey="tgen_\ud800"), "w1", "0", id="key-surrogate"
+        ),
+        pytest.param(payment_status_changed(orderId="order-01\x00"), "w1", "0", id="order-nul"),
+        pytest.param(
+            b'{"eventType": "PAYMENT_STATUS_CHANGED\\u0000", "data": {}}',
+            "w1",
+            "0",
+            id="event-type-nul",
+        ),
+        # The transmission id is a key of at most 100 visible characters.
+        pytest.param(payment_status_changed(), "whtrans_\x00", "0", id="transmission-nul"),
+        pytest.param(payment_status_changed(), "whtrans_\x7f", "0", id="transmission-del"),
+        pytest.param(payment_status_changed(), "whtrans_\x85", "0", id="transmission-c1"),
+        pytest.param(payment_status_changed(), "w" * 101, "0", id="transmission-101"),
+        pytest.param(payment_status_changed(), "", "0", id="transmission-empty"),
+    ],
+)
+def test_webhooks_that_do_not_fit_the_inbox_are_refused(
+    body: bytes, transmission_id: str, retried_count: str
+) -> None:
+    with pytest.raises(InvalidWebhook):
+        parse_webhook(body, transmission_id, retried_count, NOW)
+
+
+def test_webhooks_at_the_inbox_bounds_are_read() -> None:
+    webhook = parse_webhook(deposit_callback(secret="s" * 64), "w" * 100, "2147483647", NOW)
+    assert (webhook.secret, webhook.transmission_id) == ("s" * 64, "w" * 100)
+    assert webhook.retried_count == 2**31 - 1
+    changed = parse_webhook(payment_status_changed(status="WAITING_FOR_DEPOSIT"), None, None, NOW)
+    assert (changed.claimed_status, changed.retried_count) == ("WAITING_FOR_DEPOSIT", 0)
+
+
+def test_a_body_nested_past_the_parsers_depth_is_refused() -> None:
+    with pytest.raises(InvalidWebhook):
+        parse_webhook(b"[" * 100_000, "whtrans_deep", "0", NOW)
+
+
+class OutcomeRefusingUnitOfWork(MemoryUnitOfWork):
+    """The in-memory store, except that recording one webhook's outcome raises."""
+
+    def __init__(self, store: MemoryStore, refused_transmission_id: str) -> None:
+        super().__init__(store)
+        self._refused_transmission_id = refused_transmission_id
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        finish = self.webhooks.finish
+
+        async def refusing_finish(
+            transmission_id: str, *, status: str, outcome: str, now: datetime
+        ) -> None:
+            if transmission_id == self._refused_transmission_id:
+                raise ConnectionResetError("the database connection was lost")
+            await finish(transmission_id, status=status, outcome=outcome, now=now)
+
+        self.webhooks.finish = refusing_finish  # type: ignore[method-assign]
+        return self
+
+
+async def test_an_outcome_that_cannot_be_recorded_stops_no_other_orders_webhooks(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    other = await create_order(services, alice, CreateOrderRequest(lines=[LineRequest("cake", 1)]))
+    await claim_confirm(services, alice, order)
+    gateway.stored[KEY] = approved(KEY, order.order_id, order.amount)
+    gateway.stored["tgen_other"] = approved("tgen_other", other.order_id, other.amount)
+    refusing = dataclasses.replace(
+        services, unit_of_work=lambda: OutcomeRefusingUnitOfWork(store, "whtrans_refused")
+    )
+    await receive_webhook(
+        refusing, parse_webhook(status_changed(order), "whtrans_refused", "0", NOW)
+    )
+    other_body = json.loads(status_changed(other))
+    other_body["data"]["paymentKey"] = "tgen_other"
+    await receive_webhook(
+        refusing, parse_webhook(json.dumps(other_body).encode(), "whtrans_other", "0", NOW)
+    )
+    await process_received_webhooks(refusing)
+    assert store.orders[other.order_id].status is OrderStatus.PAID
+    statuses = {tid: status for tid, (_, status) in store.webhooks.items()}
+    assert statuses == {"whtrans_refused": "RECEIVED", "whtrans_other": "PROCESSED"}

@@ -61,8 +61,9 @@ class SqlWebhookInbox:
     async def finish(
         self, transmission_id: str, *, status: str, outcome: str, now: datetime
     ) -> None:
+        # Only while still RECEIVED: another process that settled it first keeps its word.
         await self._session.execute(
             update(inbox)
-            .where(inbox.c.transmission_id == transmission_id)
+            .where(inbox.c.transmission_id == transmission_id, inbox.c.status == RECEIVED)
             .values(status=status, outcome=outcome[:200], processed_at=now, secret=None)
         )

@@ -28,6 +28,8 @@ async def list_cancels(
     after: CancelCursor | None,
 ) -> CancelPage:
     size = validation.page_size(first)
+    if buyer is not None:
+        validation.buyer(buyer)
     if not principal.is_admin:
         if buyer is not None and buyer != principal.subject:
             raise DomainError(

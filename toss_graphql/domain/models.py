@@ -26,10 +26,11 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The authenticated caller: a buyer id (`sub`) and a role."""
+    """The authenticated caller: a buyer id (`sub`), a role, and the OAuth scopes it holds."""
 
     subject: str
     role: Role = Role.BUYER
+    scopes: frozenset[str] = frozenset()
 
     @property
     def is_admin(self) -> bool:

@@ -4,6 +4,15 @@ A confirm or a cancel whose answer never came, a process killed between Toss's a
 commit, a virtual account waiting for its deposit: each is read back from Toss and settled
 through `settlement`. Several workers or instances may run this at once: each order is taken
 under its lock row, so one of them settles it at a time.
+
+One order's fault is that order's alone. Whatever settling it raises (a bug, a row the
+database refuses) is logged at ERROR with its order id, nothing of that attempt is committed,
+the order counts as `failed` and the run goes on to the next; the next run tries it again.
+An order still failing once it has gone `give_up_after` (RECONCILE_GIVE_UP_AFTER_SECONDS)
+without a change is handed to an operator like any other order left open that long:
+`attention` is set and a RECONCILE_GAVE_UP event written. The order's age decides, not a count
+of failed attempts: no counter has to be written by the very runs whose writes fail, and a
+run every 30 s gives up no sooner than one a day.
 """
 
 from __future__ import annotations
@@ -43,13 +52,16 @@ class ReconcileReport:
     unchanged: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    # Settling raised: tried again on the next run.
+    failed: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"examined {self.examined}: settled {len(self.settled)}, unchanged "
             f"{len(self.unchanged)}, locked by another worker {len(self.busy)}, Toss unreachable "
-            f"{len(self.unreachable)}, handed to an operator {len(self.gave_up)}"
+            f"{len(self.unreachable)}, failed {len(self.failed)}, handed to an operator "
+            f"{len(self.gave_up)}"
         )
 
 
@@ -69,13 +81,38 @@ async def settle_unknown_outcomes(
         )
     for order_id in order_ids:
         report.examined += 1
-        outcome = await _settle_locked(services, order_id, policy)
+        outcome = await _settle_isolated(services, order_id, policy)
         getattr(report, outcome).append(order_id)
         if progress is not None:
             progress(order_id, outcome)
     if report.examined:
         log.info("reconciliation round", extra={"summary": report.summary()})
     return report
+
+
+async def _settle_isolated(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+    """Settle one order; whatever that raises stays with the order (see the module doc)."""
+    try:
+        return await _settle_locked(services, order_id, policy)
+    except Exception as error:
+        # The id in the message too: the formatter puts extras after the traceback.
+        log.exception(
+            "settling order %s failed; the next run tries it again",
+            order_id,
+            extra={"order_id": order_id},
+        )
+        fault = type(error).__name__
+    try:
+        async with services.unit_of_work() as uow:
+            order = await uow.orders.get(order_id)
+        assert order is not None, "orders are never deleted"
+        # The exception's type only: its message may quote the very data that was refused.
+        return await _unresolved(services, order, policy, f"settling it raised {fault}", "failed")
+    except Exception:
+        log.exception(
+            "order %s failed and could not be handed over", order_id, extra={"order_id": order_id}
+        )
+        return "failed"
 
 
 async def _settle_locked(services: Services, order_id: str, policy: ReconcilePolicy) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .errors import invalid_input
 
@@ -26,6 +27,24 @@ MAX_CANCEL_REASON = 200
 MAX_IDEMPOTENCY_KEY = 300
 
 
+# What a person can type into a one-line field: no control characters (NUL is refused by
+# PostgreSQL's text and JSONB, and would otherwise be stored on SQLite and sent to Toss) and
+# no lone surrogates (not text at all: they cannot be encoded, stored or answered).
+_NOT_TYPED = frozenset({"Cc", "Cs"})
+# A multi-line field (a reason, a message) may hold the whitespace of a pasted paragraph.
+_TYPED_WHITESPACE = frozenset("\t\n\r")
+
+
+def _typed_text(value: str, field: str, *, multiline: bool = False) -> str:
+    allowed = _TYPED_WHITESPACE if multiline else frozenset()
+    if any(
+        unicodedata.category(character) in _NOT_TYPED and character not in allowed
+        for character in value
+    ):
+        raise invalid_input(field, f"{field} must not contain control characters")
+    return value
+
+
 def order_id(value: str, field: str = "orderId") -> str:
     if not ORDER_ID_PATTERN.fullmatch(value):
         raise invalid_input(field, "orderId must be 6 to 64 characters of A-Z, a-z, 0-9, '-', '_'")
@@ -39,19 +58,21 @@ def amount(value: int, field: str = "amount") -> int:
 
 
 def order_name(value: str, field: str = "orderName") -> str:
-    stripped = value.strip()
+    stripped = _typed_text(value, field).strip()
     if not 1 <= len(stripped) <= MAX_ORDER_NAME:
         raise invalid_input(field, f"orderName must be 1 to {MAX_ORDER_NAME} characters")
     return stripped
 
 
 def payment_key(value: str, field: str = "paymentKey") -> str:
+    _typed_text(value, field)
     if not value or len(value) > MAX_PAYMENT_KEY or value != value.strip():
         raise invalid_input(field, f"paymentKey must be 1 to {MAX_PAYMENT_KEY} characters")
     return value
 
 
 def buyer(value: str, field: str = "buyer") -> str:
+    _typed_text(value, field)
     if not value or len(value) > MAX_BUYER or value != value.strip():
         raise invalid_input(field, f"buyer must be 1 to {MAX_BUYER} characters")
     return value
@@ -76,7 +97,7 @@ def failure_code(value: str, field: str = "code") -> str:
 
 
 def failure_message(value: str | None, field: str = "message") -> str:
-    text = (value or "").strip()
+    text = _typed_text(value or "", field, multiline=True).strip()
     if len(text) > MAX_FAILURE_MESSAGE:
         raise invalid_input(field, f"message must be at most {MAX_FAILURE_MESSAGE} characters")
     return text
@@ -91,7 +112,7 @@ def page_size(value: int | None, field: str = "first") -> int:
 
 
 def cancel_reason(value: str, field: str = "reason") -> str:
-    stripped = value.strip()
+    stripped = _typed_text(value, field, multiline=True).strip()
     if not 1 <= len(stripped) <= MAX_CANCEL_REASON:
         raise invalid_input(field, f"reason must be 1 to {MAX_CANCEL_REASON} characters")
     return stripped

@@ -28,13 +28,14 @@ retried like any other missing answer rather than reported as a rejection.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from toss_graphql.domain import untrusted_json
 from toss_graphql.domain.gateway_port import GatewayRejected, GatewayReplyInvalid
 
 # The first request with this Idempotency-Key is still running; Toss says to call again to get
@@ -97,12 +98,34 @@ def classify_reply(response: httpx.Response, *, is_retry: bool) -> Reply:
 _NOT_JSON = object()
 
 
+# Control characters other than whitespace, and lone surrogates: PostgreSQL's text and JSONB
+# refuse NUL and unpaired surrogates, and none of them is text a person reads.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _decode_json(content: bytes) -> object:
     try:
-        decoded: object = json.loads(content)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError are both ValueErrors
+        decoded: object = untrusted_json.loads(content)
+    except untrusted_json.UntrustedJsonError:
         return _NOT_JSON
-    return decoded
+    return _scrubbed(decoded)
+
+
+def _scrubbed(value: object) -> object:
+    """The reply with every unstorable character replaced by U+FFFD.
+
+    A payment Toss approved must be recorded even if a display field (a customer name typed
+    into a virtual-account form) carries a NUL; refusing the reply would leave money taken
+    and the order open. An identifier that carried one no longer matches ours, so the
+    reply is then refused by the usual checks on paymentKey and orderId.
+    """
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    if isinstance(value, dict):
+        return {_UNSTORABLE.sub("\ufffd", key): _scrubbed(item) for key, item in value.items()}
+    return value
 
 
 def _toss_error(body: object) -> tuple[str | None, str | None]:

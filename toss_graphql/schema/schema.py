@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from functools import partial
 from typing import Any
 
@@ -17,6 +19,8 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
 
 from ..request_context import request_id
 from ..resolvers import mutations, queries
@@ -34,6 +38,11 @@ from .types import (
 MAX_ALIASES = 30
 ALIAS_RULE = create_validator(MAX_ALIASES)
 MAX_TOKENS = 5_000
+# graphql-core appends " Did you mean 'X'?" (or "... the enum value 'X'?") to messages about
+# unknown fields, arguments, types, input fields and enum values.
+SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type
@@ -98,6 +107,33 @@ class MaskUnexpectedErrors(MaskErrors):
         )
 
 
+class PaymentsSchema(strawberry.Schema):
+    """The schema, with errors logged by what they are and, in production, told without hints.
+
+    A refusal (a document that fails validation, a missing token, a bad variable) is the
+    caller's mistake: one line at INFO with its message, no traceback and no document, so a
+    flood of bad requests cannot fill the log. ERROR, with the traceback, is kept for bugs.
+    """
+
+    def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._hide_suggestions = hide_suggestions
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if self._hide_suggestions:
+                # Strawberry's disable_field_suggestions covers fields only; arguments, types
+                # and enum values carry the same hints, which map the schema for an attacker.
+                error.message = SUGGESTION.sub("", error.message)
+            if _is_unexpected(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                code = (error.extensions or {}).get("code", "INVALID_DOCUMENT")
+                log.info("request refused", extra={"code": code, "reason": error.message[:200]})
+
+
 def build_schema(*, production: bool = False) -> strawberry.Schema:
     """The schema; in production introspection is refused and field suggestions ("did you
     mean ...?") are left out of errors, so the schema cannot be mapped from outside."""
@@ -113,9 +149,10 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return PaymentsSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        hide_suggestions=production,
     )

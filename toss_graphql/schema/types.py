@@ -211,15 +211,20 @@ def _encode(moment: datetime, key: str) -> str:
 
 
 def _decode(cursor: str) -> tuple[datetime, str]:
+    """A cursor is the client's text: only one shaped exactly as `_encode` writes them (an
+    aware timestamp, a printable key) reaches a query."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         moment, key = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(moment), str(key)
+        decoded = datetime.fromisoformat(moment)
+        if decoded.tzinfo is not None and isinstance(key, str) and key.isprintable() and key:
+            return decoded, key
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
-        raise GraphQLError(
-            "after is not a cursor this API issued",
-            extensions={"code": "INVALID_INPUT", "field": "after"},
-        ) from None
+        pass
+    raise GraphQLError(
+        "after is not a cursor this API issued",
+        extensions={"code": "INVALID_INPUT", "field": "after"},
+    )
 
 
 def encode_cursor(order: models.Order) -> str:
