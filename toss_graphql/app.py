@@ -18,6 +18,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from toss_sandbox import Sandbox, SandboxConfig
+
 from .auth import TokenVerifier
 from .background import running_reconciler
 from .config import Settings, load_settings
@@ -31,7 +33,6 @@ from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
 from .graphql_endpoint import GraphQLApp
 from .metrics import metrics_endpoint
 from .request_context import request_id
-from .sandbox import Sandbox, SandboxConfig
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
 from .webhook_endpoint import webhook_endpoint
 

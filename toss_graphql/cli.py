@@ -189,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "sandbox":
-        from .sandbox import run_standalone
+        from toss_sandbox import run_standalone
 
         run_standalone(
             host=args.host,

@@ -1,4 +1,4 @@
-"""Settings read from the environment (DESIGN §4 "Environment")."""
+"""Settings read from the environment (docs/architecture.md §4.4)."""
 
 from __future__ import annotations
 

@@ -23,12 +23,12 @@ from starlette.responses import JSONResponse, Response
 
 from .domain import untrusted_json, validation
 from .domain.errors import DomainError
+from .domain.models import Webhook
 from .domain.services import Services
 from .domain.webhooks import (
     CANCEL_STATUS_CHANGED,
     DEPOSIT_CALLBACK,
     PAYMENT_STATUS_CHANGED,
-    Webhook,
     WebhookProcessor,
     receive_webhook,
 )

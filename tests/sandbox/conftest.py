@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
-from toss_graphql.sandbox import Sandbox, SandboxConfig
+from toss_sandbox import Sandbox, SandboxConfig
 
 from .driver import MovableClock, SandboxDriver
 from .loopback import WebhookReceiver, serving

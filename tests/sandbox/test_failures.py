@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from toss_graphql.sandbox import Sandbox
+from toss_sandbox import Sandbox
 
 from .driver import SandboxDriver, basic_auth, new_order_id
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from toss_graphql.sandbox import Sandbox
+from toss_sandbox import Sandbox
 
 from .conftest import SandboxFactory
 from .driver import CONFIRM_PATH, SandboxDriver, basic_auth, new_order_id

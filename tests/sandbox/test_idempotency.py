@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import httpx
 
-from toss_graphql.sandbox.database import Database
-from toss_graphql.sandbox.idempotency import IdempotencyScope, claim
+from toss_sandbox.database import Database
+from toss_sandbox.idempotency import IdempotencyScope, claim
 
 from .conftest import SandboxFactory
 from .driver import (

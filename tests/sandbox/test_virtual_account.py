@@ -130,7 +130,7 @@ async def test_account_past_its_due_date_reads_expired_and_takes_no_deposit(
 
     assert refused.status_code == 409
     assert refused.json()["code"] == "EXPIRED_VIRTUAL_ACCOUNT"
-    # Toss sends no webhook and keeps the status when the due date passes (§3.2).
+    # Toss sends no webhook and keeps the status when the due date passes (toss-api.md §3.2).
     assert (payment["status"], payment["virtualAccount"]["expired"]) == (
         "WAITING_FOR_DEPOSIT",
         True,

@@ -26,10 +26,11 @@ from toss_graphql.domain.models import (
     Payment,
     PaymentEvent,
     Product,
+    Webhook,
 )
 from toss_graphql.domain.ports import CancelCursor, CancelPage, OrderCursor, OrderPage
 from toss_graphql.domain.services import Services
-from toss_graphql.domain.webhooks import Webhook
+from toss_graphql.domain.state_machine import OrderEvent, edge
 
 
 @dataclasses.dataclass
@@ -73,22 +74,23 @@ class _Orders:
     async def transition(
         self,
         order_id: str,
+        event: OrderEvent,
         *,
-        sources: frozenset[OrderStatus],
-        target: OrderStatus,
         now: datetime,
         expected_payment_key: str | None = None,
         payment_key: str | None = None,
         failure: Failure | None = None,
     ) -> bool:
+        # The same table as the database's: the fake refuses what the table does not list.
+        move = edge(event)
         order = self._store.orders.get(order_id)
-        if order is None or order.status not in sources:
+        if order is None or order.status not in move.sources:
             return False
         if expected_payment_key is not None and order.payment_key != expected_payment_key:
             return False
         self._store.orders[order_id] = dataclasses.replace(
             order,
-            status=target,
+            status=move.target,
             updated_at=now,
             failure=failure,
             payment_key=payment_key if payment_key is not None else order.payment_key,

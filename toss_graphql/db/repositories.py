@@ -20,6 +20,7 @@ from ..domain.models import (
     Product,
 )
 from ..domain.ports import OrderCursor, OrderPage
+from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
 from .statements import newest_first_after
 from .tables import (
@@ -129,9 +130,8 @@ class SqlOrderRepository:
     async def transition(
         self,
         order_id: str,
+        event: OrderEvent,
         *,
-        sources: frozenset[OrderStatus],
-        target: OrderStatus,
         now: datetime,
         expected_payment_key: str | None = None,
         payment_key: str | None = None,
@@ -140,14 +140,15 @@ class SqlOrderRepository:
         # One conditional UPDATE is the whole claim: on PostgreSQL a concurrent UPDATE waits
         # for the row lock and re-checks the WHERE clause against the committed row; on
         # SQLite writers are serialized by BEGIN IMMEDIATE. Either way one caller wins.
+        move = edge(event)
         conditions = [
             orders.c.order_id == order_id,
-            orders.c.status.in_(sorted(status.value for status in sources)),
+            orders.c.status.in_(sorted(status.value for status in move.sources)),
         ]
         if expected_payment_key is not None:
             conditions.append(orders.c.payment_key == expected_payment_key)
         values: dict[str, Any] = {
-            "status": target.value,
+            "status": move.target.value,
             "updated_at": now,
             "failure_code": failure.code if failure else None,
             "failure_message": failure.message if failure else None,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.webhooks import Webhook
+from ..domain.models import Webhook
 from .statements import insert_unless_present
 from .tables import Base, WebhookInboxRow
 

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -37,6 +36,7 @@ from .models import (
     PaymentEvent,
     Principal,
 )
+from .order_lock import OrderLock, order_lock
 from .ports import UnitOfWork
 from .services import Services
 from .settlement import completed_cancels, record_cancels
@@ -45,8 +45,7 @@ log = logging.getLogger(__name__)
 
 CANCELABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELED})
 # How long a cancel waits for the one before it on the same order.
-QUEUE_WAIT_SECONDS = 30.0
-QUEUE_POLL_SECONDS = 0.05
+QUEUE_WAIT = timedelta(seconds=30)
 # Toss processes one cancel per payment per second (FORBIDDEN_CONSECUTIVE_REQUEST).
 CONSECUTIVE_GAP = timedelta(milliseconds=1100)
 CONSECUTIVE_RETRIES = 3
@@ -223,34 +222,17 @@ def _exceeded(balance: int) -> DomainError:
 
 
 async def _run(services: Services, request: CancelRequest) -> CancelResult:
-    token = secrets.token_hex(16)
-    await _lock(services, request.order_id, token)
-    try:
-        return await drive_locked(services, request, token)
-    finally:
-        async with services.unit_of_work() as uow:
-            await uow.orders.release_lock(request.order_id, token=token)
-
-
-async def _lock(services: Services, order_id: str, token: str) -> None:
-    deadline = time.monotonic() + QUEUE_WAIT_SECONDS
-    while True:
-        now = services.clock()
-        async with services.unit_of_work() as uow:
-            if await uow.orders.claim_lock(
-                order_id, token=token, now=now, stale_before=now - services.lock_lease
-            ):
-                return
-        if time.monotonic() >= deadline:
+    async with order_lock(services, request.order_id, wait=QUEUE_WAIT) as lock:
+        if lock is None:
             raise DomainError(
                 ErrorCode.CANCEL_IN_PROGRESS,
                 "another cancel of this order is still running; try again shortly",
             )
-        await services.sleep(QUEUE_POLL_SECONDS)
+        return await drive_locked(services, request, lock)
 
 
-async def drive_locked(services: Services, request: CancelRequest, token: str) -> CancelResult:
-    """Carry a pending request through Toss while holding the order's lock under `token`.
+async def drive_locked(services: Services, request: CancelRequest, lock: OrderLock) -> CancelResult:
+    """Carry a pending request through Toss while holding the order's `lock`.
 
     A request never sent is checked against the books first. One already sent may have been
     carried out at Toss whatever the books say now, so it goes straight back to Toss under
@@ -284,9 +266,9 @@ async def drive_locked(services: Services, request: CancelRequest, token: str) -
         if wait > 0:
             await services.sleep(wait)
     answered = await _ask_toss(
-        services, request, payment_key, payment.balance_amount if payment else None, token
+        services, request, payment_key, payment.balance_amount if payment else None, lock
     )
-    return await _settle(services, answered, order, payment, token)
+    return await _settle(services, answered, order, payment, lock)
 
 
 async def _ask_toss(
@@ -294,10 +276,10 @@ async def _ask_toss(
     request: CancelRequest,
     payment_key: str,
     balance: int | None,
-    token: str,
+    lock: OrderLock,
 ) -> _Answered:
     for attempt in range(CONSECUTIVE_RETRIES + 1):
-        request = await _mark_sent(services, request, token)
+        request = await _mark_sent(services, request, lock)
         try:
             toss = await services.gateway.cancel(
                 payment_key=payment_key,
@@ -330,14 +312,12 @@ async def _ask_toss(
     raise AssertionError("the loop returns or raises")
 
 
-async def _mark_sent(services: Services, request: CancelRequest, token: str) -> CancelRequest:
+async def _mark_sent(services: Services, request: CancelRequest, lock: OrderLock) -> CancelRequest:
     """Before each Toss call: stamp the lock, so its lease counts from this call, and record
     that the request may now exist at Toss, in one transaction."""
     now = services.clock()
     async with services.unit_of_work() as uow:
-        if not await uow.orders.claim_lock(
-            request.order_id, token=token, now=now, stale_before=now - services.lock_lease
-        ):
+        if not await lock.renew(uow):
             raise DomainError(ErrorCode.CANCEL_IN_PROGRESS, "the order's lock was lost; try again")
         if request.sent_at is None:
             request = dataclasses.replace(request, sent_at=now, updated_at=now)
@@ -430,16 +410,14 @@ async def _settle(
     answered: _Answered,
     order: Order,
     payment: Payment | None,
-    token: str,
+    lock: OrderLock,
 ) -> CancelResult:
     request, toss = answered.request, answered.toss
     now = services.clock()
     ours = _transaction_of(toss)
     async with services.unit_of_work() as uow:
         # The books are written only while this call still holds the order's lock.
-        if not await uow.orders.claim_lock(
-            order.order_id, token=token, now=now, stale_before=now - services.lock_lease
-        ):
+        if not await lock.renew(uow):
             raise DomainError(ErrorCode.PAYMENT_PENDING, "the cancel is being settled elsewhere")
         known = await uow.cancels.transaction_keys(order.order_id)
         if ours is not None and ours in known:

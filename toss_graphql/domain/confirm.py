@@ -1,8 +1,9 @@
 """Approving a checkout (`confirm_payment`) and recording a failed one (`fail_payment`).
 
-DESIGN §3: the amount is checked against the stored order before any call to Toss; one
-conditional UPDATE claims the order so exactly one confirm reaches Toss; Toss's answer is
-cross-checked before the order is marked paid; an unknown outcome is never guessed.
+As docs/architecture.md §3 has it: the amount is checked against the stored order before any
+call to Toss; one conditional UPDATE claims the order so exactly one confirm reaches Toss;
+Toss's answer is cross-checked before the order is marked paid; an unknown outcome is never
+guessed.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .models import Failure, Order, OrderStatus, Payment, PaymentEvent, Principa
 from .ports import UnitOfWork
 from .services import Services
 from .settlement import NEVER_APPROVED, apply_toss_record
-from .state_machine import PAID_STATES, sources_of
+from .state_machine import PAID_STATES, OrderEvent
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +106,7 @@ async def _claim(
             if order.status is OrderStatus.CONFIRMING:
                 return _Refused(_in_progress())
             claimed = await uow.orders.transition(
-                order_id,
-                sources=sources_of(OrderStatus.CONFIRMING),
-                target=OrderStatus.CONFIRMING,
-                payment_key=payment_key,
-                now=now,
+                order_id, OrderEvent.CONFIRM_CLAIMED, payment_key=payment_key, now=now
             )
             if claimed:
                 await _audit(
@@ -247,8 +244,7 @@ async def _settle_rejected(
     async with services.unit_of_work() as uow:
         moved = await uow.orders.transition(
             order.order_id,
-            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
-            target=OrderStatus.FAILED,
+            OrderEvent.CONFIRM_REFUSED,
             expected_payment_key=payment_key,
             failure=Failure(code, message),
             now=now,
@@ -319,9 +315,8 @@ async def fail_payment(
         order = await uow.orders.get(order_id)
         if order is None or not principal.may_access(order.buyer):
             raise order_not_found(order_id)
-        sources = sources_of(OrderStatus.FAILED) - {OrderStatus.CONFIRMING}
-        moved = order.status in sources and await uow.orders.transition(
-            order_id, sources=sources, target=OrderStatus.FAILED, failure=failure, now=now
+        moved = await uow.orders.transition(
+            order_id, OrderEvent.CHECKOUT_FAILED, failure=failure, now=now
         )
         if not moved:
             current = await uow.orders.get(order_id)

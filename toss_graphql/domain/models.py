@@ -166,3 +166,17 @@ class CancelRequest:
             amount,
             order_id,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A webhook as received: only the identifiers read out of it, none of them trusted."""
+
+    transmission_id: str
+    event_type: str
+    order_id: str | None
+    payment_key: str | None
+    claimed_status: str | None
+    secret: str | None
+    retried_count: int
+    received_at: datetime

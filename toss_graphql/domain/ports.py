@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self
 
 from .models import (
     Cancel,
@@ -21,7 +21,9 @@ from .models import (
     Payment,
     PaymentEvent,
     Product,
+    Webhook,
 )
+from .state_machine import OrderEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +68,16 @@ class OrderRepository(Protocol):
     async def transition(
         self,
         order_id: str,
+        event: OrderEvent,
         *,
-        sources: frozenset[OrderStatus],
-        target: OrderStatus,
         now: datetime,
         expected_payment_key: str | None = None,
         payment_key: str | None = None,
         failure: Failure | None = None,
     ) -> bool:
-        """Move the order to `target` if its status is one of `sources` (and, when given,
-        its bound payment key equals `expected_payment_key`), as one conditional UPDATE.
+        """Move the order along `event`'s edge of the state machine: to its target, if the
+        order's status is one of its sources (and, when given, its bound payment key equals
+        `expected_payment_key`), as one conditional UPDATE.
 
         Returns whether this call made the change: of any number of concurrent callers,
         across processes, at most one sees True for a given source state.
@@ -208,9 +210,6 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-
-if TYPE_CHECKING:
-    from .webhooks import Webhook
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
 Clock = Callable[[], datetime]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,9 +27,10 @@ from .cancel import drive_locked
 from .errors import DomainError
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
 from .models import CancelRequest, CancelRequestStatus, Failure, Order, OrderStatus, PaymentEvent
+from .order_lock import OrderLock, order_lock
 from .services import Services
 from .settlement import apply_toss_record
-from .state_machine import sources_of
+from .state_machine import OrderEvent
 
 log = logging.getLogger(__name__)
 
@@ -116,21 +116,15 @@ async def _settle_isolated(services: Services, order_id: str, policy: ReconcileP
 
 
 async def _settle_locked(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
-    token = secrets.token_hex(16)
-    now = services.clock()
-    async with services.unit_of_work() as uow:
-        if not await uow.orders.claim_lock(
-            order_id, token=token, now=now, stale_before=now - services.lock_lease
-        ):
+    async with order_lock(services, order_id) as lock:
+        if lock is None:
             return "busy"
-    try:
-        return await _settle(services, order_id, policy, token)
-    finally:
-        async with services.unit_of_work() as uow:
-            await uow.orders.release_lock(order_id, token=token)
+        return await _settle(services, order_id, policy, lock)
 
 
-async def _settle(services: Services, order_id: str, policy: ReconcilePolicy, token: str) -> str:
+async def _settle(
+    services: Services, order_id: str, policy: ReconcilePolicy, lock: OrderLock
+) -> str:
     async with services.unit_of_work() as uow:
         order = await uow.orders.get(order_id)
         pending = await uow.cancel_requests.pending_for_order(order_id)
@@ -163,7 +157,7 @@ async def _settle(services: Services, order_id: str, policy: ReconcilePolicy, to
     settled = await apply_toss_record(services, order_id, toss, source="reconcile")
     changed = settled.changed
     if pending:
-        changed = await _settle_pending_cancels(services, order_id, policy, token) or changed
+        changed = await _settle_pending_cancels(services, order_id, policy, lock) or changed
     if settled.order.status in (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT):
         if settled.order.status is OrderStatus.WAITING_FOR_DEPOSIT:
             return "settled" if changed else "unchanged"  # a deposit may take days
@@ -206,8 +200,7 @@ async def _fail_unknown_checkout(services: Services, order: Order) -> None:
     async with services.unit_of_work() as uow:
         moved = await uow.orders.transition(
             order.order_id,
-            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
-            target=OrderStatus.FAILED,
+            OrderEvent.CONFIRM_REFUSED,
             expected_payment_key=order.payment_key,
             failure=failure,
             now=now,
@@ -226,7 +219,7 @@ async def _fail_unknown_checkout(services: Services, order: Order) -> None:
 
 
 async def _settle_pending_cancels(
-    services: Services, order_id: str, policy: ReconcilePolicy, token: str
+    services: Services, order_id: str, policy: ReconcilePolicy, lock: OrderLock
 ) -> bool:
     """A cancel request whose outcome is unknown is sent to Toss again under its own
     Idempotency-Key: Toss answers its first answer again, or carries it out once, so the
@@ -244,7 +237,7 @@ async def _settle_pending_cancels(
             settled = True
             continue
         try:
-            await drive_locked(services, request, token)
+            await drive_locked(services, request, lock)
         except DomainError as refusal:
             log.info(
                 "pending cancel sent again",

@@ -25,7 +25,7 @@ from .models import (
 )
 from .ports import UnitOfWork
 from .services import Services
-from .state_machine import PAID_STATES, sources_of
+from .state_machine import PAID_STATES, OrderEvent, edge
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +128,7 @@ async def _apply(
         message = str(failure.get("message") or f"Toss reports the payment {toss.status}")
         if await uow.orders.transition(
             order.order_id,
-            sources=frozenset({OrderStatus.CONFIRMING}) & sources_of(OrderStatus.FAILED),
-            target=OrderStatus.FAILED,
+            OrderEvent.CONFIRM_REFUSED,
             expected_payment_key=toss.payment_key,
             failure=Failure(code, message),
             now=now,
@@ -168,29 +167,20 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
     if order.status in (OrderStatus.PENDING, OrderStatus.FAILED):
         # Approved at Toss without a claim here (a confirm made elsewhere): bind it first.
         if not await uow.orders.transition(
-            order.order_id,
-            sources=sources_of(OrderStatus.CONFIRMING),
-            target=OrderStatus.CONFIRMING,
-            payment_key=toss.payment_key,
-            now=now,
+            order.order_id, OrderEvent.CONFIRM_CLAIMED, payment_key=toss.payment_key, now=now
         ):
             return await _current(uow, order)
         order = dataclasses.replace(
             order, status=OrderStatus.CONFIRMING, payment_key=toss.payment_key, failure=None
         )
-    target = None
     if order.status is OrderStatus.CONFIRMING:
-        target = OrderStatus.WAITING_FOR_DEPOSIT if waiting else OrderStatus.PAID
+        event = OrderEvent.ACCOUNT_ISSUED if waiting else OrderEvent.PAYMENT_APPROVED
     elif order.status is OrderStatus.WAITING_FOR_DEPOSIT and not waiting:
-        target = OrderStatus.PAID
-    if target is None:
+        event = OrderEvent.DEPOSIT_RECEIVED
+    else:
         return order
     if not await uow.orders.transition(
-        order.order_id,
-        sources=sources_of(target) & {order.status},
-        target=target,
-        expected_payment_key=toss.payment_key,
-        now=now,
+        order.order_id, event, expected_payment_key=toss.payment_key, now=now
     ):
         # Someone else settled it first (on PostgreSQL, after this transaction's first read):
         # answer from what they committed.
@@ -202,7 +192,7 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
         toss_status="WAITING_FOR_DEPOSIT" if waiting else "DONE",
     )
     await uow.payments.save(approved, now)
-    return dataclasses.replace(order, status=target, failure=None, updated_at=now)
+    return dataclasses.replace(order, status=edge(event).target, failure=None, updated_at=now)
 
 
 async def _close_unpaid_deposit(
@@ -210,11 +200,7 @@ async def _close_unpaid_deposit(
 ) -> Order:
     """A virtual account canceled before any deposit: nothing was paid, nothing is refunded."""
     if not await uow.orders.transition(
-        order.order_id,
-        sources=frozenset({OrderStatus.WAITING_FOR_DEPOSIT}) & sources_of(OrderStatus.CANCELED),
-        target=OrderStatus.CANCELED,
-        expected_payment_key=toss.payment_key,
-        now=now,
+        order.order_id, OrderEvent.ACCOUNT_CLOSED, expected_payment_key=toss.payment_key, now=now
     ):
         return order
     await uow.payments.remove(toss.payment_key)
@@ -263,10 +249,9 @@ async def record_cancels(
         recorded = dataclasses.replace(cancel, idempotency_key=owner.client_key if owner else None)
         await uow.cancels.add(recorded, now)
 
-    target = OrderStatus.CANCELED if toss.balance_amount == 0 else OrderStatus.PARTIALLY_CANCELED
-    await uow.orders.transition(
-        order.order_id, sources=sources_of(target) & PAID_STATES, target=target, now=now
-    )
+    event = OrderEvent.FULLY_REFUNDED if toss.balance_amount == 0 else OrderEvent.PARTIALLY_REFUNDED
+    await uow.orders.transition(order.order_id, event, now=now)
+    target = edge(event).target
     if target is OrderStatus.CANCELED:
         # The seed's rule: a fully canceled payment leaves the live table. What only that row
         # knew is written to the audit log first (no card data).

@@ -29,12 +29,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
-from .models import PaymentEvent
+from .models import PaymentEvent, Webhook
+from .order_lock import order_lock
 from .ports import UnitOfWork
 from .services import Services
 from .settlement import apply_toss_record
@@ -50,18 +50,6 @@ REREAD_INTERVAL = timedelta(seconds=3)
 # Webhooks taken from the inbox per pass; one order's are settled together, so a flood for
 # one order costs a pass little and does not hide other orders' webhooks behind it.
 PAGE = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Webhook:
-    transmission_id: str
-    event_type: str
-    order_id: str | None
-    payment_key: str | None
-    claimed_status: str | None
-    secret: str | None
-    retried_count: int
-    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,21 +215,13 @@ class WebhookProcessor:
             return [(webhook, Verdict("REJECTED", "no such order")) for webhook in webhooks]
         # The lock first, then Toss's record: a record read before taking the lock could be
         # older than a cancel that finished meanwhile.
-        token = secrets.token_hex(16)
-        now = services.clock()
-        async with services.unit_of_work() as uow:
-            if not await uow.orders.claim_lock(
-                order_id, token=token, now=now, stale_before=now - services.lock_lease
-            ):
+        async with order_lock(services, order_id) as lock:
+            if lock is None:
                 return None
-        try:
             # Counted from the attempt: an order Toss cannot be asked about is not asked
             # again at once either.
             self._read_at[order_id] = services.clock()
             return await _verify_and_settle(services, order_id, webhooks)
-        finally:
-            async with services.unit_of_work() as uow:
-                await uow.orders.release_lock(order_id, token=token)
 
     async def _record(
         self, order_id: str | None, outcomes: list[Outcome], result: _PassResult

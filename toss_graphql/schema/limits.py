@@ -1,8 +1,8 @@
 """A depth limit that counts every field, introspection included.
 
 Strawberry's QueryDepthLimiter skips fields that start with `__`, which leaves
-`__schema { types { fields { type { ofType ... } } } }` unbounded. DESIGN §4 wants the limit
-to count them and still admit GraphiQL's own introspection query (15 levels).
+`__schema { types { fields { type { ofType ... } } } }` unbounded. docs/architecture.md §4.1
+wants the limit to count them and still admit GraphiQL's own introspection query (15 levels).
 """
 
 from __future__ import annotations

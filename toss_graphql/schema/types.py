@@ -1,4 +1,4 @@
-"""GraphQL object types, enums and payloads (DESIGN §4)."""
+"""GraphQL object types, enums and payloads (docs/architecture.md §4.1)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,131 @@
+"""Canceling a payment, whole or in part (`POST /v1/payments/{paymentKey}/cancel`): an
+approved one, or a virtual account still waiting for its deposit (whole only).
+
+The checks and the change run in one write transaction (`BEGIN IMMEDIATE` on SQLite, so no
+other cancel of the payment can slip between them, in this process or another), and the
+change is a conditional UPDATE on the status and balance the checks saw. Where writers can
+interleave (PostgreSQL), a cancel that lost the race finds the payment changed and is
+refused, so concurrent cancels never take more than the balance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from toss_sandbox.database import Database
+from toss_sandbox.errors import TossApiError
+from toss_sandbox.keys import new_receipt_key, new_transaction_key
+from toss_sandbox.outbox import Outbox
+from toss_sandbox.payment_store import Payment, load_by_key
+from toss_sandbox.status import CANCELABLE, PaymentStatus, check_transition
+from toss_sandbox.tables import payment_cancels, payments
+
+# Toss: of two cancel requests for one paymentKey within a second, only the first is
+# processed; the second gets FORBIDDEN_CONSECUTIVE_REQUEST (toss-api.md §2.4).
+CONSECUTIVE_WINDOW: Final = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequest:
+    cancel_reason: str
+    # None cancels the whole remaining balance.
+    cancel_amount: int | None
+    # The caller's view of the balance, checked when given.
+    refundable_amount: int | None
+    tax_free_amount: int
+
+
+def _amount_to_cancel(payment: Payment, request: CancelRequest, now: datetime) -> int:
+    """The amount this cancel takes off the balance; raises Toss's refusal otherwise."""
+    if payment.status is PaymentStatus.CANCELED:
+        raise TossApiError("ALREADY_CANCELED_PAYMENT")
+    if payment.status not in CANCELABLE:
+        raise TossApiError("NOT_CANCELABLE_PAYMENT")
+    last_canceled_at = payment.last_canceled_at
+    # A clock behind the last cancel (another process's) counts as within the window.
+    if last_canceled_at is not None and now - last_canceled_at < CONSECUTIVE_WINDOW:
+        raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")
+    if (
+        request.refundable_amount is not None
+        and request.refundable_amount != payment.balance_amount
+    ):
+        raise TossApiError("NOT_MATCHES_REFUNDABLE_AMOUNT")
+    amount = payment.balance_amount if request.cancel_amount is None else request.cancel_amount
+    if amount > payment.balance_amount:
+        raise TossApiError("NOT_CANCELABLE_AMOUNT")
+    if payment.status is PaymentStatus.WAITING_FOR_DEPOSIT and amount != payment.balance_amount:
+        # Before its deposit a virtual account is canceled whole or not at all (toss-api.md §2.4).
+        raise TossApiError("NOT_ALLOWED_PARTIAL_REFUND_WAITING_DEPOSIT")
+    if request.tax_free_amount > min(payment.tax_free_amount, amount):
+        raise TossApiError(
+            "INVALID_REQUEST",
+            (
+                "잘못된 요청입니다. taxFreeAmount: 취소 가능한 면세 금액을 넘을 수 없습니다.",
+                "The request is invalid. taxFreeAmount: exceeds the cancelable tax-free amount.",
+            ),
+        )
+    return amount
+
+
+async def _apply(
+    connection: AsyncConnection,
+    payment: Payment,
+    request: CancelRequest,
+    amount: int,
+    now: datetime,
+) -> bool:
+    """Record the cancel; False when the payment changed since it was read."""
+    balance = payment.balance_amount - amount
+    # Toss: CANCELED once the balance is gone, by one full cancel or partial ones summing
+    # to the total; PARTIAL_CANCELED while any balance is left.
+    target = PaymentStatus.CANCELED if balance == 0 else PaymentStatus.PARTIAL_CANCELED
+    check_transition(payment.status, target)
+    transaction_key = new_transaction_key()
+    result = await connection.execute(
+        update(payments)
+        .where(
+            payments.c.payment_key == payment.payment_key,
+            payments.c.status == payment.status,
+            payments.c.balance_amount == payment.balance_amount,
+        )
+        .values(status=target, balance_amount=balance, last_transaction_key=transaction_key)
+    )
+    if result.rowcount != 1:
+        return False
+    await connection.execute(
+        payment_cancels.insert().values(
+            payment_key=payment.payment_key,
+            sequence=len(payment.cancels) + 1,
+            transaction_key=transaction_key,
+            cancel_amount=amount,
+            cancel_reason=request.cancel_reason,
+            tax_free_amount=request.tax_free_amount,
+            refundable_amount=balance,
+            canceled_at=now,
+            receipt_key=new_receipt_key(),
+        )
+    )
+    return True
+
+
+async def cancel_payment(
+    database: Database, payment_key: str, request: CancelRequest, now: datetime, outbox: Outbox
+) -> Payment:
+    """Cancel `request.cancel_amount` (or the whole balance) of a payment."""
+    async with database.write() as connection:
+        payment = await load_by_key(connection, payment_key)
+        if payment is None:
+            raise TossApiError("NOT_FOUND_PAYMENT")
+        amount = _amount_to_cancel(payment, request, now)
+        if not await _apply(connection, payment, request, amount, now):
+            # Another cancel of this payment committed between our read and our write.
+            raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")
+        canceled = await load_by_key(connection, payment_key)
+        assert canceled is not None
+        await outbox.payment_changed(connection, canceled, now)
+    return canceled

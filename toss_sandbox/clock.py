@@ -1,0 +1,54 @@
+"""The sandbox's clock: the real one (or `SandboxConfig.clock`) plus an offset kept in the
+database, so every worker process sharing the database moves together.
+
+Every time rule reads it: the 30-minute window, the 10-minute confirm window, the one-second
+cancel rule, idempotency retention, virtual-account due dates and the webhook schedule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from toss_sandbox.config import SandboxConfig
+from toss_sandbox.database import Database
+from toss_sandbox.tables import sandbox_state
+
+
+def _offset(microseconds: int) -> timedelta:
+    return timedelta(microseconds=microseconds)
+
+
+class SandboxClock:
+    def __init__(self, config: SandboxConfig, database: Database) -> None:
+        self._config = config
+        self._database = database
+
+    async def now(self) -> datetime:
+        async with self._database.read() as connection:
+            return await self.now_in(connection)
+
+    async def now_in(self, connection: AsyncConnection) -> datetime:
+        """The time, read in a transaction the caller already holds."""
+        return self._config.now() + await self.offset_in(connection)
+
+    @staticmethod
+    async def offset_in(connection: AsyncConnection) -> timedelta:
+        stored = await connection.scalar(select(sandbox_state.c.clock_offset_us))
+        return _offset(stored or 0)
+
+    async def advance(self, delta: timedelta) -> None:
+        if delta < timedelta(0):
+            raise ValueError("the sandbox clock only moves forward")
+        async with self._database.write() as connection:
+            await connection.execute(
+                update(sandbox_state).values(
+                    clock_offset_us=sandbox_state.c.clock_offset_us + delta // _offset(1)
+                )
+            )
+
+    async def reset(self) -> None:
+        async with self._database.write() as connection:
+            await connection.execute(update(sandbox_state).values(clock_offset_us=0))

@@ -1,0 +1,157 @@
+"""The sandbox's own database: engine set-up and the two kinds of transaction it runs.
+
+Several server processes may share one SQLite file, so the file is opened in WAL mode (readers
+never block the writer) with a busy timeout (a writer waits for the lock instead of failing),
+and every state-changing transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
+before its first read, so two processes can never both read "IN_PROGRESS" and both approve.
+
+On PostgreSQL the tables are made under a transaction-scoped advisory lock: workers starting
+together on a fresh database would otherwise both find no tables and both CREATE them, and
+the loser fails on PostgreSQL's catalog (`pg_type_typname_nsp_index`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy import event, inspect, make_url, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from toss_sandbox.tables import SCHEMA_VERSION, metadata, sandbox_state
+
+logger = logging.getLogger(__name__)
+
+_IMMEDIATE: Final = "sandbox_begin_immediate"
+_BUSY_TIMEOUT_MS: Final = 10_000
+# Any fixed 64-bit number will do, as long as every sandbox process uses the same one; this
+# one is the CRC-32 of "toss_graphql.sandbox schema" (the package's former name), to stay
+# clear of other users' keys. It is kept as it is so that old and new processes still agree.
+_SCHEMA_LOCK_KEY: Final = 2_896_609_250
+
+
+def _configure_sqlite_connection(
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
+    # The driver must not open transactions on its own: `_begin` below emits BEGIN itself,
+    # which is SQLAlchemy's documented way to choose BEGIN IMMEDIATE with (aio)sqlite.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    # busy_timeout first: switching to WAL needs a lock another process may hold.
+    cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # synchronous stays at SQLite's default (FULL): an approval must survive a power cut.
+    cursor.close()
+
+
+def _begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_IMMEDIATE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _stored_schema_version(connection: Connection) -> int | None:
+    """The version the database was made with; None when it holds no sandbox tables."""
+    tables = set(inspect(connection).get_table_names())
+    if sandbox_state.name in tables:
+        version = connection.execute(select(sandbox_state.c.schema_version)).scalar()
+        if version is not None:
+            return int(version)
+    # Tables from before the version was recorded (version 1), or none at all.
+    return 1 if tables & set(metadata.tables) else None
+
+
+def _prepare_schema(connection: Connection) -> None:
+    """Create the tables, or rebuild them empty when they are of another version."""
+    if connection.dialect.name == "postgresql":
+        # Held until this transaction ends, so the next process to get it reads the tables
+        # this one committed (each statement under READ COMMITTED sees the latest commits).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY})
+    version = _stored_schema_version(connection)
+    if version is not None and version != SCHEMA_VERSION:
+        logger.warning(
+            "the sandbox database holds tables of schema version %s, this sandbox uses %s: "
+            "its state (payments, logs) is discarded and the tables are made afresh",
+            version,
+            SCHEMA_VERSION,
+        )
+        metadata.drop_all(connection)
+    metadata.create_all(connection)
+    if connection.execute(select(sandbox_state.c.id)).first() is None:
+        connection.execute(
+            sandbox_state.insert().values(
+                id=1,
+                schema_version=SCHEMA_VERSION,
+                clock_offset_us=0,
+                webhook_url_set=False,
+                webhook_url=None,
+            )
+        )
+
+
+def _ensure_sqlite_directory(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    if url.database.startswith("file:"):
+        return
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """Owns the engine; hands out read and write transactions."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._engine: AsyncEngine | None = None
+        self._writer: AsyncEngine | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._engine is not None
+
+    async def start(self) -> None:
+        """Open the engine and create missing tables; a second call does nothing."""
+        if self._engine is not None:
+            return
+        _ensure_sqlite_directory(self._database_url)
+        # hide_parameters: an error quoting a statement never quotes the card data bound to it.
+        engine = create_async_engine(self._database_url, hide_parameters=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+            event.listen(engine.sync_engine, "begin", _begin)
+        self._engine = engine
+        # Same pool and events; its connections carry the option `_begin` looks for.
+        self._writer = engine.execution_options(**{_IMMEDIATE: True})
+        # Inside a write transaction (and on PostgreSQL under `_SCHEMA_LOCK_KEY`) so processes
+        # starting together create the tables once.
+        async with self.write() as connection:
+            await connection.run_sync(_prepare_schema)
+
+    async def close(self) -> None:
+        engine, self._engine, self._writer = self._engine, None, None
+        if engine is not None:
+            await engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._require(self._engine).begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction holding SQLite's write lock from its first statement."""
+        async with self._require(self._writer).begin() as connection:
+            yield connection
+
+    @staticmethod
+    def _require(engine: AsyncEngine | None) -> AsyncEngine:
+        if engine is None:
+            raise RuntimeError("the sandbox database is not started; call Sandbox.start()")
+        return engine

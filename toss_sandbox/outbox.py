@@ -1,0 +1,123 @@
+"""Webhook events, written to the outbox in the transaction that changes the payment.
+
+Toss sends PAYMENT_STATUS_CHANGED with the whole Payment, and for virtual accounts also
+DEPOSIT_CALLBACK, a flat body carrying the payment's `secret` (toss-api.md §8.3). An event
+is only recorded when a webhook URL is set at the time of the change, as Toss sends nothing
+to a merchant that registered none; `webhook_delivery.py` sends what is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from toss_sandbox.config import SandboxConfig
+from toss_sandbox.database import Database
+from toss_sandbox.i18n import Language
+from toss_sandbox.keys import new_transmission_id
+from toss_sandbox.kst import event_time_kst
+from toss_sandbox.payment_json import render_payment
+from toss_sandbox.payment_store import Payment
+from toss_sandbox.status import NOTIFIED, PaymentMethod
+from toss_sandbox.tables import sandbox_state, webhook_deliveries
+
+
+class EventType(StrEnum):
+    PAYMENT_STATUS_CHANGED = "PAYMENT_STATUS_CHANGED"
+    DEPOSIT_CALLBACK = "DEPOSIT_CALLBACK"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+
+
+def json_text(content: Any) -> str:
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+async def webhook_url_in(connection: AsyncConnection, default: str | None) -> str | None:
+    row = (
+        await connection.execute(
+            select(sandbox_state.c.webhook_url_set, sandbox_state.c.webhook_url)
+        )
+    ).first()
+    if row is None or not row.webhook_url_set:
+        return default
+    url: str | None = row.webhook_url
+    return url
+
+
+async def set_webhook_url(database: Database, url: str | None) -> None:
+    async with database.write() as connection:
+        await connection.execute(
+            update(sandbox_state).values(webhook_url_set=True, webhook_url=url)
+        )
+
+
+class Outbox:
+    def __init__(self, config: SandboxConfig) -> None:
+        self._default_url = config.webhook_url
+        self._public_base_url = config.public_base_url
+
+    async def payment_changed(
+        self, connection: AsyncConnection, payment: Payment, now: datetime
+    ) -> None:
+        """Record the webhooks Toss sends for `payment`'s new status, if any."""
+        if payment.status not in NOTIFIED:
+            return
+        url = await webhook_url_in(connection, self._default_url)
+        if url is None:
+            return
+        created_at = event_time_kst(now)
+        events: list[tuple[EventType, dict[str, Any]]] = [
+            (
+                EventType.PAYMENT_STATUS_CHANGED,
+                {
+                    "eventType": EventType.PAYMENT_STATUS_CHANGED.value,
+                    "createdAt": created_at,
+                    "data": self._render(payment, now),
+                },
+            )
+        ]
+        if payment.method is PaymentMethod.VIRTUAL_ACCOUNT:
+            # Flat, with no eventType: Toss's own shape for this callback.
+            events.append(
+                (
+                    EventType.DEPOSIT_CALLBACK,
+                    {
+                        "createdAt": created_at,
+                        "secret": payment.secret,
+                        "status": payment.status.value,
+                        "transactionKey": payment.last_transaction_key,
+                        "orderId": payment.order_id,
+                    },
+                )
+            )
+        for event_type, body in events:
+            await connection.execute(
+                webhook_deliveries.insert().values(
+                    transmission_id=new_transmission_id(),
+                    event_type=event_type,
+                    payment_key=payment.payment_key,
+                    order_id=payment.order_id,
+                    url=url,
+                    body=json_text(body),
+                    status=DeliveryStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+
+    def _render(self, payment: Payment, now: datetime) -> dict[str, Any]:
+        # No request is at hand (an expiry may be noticed by the background task), so the
+        # links point where the payment was created unless a public URL is configured.
+        base_url = (self._public_base_url or payment.base_url or "").rstrip("/")
+        return render_payment(payment, language=Language.KO, base_url=base_url, now=now)

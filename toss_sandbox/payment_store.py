@@ -1,0 +1,157 @@
+"""A payment as the sandbox stores it, with its cancels, and reading one back.
+
+Reading runs inside the caller's transaction, so a writer sees the payment it holds the
+lock on, and a reader sees the payment and its cancels as of one moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from toss_sandbox.status import PaymentMethod, PaymentStatus
+from toss_sandbox.tables import payment_cancels, payments
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """One applied cancel: an entry of Toss's `cancels[]` (toss-api.md §3.1)."""
+
+    transaction_key: str
+    cancel_amount: int
+    cancel_reason: str
+    tax_free_amount: int
+    # The payment's balance left after this cancel.
+    refundable_amount: int
+    canceled_at: datetime
+    receipt_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    number: str
+    issuer_code: str
+    acquirer_code: str | None
+    # Given by the card company on approval.
+    approve_no: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualAccount:
+    account_number: str
+    bank_code: str
+    due_date: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    payment_key: str
+    order_id: str
+    order_name: str
+    status: PaymentStatus
+    method: PaymentMethod | None
+    total_amount: int
+    balance_amount: int
+    requested_at: datetime
+    authenticated_at: datetime | None
+    approved_at: datetime | None
+    last_transaction_key: str | None
+    card: Card | None
+    customer_name: str | None
+    # Issued when a virtual-account payment is confirmed.
+    virtual_account: VirtualAccount | None
+    secret: str | None
+    failure_code: str | None
+    base_url: str | None
+    # In the order they were applied.
+    cancels: tuple[Cancel, ...]
+
+    @property
+    def tax_free_amount(self) -> int:
+        # The sandbox's merchant sells taxable goods only, like any normal merchant
+        # (toss-api.md §3: taxFreeAmount is 0 for normal merchants).
+        return 0
+
+    @property
+    def last_canceled_at(self) -> datetime | None:
+        return self.cancels[-1].canceled_at if self.cancels else None
+
+
+def by_key(payment_key: str) -> Select[Any]:
+    return select(payments).where(payments.c.payment_key == payment_key)
+
+
+def _card(row: Row[Any]) -> Card | None:
+    if row.card_number is None:
+        return None
+    return Card(
+        number=row.card_number,
+        issuer_code=row.card_issuer_code,
+        acquirer_code=row.card_acquirer_code,
+        approve_no=row.card_approve_no,
+    )
+
+
+def _virtual_account(row: Row[Any]) -> VirtualAccount | None:
+    if row.virtual_account_number is None:
+        return None
+    return VirtualAccount(
+        account_number=row.virtual_account_number,
+        bank_code=row.virtual_account_bank_code,
+        due_date=row.virtual_account_due_date,
+    )
+
+
+async def _cancels(connection: AsyncConnection, payment_key: str) -> tuple[Cancel, ...]:
+    rows = await connection.execute(
+        select(payment_cancels)
+        .where(payment_cancels.c.payment_key == payment_key)
+        .order_by(payment_cancels.c.sequence)
+    )
+    return tuple(
+        Cancel(
+            transaction_key=row.transaction_key,
+            cancel_amount=row.cancel_amount,
+            cancel_reason=row.cancel_reason,
+            tax_free_amount=row.tax_free_amount,
+            refundable_amount=row.refundable_amount,
+            canceled_at=row.canceled_at,
+            receipt_key=row.receipt_key,
+        )
+        for row in rows
+    )
+
+
+async def load_payment(connection: AsyncConnection, query: Select[Any]) -> Payment | None:
+    """The first payment `query` (a select of `payments`) finds, with its cancels."""
+    row = (await connection.execute(query)).first()
+    if row is None:
+        return None
+    return Payment(
+        payment_key=row.payment_key,
+        order_id=row.order_id,
+        order_name=row.order_name,
+        status=PaymentStatus(row.status),
+        method=None if row.method is None else PaymentMethod(row.method),
+        total_amount=row.total_amount,
+        balance_amount=row.balance_amount,
+        requested_at=row.requested_at,
+        authenticated_at=row.authenticated_at,
+        approved_at=row.approved_at,
+        last_transaction_key=row.last_transaction_key,
+        card=_card(row),
+        customer_name=row.customer_name,
+        virtual_account=_virtual_account(row),
+        secret=row.secret,
+        failure_code=row.failure_code,
+        base_url=row.base_url,
+        cancels=await _cancels(connection, row.payment_key),
+    )
+
+
+async def load_by_key(connection: AsyncConnection, payment_key: str) -> Payment | None:
+    return await load_payment(connection, by_key(payment_key))

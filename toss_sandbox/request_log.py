@@ -1,0 +1,63 @@
+"""Every /v1 call the sandbox answered, in order, for tests to inspect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from toss_sandbox.database import Database
+from toss_sandbox.tables import request_log
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedRequest:
+    method: str
+    path: str
+    idempotency_key: str | None
+    # None when nothing was answered: a `timeout` fault, or a client gone before its body.
+    status: int | None
+    replayed: bool
+    # The fault the request met, if any (faults.py).
+    fault: str | None
+    at: datetime
+
+
+async def record(database: Database, entry: LoggedRequest) -> None:
+    async with database.write() as connection:
+        await connection.execute(
+            request_log.insert().values(
+                method=entry.method,
+                path=entry.path,
+                idempotency_key=entry.idempotency_key,
+                status=entry.status,
+                replayed=entry.replayed,
+                fault=entry.fault,
+                at=entry.at,
+            )
+        )
+
+
+async def list_requests(
+    database: Database, *, path: str | None = None, method: str | None = None
+) -> list[LoggedRequest]:
+    query = select(request_log).order_by(request_log.c.id)
+    if path is not None:
+        query = query.where(request_log.c.path == path)
+    if method is not None:
+        query = query.where(request_log.c.method == method.upper())
+    async with database.read() as connection:
+        rows = (await connection.execute(query)).all()
+    return [
+        LoggedRequest(
+            method=row.method,
+            path=row.path,
+            idempotency_key=row.idempotency_key,
+            status=row.status,
+            replayed=row.replayed,
+            fault=row.fault,
+            at=row.at,
+        )
+        for row in rows
+    ]
