@@ -6,10 +6,8 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,14 +20,11 @@ from toss_sandbox import Sandbox, SandboxConfig
 
 from .auth import TokenVerifier
 from .background import running_reconciler
+from .composition import gateway_config, reconcile_policy, service_runtime
 from .config import Settings, load_settings
-from .db.engine import create_database_engine, is_sqlite
+from .db.engine import is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
-from .db.unit_of_work import UnitOfWorkFactory
-from .domain.reconcile import ReconcilePolicy
-from .domain.services import Services
 from .domain.webhooks import WebhookProcessor
-from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
 from .graphql_endpoint import GraphQLApp
 from .metrics import metrics_endpoint
 from .request_context import request_id
@@ -37,8 +32,6 @@ from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, ht
 from .webhook_endpoint import webhook_endpoint
 
 log = logging.getLogger(__name__)
-
-REAL_TOSS_URL = "https://api.tosspayments.com"
 
 
 class SchemaBehindError(RuntimeError):
@@ -89,36 +82,6 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def gateway_config(settings: Settings) -> TossGatewayConfig:
-    if settings.uses_builtin_sandbox and settings.toss_api_url.rstrip("/") == REAL_TOSS_URL:
-        raise RuntimeError(
-            "no TOSS_SECRET_KEY is set, so the built-in sandbox is the gateway: set TOSS_API_URL "
-            "to this server's URL plus /sandbox ('toss-graphql serve' does this for you)"
-        )
-    timeout = settings.toss_timeout_seconds
-    return TossGatewayConfig(
-        base_url=settings.toss_api_url,
-        secret_key=settings.resolved_secret_key(),
-        timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
-    )
-
-
-def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:
-    """Every attempt of one Toss call (connect and read timeouts), with its backoff and the
-    one-second wait between two cancels, fits well inside the lease; the lock is renewed
-    before each call and checked again before the books are written."""
-    connect = min(3.0, settings.toss_timeout_seconds)
-    per_call = (connect + settings.toss_timeout_seconds) * config.max_attempts
-    return timedelta(seconds=per_call + 5)
-
-
-def reconcile_policy(settings: Settings) -> ReconcilePolicy:
-    return ReconcilePolicy(
-        min_age=timedelta(seconds=settings.reconcile_min_age_seconds),
-        give_up_after=timedelta(seconds=settings.reconcile_give_up_after_seconds),
-    )
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     if settings.app_env == "production" and settings.uses_builtin_sandbox:
@@ -126,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             "APP_ENV=production needs TOSS_SECRET_KEY: the sandbox is for development"
         )
     database_url = settings.resolved_database_url()
-    toss_config = gateway_config(settings)
+    gateway_config(settings)  # refuse a configuration with no gateway before serving anything
     sandbox = None
     if settings.uses_builtin_sandbox:
         sandbox = Sandbox(
@@ -141,8 +104,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            engine = create_database_engine(database_url)
-            stack.push_async_callback(engine.dispose)
+            runtime = await stack.enter_async_context(service_runtime(settings))
+            engine, services = runtime.engine, runtime.services
             if is_sqlite(database_url):
                 await upgrade_to_head(engine)
             elif not await is_at_head(engine):
@@ -152,13 +115,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if sandbox is not None:
                 await sandbox.start()
                 stack.push_async_callback(sandbox.close)
-            http_client = create_http_client(toss_config)
-            stack.push_async_callback(http_client.aclose)
-            services = Services(
-                unit_of_work=UnitOfWorkFactory(engine),
-                gateway=TossGateway(http_client, toss_config),
-                lock_lease=lock_lease(settings, toss_config),
-            )
             app.state.engine = engine
             app.state.services = services
             webhooks = WebhookProcessor(services)

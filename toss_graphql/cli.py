@@ -123,15 +123,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _reconcile(settings: Settings, min_age: float | None) -> int:
-    from datetime import timedelta
-
-    from .app import gateway_config, lock_lease, reconcile_policy
-    from .db.engine import create_database_engine
-    from .db.unit_of_work import UnitOfWorkFactory
+    from .composition import reconcile_policy, service_runtime
     from .domain.reconcile import settle_unknown_outcomes
-    from .domain.services import Services
     from .domain.webhooks import process_received_webhooks
-    from .gateway.client import TossGateway, create_http_client
     from .logging_setup import configure_logging
 
     # An order that fails is logged with its id; without this only the bare message would show.
@@ -139,25 +133,14 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     policy = reconcile_policy(settings)
     if min_age is not None:
         policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
-    config = gateway_config(settings)
-    engine = create_database_engine(settings.resolved_database_url())
-    http_client = create_http_client(config)
-    try:
-        services = Services(
-            UnitOfWorkFactory(engine),
-            TossGateway(http_client, config),
-            lock_lease=lock_lease(settings, config),
-        )
-        webhooks = await process_received_webhooks(services)
+    async with service_runtime(settings) as runtime:
+        webhooks = await process_received_webhooks(runtime.services)
         print(f"webhooks processed: {webhooks}", flush=True)
         report = await settle_unknown_outcomes(
-            services,
+            runtime.services,
             policy,
             progress=lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
         )
-    finally:
-        await http_client.aclose()
-        await engine.dispose()
     print(report.summary(), flush=True)
     # Non-zero whenever an order is still open for a reason a person may have to look into.
     return 1 if report.failed or report.gave_up or report.unreachable else 0

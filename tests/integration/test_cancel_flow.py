@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.support.flows import ORDER, cancel, graphql, paid_order, toss_payment
-from toss_graphql.app import gateway_config
+from toss_graphql.composition import gateway_config
 from toss_graphql.config import Settings
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.unit_of_work import UnitOfWorkFactory

@@ -1,0 +1,79 @@
+"""The service's collaborators built from its settings, in one place: the app that `serve`
+runs, the `reconcile` command, the tests and the benchmarks all get them from here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .config import Settings
+from .db.engine import create_database_engine
+from .db.unit_of_work import UnitOfWorkFactory
+from .domain.reconcile import ReconcilePolicy
+from .domain.services import Services
+from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
+
+REAL_TOSS_URL = "https://api.tosspayments.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """What one process holds open while it serves: the database engine, and the domain's
+    collaborators built on it and on one pooled HTTP client to Toss."""
+
+    engine: AsyncEngine
+    services: Services
+
+
+@asynccontextmanager
+async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """The runtime for the block; its engine and HTTP client are closed after it."""
+    config = gateway_config(settings)
+    engine = create_database_engine(settings.resolved_database_url())
+    try:
+        async with create_http_client(config) as http_client:
+            yield Runtime(
+                engine,
+                Services(
+                    unit_of_work=UnitOfWorkFactory(engine),
+                    gateway=TossGateway(http_client, config),
+                    lock_lease=lock_lease(settings, config),
+                ),
+            )
+    finally:
+        await engine.dispose()
+
+
+def gateway_config(settings: Settings) -> TossGatewayConfig:
+    if settings.uses_builtin_sandbox and settings.toss_api_url.rstrip("/") == REAL_TOSS_URL:
+        raise RuntimeError(
+            "no TOSS_SECRET_KEY is set, so the built-in sandbox is the gateway: set TOSS_API_URL "
+            "to this server's URL plus /sandbox ('toss-graphql serve' does this for you)"
+        )
+    timeout = settings.toss_timeout_seconds
+    return TossGatewayConfig(
+        base_url=settings.toss_api_url,
+        secret_key=settings.resolved_secret_key(),
+        timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
+    )
+
+
+def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:
+    """Every attempt of one Toss call (connect and read timeouts), with its backoff and the
+    one-second wait between two cancels, fits well inside the lease; the lock is renewed
+    before each call and checked again before the books are written."""
+    connect = min(3.0, settings.toss_timeout_seconds)
+    per_call = (connect + settings.toss_timeout_seconds) * config.max_attempts
+    return timedelta(seconds=per_call + 5)
+
+
+def reconcile_policy(settings: Settings) -> ReconcilePolicy:
+    return ReconcilePolicy(
+        min_age=timedelta(seconds=settings.reconcile_min_age_seconds),
+        give_up_after=timedelta(seconds=settings.reconcile_give_up_after_seconds),
+    )
