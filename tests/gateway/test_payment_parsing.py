@@ -8,7 +8,15 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import GatewayReplyInvalid, TossCancel, TossPayment
+from toss_graphql.domain.gateway_port import (
+    GatewayReplyInvalid,
+    TossCancel,
+    TossCancelStatus,
+    TossFailure,
+    TossPayment,
+    TossPaymentStatus,
+    VirtualAccount,
+)
 from toss_graphql.gateway import TossGateway
 
 from .payloads import (
@@ -48,6 +56,9 @@ async def test_confirm_reads_a_full_done_payment(
     assert payment.approved_at == datetime(2024, 2, 13, 12, 18, 14, tzinfo=KST)
     assert payment.receipt_url == body["receipt"]["url"]
     assert payment.cancels == ()
+    assert payment.status is TossPaymentStatus.DONE
+    assert payment.last_transaction_key == body["lastTransactionKey"]
+    assert (payment.failure, payment.virtual_account, payment.secret) == (None, None, None)
     assert payment.raw == body
 
 
@@ -80,7 +91,7 @@ async def test_get_payment_reads_cancels_with_aware_timestamps(
             cancel_reason="고객 변심",
             canceled_at=datetime(2024, 2, 13, 12, 20, 23, tzinfo=KST),
             refundable_amount=0,
-            cancel_status="DONE",
+            cancel_status=TossCancelStatus.DONE,
             raw=body["cancels"][0],
         ),
     )
@@ -251,3 +262,126 @@ async def test_a_deeply_nested_reply_is_not_a_payment(
 
 async def confirm_and_return(gateway: TossGateway) -> TossPayment:
     return await gateway.confirm(payment_key=PAYMENT_KEY, order_id=ORDER_ID, amount=AMOUNT)
+
+
+async def test_a_virtual_account_payment_is_read_with_its_account_and_secret(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    body.update(
+        status="WAITING_FOR_DEPOSIT",
+        method="가상계좌",
+        approvedAt=None,
+        secret="ps_eqRGgYO1r57E4Z541ZMW3QnN2Eya",
+        virtualAccount={
+            "accountType": "일반",
+            "accountNumber": "X6516657019137",
+            "bankCode": "20",
+            "customerName": "김토스",
+            "depositorName": "김토스",
+            "dueDate": "2024-02-20T23:59:59",
+            "refundStatus": "NONE",
+            "expired": False,
+            "settlementStatus": "INCOMPLETED",
+            "refundReceiveAccount": None,
+        },
+    )
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    payment = await gateway.get_payment(PAYMENT_KEY)
+
+    assert payment.status is TossPaymentStatus.WAITING_FOR_DEPOSIT
+    assert payment.virtual_account == VirtualAccount(
+        account_number="X6516657019137",
+        bank_code="20",
+        customer_name="김토스",
+        due_date="2024-02-20T23:59:59",
+    )
+    assert payment.secret == "ps_eqRGgYO1r57E4Z541ZMW3QnN2Eya"
+
+
+async def test_an_expired_payment_is_read_with_its_failure(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    body.update(
+        status="EXPIRED",
+        approvedAt=None,
+        failure={"code": "EXPIRED_PAYMENT", "message": "결제가 만료되었습니다."},
+    )
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    payment = await gateway.get_payment(PAYMENT_KEY)
+
+    assert payment.status is TossPaymentStatus.EXPIRED
+    assert payment.failure == TossFailure("EXPIRED_PAYMENT", "결제가 만료되었습니다.")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("failure", "COMMON_ERROR"),
+        ("failure", {"code": 5, "message": "x"}),
+        ("failure", {"code": "", "message": "x"}),
+        ("virtualAccount", ["X1234"]),
+        ("virtualAccount", {"accountNumber": 1234}),
+        ("secret", 12345),
+        ("lastTransactionKey", {"key": "x"}),
+    ],
+    ids=repr,
+)
+async def test_an_odd_explanatory_field_is_read_as_absent_not_refused(
+    gateway: TossGateway, toss: respx.MockRouter, field: str, value: object
+) -> None:
+    # These explain a payment, they do not decide it: an approval Toss made is still read.
+    body = payment_json()
+    body[field] = value
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    payment = await confirm_and_return(gateway)
+
+    assert payment.status is TossPaymentStatus.DONE
+    assert (payment.failure, payment.virtual_account) == (None, None)
+    assert (payment.secret, payment.last_transaction_key) == (
+        None if field == "secret" else body["secret"],
+        None if field == "lastTransactionKey" else body["lastTransactionKey"],
+    )
+
+
+async def test_a_failure_without_a_message_keeps_its_code(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = payment_json()
+    body.update(status="ABORTED", approvedAt=None, failure={"code": "COMMON_ERROR"})
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    payment = await gateway.get_payment(PAYMENT_KEY)
+
+    assert payment.failure == TossFailure("COMMON_ERROR", "")
+
+
+@pytest.mark.parametrize("status", ["SETTLED", "done", "", None, 3])
+async def test_a_status_this_service_does_not_know_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter, status: object
+) -> None:
+    # Acting on a status there is no rule for would be a guess: the reply is unusable, so a
+    # confirm stays pending and reconciliation reads the payment again later.
+    body = payment_json()
+    body["status"] = status
+    toss.post(CONFIRM_PATH).respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="payment `status`") as refused:
+        await confirm(gateway)
+    if isinstance(status, str) and status:
+        assert status not in str(refused.value), "messages name the field, never its value"
+
+
+async def test_a_cancel_status_this_service_does_not_know_is_an_invalid_reply(
+    gateway: TossGateway, toss: respx.MockRouter
+) -> None:
+    body = canceled_payment_json()
+    body["cancels"][0]["cancelStatus"] = "REFUNDING"
+    toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=body)
+
+    with pytest.raises(GatewayReplyInvalid, match="cancel `cancelStatus`"):
+        await gateway.get_payment(PAYMENT_KEY)

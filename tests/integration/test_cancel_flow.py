@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from tests.integration.audit_log import audit_log
 from tests.support.flows import ORDER, cancel, graphql, paid_order, toss_payment
 from toss_graphql.composition import gateway_config
 from toss_graphql.config import Settings
@@ -225,12 +226,7 @@ async def test_reply_mismatch_audit_is_committed_before_the_refusal(
     assert isinstance(result, DomainError)
     assert result.code is ErrorCode.PAYMENT_PENDING
 
-    engine = create_database_engine(clean_database)
-    try:
-        async with UnitOfWorkFactory(engine)() as uow:
-            events = await uow.events.list_for_order(order["orderId"])
-    finally:
-        await engine.dispose()
+    events = await audit_log(clean_database, order["orderId"])
     mismatches = [e.detail["fields"] for e in events if e.event_type == "CANCEL_REPLY_MISMATCH"]
     assert mismatches == [["balanceAmount", "cancels"]]
     request = await stored_request(clean_database, "alice", "refund-misreported")

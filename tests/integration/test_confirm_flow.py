@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.integration.audit_log import audit_log
 from tests.support.flows import (
     ORDER,
     checkout,
@@ -145,16 +146,8 @@ async def test_payment_events_record_every_step(
     order: dict[str, Any],
     clean_database: str,
 ) -> None:
-    from toss_graphql.db.engine import create_database_engine
-    from toss_graphql.db.unit_of_work import UnitOfWorkFactory
-
     await confirm(api, alice, await checkout(sandbox_client, order))
-    engine = create_database_engine(clean_database)
-    try:
-        async with UnitOfWorkFactory(engine)() as uow:
-            events = await uow.events.list_for_order(order["orderId"])
-    finally:
-        await engine.dispose()
+    events = await audit_log(clean_database, order["orderId"])
     assert [event.event_type for event in events] == [
         "ORDER_CREATED",
         "CONFIRM_CLAIMED",

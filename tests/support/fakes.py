@@ -13,18 +13,22 @@ from toss_graphql.domain.gateway_port import (
     GatewayError,
     GatewayRejected,
     TossCancel,
+    TossCancelStatus,
     TossPayment,
+    TossPaymentStatus,
 )
 from toss_graphql.domain.models import (
     Cancel,
     CancelRequest,
     CancelRequestStatus,
     Failure,
+    InboxStatus,
     Order,
     OrderLine,
     OrderStatus,
     Payment,
     PaymentEvent,
+    PaymentEventType,
     Product,
     Webhook,
 )
@@ -43,9 +47,9 @@ class MemoryStore:
     cancels: dict[str, Cancel] = dataclasses.field(default_factory=dict)
     cancel_requests: dict[str, CancelRequest] = dataclasses.field(default_factory=dict)
     order_locks: dict[str, tuple[str, datetime]] = dataclasses.field(default_factory=dict)
-    webhooks: dict[str, tuple[Webhook, str]] = dataclasses.field(default_factory=dict)
+    webhooks: dict[str, tuple[Webhook, InboxStatus]] = dataclasses.field(default_factory=dict)
 
-    def event_types(self, order_id: str) -> list[str]:
+    def event_types(self, order_id: str) -> list[PaymentEventType]:
         return [event.event_type for event in self.events if event.order_id == order_id]
 
 
@@ -174,10 +178,6 @@ class _Payments:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
-    async def add(self, payment: Payment, now: datetime) -> None:
-        assert payment.order_id not in self._store.payments, "one payment per order"
-        self._store.payments[payment.order_id] = payment
-
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         return {i: self._store.payments[i] for i in order_ids if i in self._store.payments}
 
@@ -284,9 +284,6 @@ class _Events:
     async def append(self, event: PaymentEvent) -> None:
         self._store.events.append(event)
 
-    async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]:
-        return [event for event in self._store.events if event.order_id == order_id]
-
 
 class _Webhooks:
     def __init__(self, store: MemoryStore) -> None:
@@ -295,14 +292,15 @@ class _Webhooks:
     async def add(self, webhook: Webhook) -> bool:
         if webhook.transmission_id in self._store.webhooks:
             return False
-        self._store.webhooks[webhook.transmission_id] = (webhook, "RECEIVED")
+        self._store.webhooks[webhook.transmission_id] = (webhook, InboxStatus.RECEIVED)
         return True
 
     async def unprocessed(self, limit: int) -> Sequence[Webhook]:
-        return [w for w, status in self._store.webhooks.values() if status == "RECEIVED"][:limit]
+        waiting = InboxStatus.RECEIVED
+        return [w for w, status in self._store.webhooks.values() if status is waiting][:limit]
 
     async def finish(
-        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+        self, transmission_id: str, *, status: InboxStatus, outcome: str, now: datetime
     ) -> None:
         webhook, _ = self._store.webhooks[transmission_id]
         self._store.webhooks[transmission_id] = (dataclasses.replace(webhook, secret=None), status)
@@ -411,14 +409,16 @@ class FakeGateway:
             cancel_reason=cancel_reason,
             canceled_at=self._clock(),
             refundable_amount=balance,
-            cancel_status="DONE",
+            cancel_status=TossCancelStatus.DONE,
         )
         updated = dataclasses.replace(
             payment,
-            status="CANCELED" if balance == 0 else "PARTIAL_CANCELED",
+            status=(
+                TossPaymentStatus.CANCELED if balance == 0 else TossPaymentStatus.PARTIAL_CANCELED
+            ),
             balance_amount=balance,
             cancels=(*payment.cancels, entry),
-            raw={**payment.raw, "lastTransactionKey": entry.transaction_key},
+            last_transaction_key=entry.transaction_key,
         )
         self.stored[payment_key] = updated
         self._answers[idempotency_key] = updated
@@ -440,7 +440,12 @@ class FakeGateway:
         raise GatewayRejected("NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.", 404)
 
 
-def approved(payment_key: str, order_id: str, amount: int, status: str = "DONE") -> TossPayment:
+def approved(
+    payment_key: str,
+    order_id: str,
+    amount: int,
+    status: TossPaymentStatus = TossPaymentStatus.DONE,
+) -> TossPayment:
     return TossPayment(
         payment_key=payment_key,
         order_id=order_id,
@@ -451,7 +456,7 @@ def approved(payment_key: str, order_id: str, amount: int, status: str = "DONE")
         balance_amount=amount,
         approved_at=datetime(2026, 11, 22, 1, 0, tzinfo=UTC),
         receipt_url="https://example.test/receipt",
-        raw={"paymentKey": payment_key, "orderId": order_id, "status": status},
+        raw={"paymentKey": payment_key, "orderId": order_id, "status": status.value},
     )
 
 

@@ -12,7 +12,9 @@ from toss_graphql.domain.gateway_port import (
     GatewayRejected,
     GatewayReplyInvalid,
     GatewayTechnicalError,
+    TossFailure,
     TossPayment,
+    TossPaymentStatus,
 )
 from toss_graphql.domain.models import Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
@@ -108,6 +110,71 @@ async def test_toss_rejection_fails_the_order_with_toss_code(
     assert order.order_id not in store.payments
 
 
+async def test_toss_rejection_is_audited_with_its_code(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    gateway.confirm_outcome = GatewayRejected("REJECT_CARD_PAYMENT", "잔액부족", 403)
+    await refusal(services, alice, order)
+    (rejected,) = [e for e in store.events if e.event_type == "CONFIRM_REJECTED"]
+    assert (rejected.payment_key, rejected.gateway_code) == (KEY, "REJECT_CARD_PAYMENT")
+    assert rejected.detail == {"applied": True}
+
+
+async def test_a_rejection_after_the_order_moved_on_is_audited_and_changes_nothing(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    async def settled_elsewhere_then_rejected(**_: object) -> TossPayment:
+        # A webhook settled the order while this confirm waited for its answer.
+        store.orders[order.order_id] = dataclasses.replace(
+            store.orders[order.order_id], status=OrderStatus.PAID
+        )
+        raise GatewayRejected("REJECT_CARD_PAYMENT", "잔액부족", 403)
+
+    gateway.confirm = settled_elsewhere_then_rejected  # type: ignore[method-assign]
+    await refusal(services, alice, order)
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+    (rejected,) = [e for e in store.events if e.event_type == "CONFIRM_REJECTED"]
+    assert rejected.detail == {"applied": False}
+
+
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        (
+            TossFailure("COMMON_ERROR", "승인에 실패했습니다."),
+            ("COMMON_ERROR", "승인에 실패했습니다."),
+        ),
+        (TossFailure("COMMON_ERROR", ""), ("COMMON_ERROR", "이미 처리된 결제")),
+        (None, ("ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제")),
+    ],
+    ids=["tosss failure", "no message", "no failure"],
+)
+async def test_already_processed_and_aborted_at_toss_fails_with_tosss_failure(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+    failure: TossFailure | None,
+    expected: tuple[str, str],
+) -> None:
+    gateway.confirm_outcome = GatewayRejected("ALREADY_PROCESSED_PAYMENT", "이미 처리된 결제", 400)
+    gateway.stored[KEY] = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount, TossPaymentStatus.ABORTED),
+        approved_at=None,
+        failure=failure,
+    )
+    error = await refusal(services, alice, order)
+    assert (error.code, error.gateway_code, error.message) == (
+        ErrorCode.PAYMENT_REJECTED,
+        *expected,
+    )
+    failed = store.orders[order.order_id]
+    assert failed.status is OrderStatus.FAILED
+    assert failed.failure is not None
+    assert (failed.failure.code, failed.failure.message) == expected
+
+
 async def test_failed_order_can_be_confirmed_with_a_new_checkout(
     services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
 ) -> None:
@@ -154,7 +221,7 @@ async def test_confirm_while_another_is_in_flight_is_refused_without_toss(
     [
         lambda reply: dataclasses.replace(reply, order_id="other-order"),
         lambda reply: dataclasses.replace(reply, total_amount=1),
-        lambda reply: dataclasses.replace(reply, status="IN_PROGRESS"),
+        lambda reply: dataclasses.replace(reply, status=TossPaymentStatus.IN_PROGRESS),
     ],
     ids=["orderId", "totalAmount", "status"],
 )
@@ -243,7 +310,7 @@ async def test_virtual_account_confirm_waits_for_the_deposit(
     services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
 ) -> None:
     issued = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount, status="WAITING_FOR_DEPOSIT"),
+        approved(KEY, order.order_id, order.amount, TossPaymentStatus.WAITING_FOR_DEPOSIT),
         approved_at=None,
     )
     gateway.confirm_outcome = issued

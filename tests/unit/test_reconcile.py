@@ -13,7 +13,12 @@ from toss_graphql.background import reconcile_forever
 from toss_graphql.domain.cancel import CancelArguments, cancel_payment
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import GatewayTechnicalError
+from toss_graphql.domain.gateway_port import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossFailure,
+    TossPaymentStatus,
+)
 from toss_graphql.domain.models import (
     CancelRequest,
     CancelRequestStatus,
@@ -23,7 +28,12 @@ from toss_graphql.domain.models import (
     Principal,
 )
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
-from toss_graphql.domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
+from toss_graphql.domain.reconcile import (
+    Outcome,
+    ReconcilePolicy,
+    ReconcileReport,
+    settle_unknown_outcomes,
+)
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.webhooks import WebhookProcessor
 
@@ -68,7 +78,9 @@ async def test_confirm_that_never_reached_toss_is_sent_again_with_the_same_key(
 ) -> None:
     await lost_confirm(services, alice, order)
     gateway.stored[KEY] = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount), status="IN_PROGRESS", approved_at=None
+        approved(KEY, order.order_id, order.amount),
+        status=TossPaymentStatus.IN_PROGRESS,
+        approved_at=None,
     )
     await settle_unknown_outcomes(services, NOW)
     assert store.orders[order.order_id].status is OrderStatus.PAID
@@ -83,6 +95,47 @@ async def test_checkout_toss_does_not_know_fails_the_order(
     failed = store.orders[order.order_id]
     assert failed.status is OrderStatus.FAILED
     assert failed.failure is not None and failed.failure.code == "NOT_FOUND_PAYMENT"
+    last = store.events[-1]
+    assert (last.event_type, last.payment_key, last.gateway_code) == (
+        "SETTLED_FROM_TOSS",
+        KEY,
+        "NOT_FOUND_PAYMENT",
+    )
+    assert last.detail == {"source": "reconcile", "to": "FAILED"}
+
+
+async def test_a_confirm_sent_again_and_refused_fails_the_order_with_tosss_refusal(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    gateway.stored[KEY] = dataclasses.replace(
+        approved(KEY, order.order_id, order.amount),
+        status=TossPaymentStatus.IN_PROGRESS,
+        approved_at=None,
+    )
+    gateway.confirm_outcome = GatewayRejected("REJECT_CARD_PAYMENT", "한도초과", 403)
+    report = await settle_unknown_outcomes(services, NOW)
+    assert report.settled == [order.order_id]
+    failed = store.orders[order.order_id]
+    assert failed.status is OrderStatus.FAILED
+    assert failed.failure is not None
+    assert (failed.failure.code, failed.failure.message) == ("REJECT_CARD_PAYMENT", "한도초과")
+    last = store.events[-1]
+    assert (last.event_type, last.detail["toss_status"]) == ("SETTLED_FROM_TOSS", "ABORTED")
+
+
+def test_the_report_lists_each_order_under_its_outcome() -> None:
+    report = ReconcileReport()
+    for number, outcome in enumerate(Outcome):
+        report.record(f"order-{number}", outcome)
+    assert [
+        report.settled,
+        report.unchanged,
+        report.busy,
+        report.unreachable,
+        report.failed,
+        report.gave_up,
+    ] == [[f"order-{number}"] for number in range(len(Outcome))]
 
 
 async def test_expired_checkout_fails_the_order_with_tosss_failure(
@@ -91,9 +144,9 @@ async def test_expired_checkout_fails_the_order_with_tosss_failure(
     await lost_confirm(services, alice, order)
     gateway.stored[KEY] = dataclasses.replace(
         approved(KEY, order.order_id, order.amount),
-        status="EXPIRED",
+        status=TossPaymentStatus.EXPIRED,
         approved_at=None,
-        raw={"failure": {"code": "EXPIRED_PAYMENT", "message": "결제가 만료되었습니다."}},
+        failure=TossFailure("EXPIRED_PAYMENT", "결제가 만료되었습니다."),
     )
     await settle_unknown_outcomes(services, NOW)
     failed = store.orders[order.order_id]

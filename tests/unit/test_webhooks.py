@@ -10,8 +10,13 @@ import pytest
 from tests.support.fakes import FakeGateway, MemoryStore, MemoryUnitOfWork, approved
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError
-from toss_graphql.domain.gateway_port import GatewayTechnicalError, TossPayment
-from toss_graphql.domain.models import Order, OrderStatus, Principal
+from toss_graphql.domain.gateway_port import (
+    GatewayTechnicalError,
+    TossPayment,
+    TossPaymentStatus,
+    VirtualAccount,
+)
+from toss_graphql.domain.models import InboxStatus, Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.webhooks import process_received_webhooks, receive_webhook
@@ -85,7 +90,9 @@ async def test_forged_body_changes_nothing(
     await claim_confirm(services, alice, order)
     # The body says DONE; Toss says the buyer never finished the checkout.
     gateway.stored[KEY] = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount), status="IN_PROGRESS", approved_at=None
+        approved(KEY, order.order_id, order.amount),
+        status=TossPaymentStatus.IN_PROGRESS,
+        approved_at=None,
     )
     await deliver(services, status_changed(order, status="DONE", amount=1))
     assert store.orders[order.order_id].status is OrderStatus.CONFIRMING
@@ -106,17 +113,19 @@ async def test_deposit_callback_pays_a_virtual_account_order(
     services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
 ) -> None:
     issued = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount, status="WAITING_FOR_DEPOSIT"),
+        approved(KEY, order.order_id, order.amount, TossPaymentStatus.WAITING_FOR_DEPOSIT),
         approved_at=None,
-        raw={"secret": "ps_right", "virtualAccount": {"accountNumber": "X1234"}},
+        secret="ps_right",
+        virtual_account=VirtualAccount("X1234"),
     )
     gateway.confirm_outcome = issued
     await confirm_payment(
         services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
     )
     assert store.orders[order.order_id].status is OrderStatus.WAITING_FOR_DEPOSIT
+    assert store.payments[order.order_id].virtual_account == VirtualAccount("X1234")
     gateway.stored[KEY] = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount), raw={"secret": "ps_right"}
+        approved(KEY, order.order_id, order.amount), secret="ps_right"
     )
     body = {
         "createdAt": "2026-11-22T09:00:00.000000",
@@ -191,8 +200,8 @@ async def test_a_reversed_deposit_hands_the_paid_order_to_an_operator(
         services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
     )
     gateway.stored[KEY] = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount, status="WAITING_FOR_DEPOSIT"),
-        raw={"secret": "ps_right"},
+        approved(KEY, order.order_id, order.amount, TossPaymentStatus.WAITING_FOR_DEPOSIT),
+        secret="ps_right",
     )
     await deliver(services, status_changed(order, status="WAITING_FOR_DEPOSIT"))
     flagged = store.orders[order.order_id]
@@ -322,7 +331,7 @@ class OutcomeRefusingUnitOfWork(MemoryUnitOfWork):
         finish = self.webhooks.finish
 
         async def refusing_finish(
-            transmission_id: str, *, status: str, outcome: str, now: datetime
+            transmission_id: str, *, status: InboxStatus, outcome: str, now: datetime
         ) -> None:
             if transmission_id == self._refused_transmission_id:
                 raise ConnectionResetError("the database connection was lost")

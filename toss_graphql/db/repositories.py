@@ -10,7 +10,10 @@ from typing import Any
 from sqlalchemy import Row, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..domain import toss_records
+from ..domain.gateway_port import TossPaymentStatus
 from ..domain.models import (
+    CancelRequestStatus,
     Failure,
     Order,
     OrderLine,
@@ -66,9 +69,12 @@ def _payment(row: Row[Any]) -> Payment:
         method=row.method,
         total_amount=row.total_amount,
         balance_amount=row.balance_amount,
-        toss_status=row.toss_status,
+        toss_status=TossPaymentStatus(row.toss_status),
         approved_at=row.approved_at,
         receipt_url=row.receipt_url,
+        # Nothing of the account is stored but Toss's JSON: it is read from there, by the same
+        # function the gateway reads Toss's reply with (domain/toss_records.py).
+        virtual_account=toss_records.virtual_account(row.raw),
         raw=row.raw,
     )
 
@@ -230,7 +236,7 @@ class SqlOrderRepository:
             select(orders.c.order_id, orders.c.updated_at, literal(0).label("priority"))
             .join(cancel_requests, cancel_requests.c.order_id == orders.c.order_id)
             .where(
-                cancel_requests.c.status == "PENDING",
+                cancel_requests.c.status == CancelRequestStatus.PENDING.value,
                 cancel_requests.c.updated_at < changed_before,
                 orders.c.attention.is_(None),
             )
@@ -263,23 +269,6 @@ class SqlPaymentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(self, payment: Payment, now: datetime) -> None:
-        await self._session.execute(
-            insert(payments).values(
-                payment_key=payment.payment_key,
-                order_id=payment.order_id,
-                method=payment.method,
-                total_amount=payment.total_amount,
-                balance_amount=payment.balance_amount,
-                toss_status=payment.toss_status,
-                approved_at=payment.approved_at,
-                receipt_url=payment.receipt_url,
-                raw=payment.raw,
-                created_at=now,
-                updated_at=now,
-            )
-        )
-
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         if not order_ids:
             return {}
@@ -290,21 +279,28 @@ class SqlPaymentRepository:
 
     async def save(self, payment: Payment, now: datetime) -> None:
         """Insert the payment, or bring its row up to date (a deposit, a cancel)."""
+        values = {
+            "method": payment.method,
+            "balance_amount": payment.balance_amount,
+            "toss_status": payment.toss_status.value,
+            "approved_at": payment.approved_at,
+            "receipt_url": payment.receipt_url,
+            "raw": payment.raw,
+            "updated_at": now,
+        }
         changed = await self._session.execute(
-            update(payments)
-            .where(payments.c.payment_key == payment.payment_key)
-            .values(
-                method=payment.method,
-                balance_amount=payment.balance_amount,
-                toss_status=payment.toss_status,
-                approved_at=payment.approved_at,
-                receipt_url=payment.receipt_url,
-                raw=payment.raw,
-                updated_at=now,
-            )
+            update(payments).where(payments.c.payment_key == payment.payment_key).values(**values)
         )
         if changed.rowcount == 0:  # type: ignore[attr-defined]
-            await self.add(payment, now)
+            await self._session.execute(
+                insert(payments).values(
+                    payment_key=payment.payment_key,
+                    order_id=payment.order_id,
+                    total_amount=payment.total_amount,
+                    created_at=now,
+                    **values,
+                )
+            )
 
     async def remove(self, payment_key: str) -> None:
         await self._session.execute(delete(payments).where(payments.c.payment_key == payment_key))
@@ -318,7 +314,7 @@ class SqlPaymentEventRepository:
         await self._session.execute(
             insert(events).values(
                 order_id=event.order_id,
-                event_type=event.event_type,
+                event_type=event.event_type.value,
                 request_id=request_id.get(),
                 payment_key=event.payment_key,
                 gateway_code=event.gateway_code,
@@ -326,19 +322,3 @@ class SqlPaymentEventRepository:
                 created_at=event.created_at,
             )
         )
-
-    async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]:
-        result = await self._session.execute(
-            select(events).where(events.c.order_id == order_id).order_by(events.c.id)
-        )
-        return [
-            PaymentEvent(
-                order_id=row.order_id,
-                event_type=row.event_type,
-                created_at=row.created_at,
-                payment_key=row.payment_key,
-                gateway_code=row.gateway_code,
-                detail=row.detail,
-            )
-            for row in result
-        ]

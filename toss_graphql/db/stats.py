@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..domain.models import CancelRequestStatus, InboxStatus
 from .tables import Base, CancelRequestRow, OrderRow, WebhookInboxRow
 
 orders = Base.metadata.tables[OrderRow.__tablename__]
@@ -34,10 +35,12 @@ async def read_service_stats(engine: AsyncEngine) -> ServiceStats:
         pending = await connection.scalar(
             select(func.count())
             .select_from(cancel_requests)
-            .where(cancel_requests.c.status == "PENDING")
+            .where(cancel_requests.c.status == CancelRequestStatus.PENDING.value)
         )
         unprocessed = await connection.scalar(
-            select(func.count()).select_from(inbox).where(inbox.c.status == "RECEIVED")
+            select(func.count())
+            .select_from(inbox)
+            .where(inbox.c.status == InboxStatus.RECEIVED.value)
         )
     return ServiceStats(
         orders_by_status={status: count for status, count in by_status},

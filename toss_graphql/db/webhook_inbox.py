@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.models import Webhook
+from ..domain.models import InboxStatus, Webhook
 from .statements import insert_unless_present
 from .tables import Base, WebhookInboxRow
 
 inbox = Base.metadata.tables[WebhookInboxRow.__tablename__]
 
-RECEIVED = "RECEIVED"
+RECEIVED = InboxStatus.RECEIVED.value
 
 
 def _webhook(row: Row[Any]) -> Webhook:
@@ -59,11 +59,11 @@ class SqlWebhookInbox:
         return [_webhook(row) for row in result]
 
     async def finish(
-        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+        self, transmission_id: str, *, status: InboxStatus, outcome: str, now: datetime
     ) -> None:
         # Only while still RECEIVED: another process that settled it first keeps its word.
         await self._session.execute(
             update(inbox)
             .where(inbox.c.transmission_id == transmission_id, inbox.c.status == RECEIVED)
-            .values(status=status, outcome=outcome[:200], processed_at=now, secret=None)
+            .values(status=status.value, outcome=outcome[:200], processed_at=now, secret=None)
         )

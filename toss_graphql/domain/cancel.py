@@ -34,12 +34,13 @@ from .models import (
     OrderStatus,
     Payment,
     PaymentEvent,
+    PaymentEventType,
     Principal,
 )
 from .order_lock import OrderLock, order_lock
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import completed_cancels, record_cancels
+from .settlement import CANCELED_AT_TOSS, completed_cancels, record_cancels
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,7 @@ async def _register(services: Services, args: CancelArguments) -> CancelRequest 
             earlier = await uow.cancel_requests.get_by_client_key(args.buyer, args.idempotency_key)
             assert earlier is not None
             return await _repeat(uow, earlier, args)
-        await _audit(uow, services, request, "CANCEL_REQUESTED", amount=args.amount)
+        await _audit(uow, services, request, PaymentEventType.CANCEL_REQUESTED, amount=args.amount)
     return request
 
 
@@ -303,7 +304,13 @@ async def _ask_toss(
                 extra={"order_id": request.order_id, "reason": str(error)},
             )
             async with services.unit_of_work() as uow:
-                await _audit(uow, services, request, "CANCEL_OUTCOME_UNKNOWN", reason=str(error))
+                await _audit(
+                    uow,
+                    services,
+                    request,
+                    PaymentEventType.CANCEL_OUTCOME_UNKNOWN,
+                    reason=str(error),
+                )
             raise DomainError(
                 ErrorCode.PAYMENT_PENDING,
                 "the cancel's outcome is not known yet; repeat it with the same "
@@ -367,7 +374,7 @@ async def _fail(services: Services, request: CancelRequest, error: DomainError) 
             uow,
             services,
             failed,
-            "CANCEL_REFUSED",
+            PaymentEventType.CANCEL_REFUSED,
             gateway_code=error.gateway_code,
             code=error.code.value,
         )
@@ -391,16 +398,15 @@ def _disagreements(
         problems.append("balanceAmount")
     if canceled_now != payment.balance_amount - toss.balance_amount:
         problems.append("cancels")
-    if toss.status not in ("CANCELED", "PARTIAL_CANCELED"):
+    if toss.status not in CANCELED_AT_TOSS:
         problems.append("status")
     return problems
 
 
 def _transaction_of(toss: TossPayment) -> str | None:
     """The transaction Toss's answer to a cancel is about: its latest one."""
-    latest = toss.raw.get("lastTransactionKey")
-    if isinstance(latest, str):
-        return latest
+    if toss.last_transaction_key is not None:
+        return toss.last_transaction_key
     done = completed_cancels(toss)
     return done[-1].transaction_key if done else None
 
@@ -427,7 +433,7 @@ async def _settle(
                 request, status=CancelRequestStatus.SUCCEEDED, transaction_key=ours, updated_at=now
             )
             await uow.cancel_requests.save(done)
-            await _audit(uow, services, done, "CANCEL_APPROVED", replayed=True)
+            await _audit(uow, services, done, PaymentEventType.CANCEL_APPROVED, replayed=True)
             settled = await uow.orders.get(order.order_id)
             assert settled is not None
             return CancelResult(settled, await uow.cancels.get(ours))
@@ -437,7 +443,9 @@ async def _settle(
                 "Toss's cancel reply disagrees with the books; left pending for reconciliation",
                 extra={"order_id": order.order_id, "fields": problems},
             )
-            await _audit(uow, services, request, "CANCEL_REPLY_MISMATCH", fields=problems)
+            await _audit(
+                uow, services, request, PaymentEventType.CANCEL_REPLY_MISMATCH, fields=problems
+            )
             # Raised once the block has committed: raised inside it, the audit row would be
             # rolled back with it.
             outcome: CancelResult | DomainError = DomainError(
@@ -471,10 +479,10 @@ async def _record(
         uow,
         services,
         recorded,
-        "CANCEL_APPROVED",
+        PaymentEventType.CANCEL_APPROVED,
         amount=payment.balance_amount - toss.balance_amount,
         balance=toss.balance_amount,
-        toss_status=toss.status,
+        toss_status=toss.status.value,
     )
     return CancelResult(settled, cancel)
 
@@ -483,7 +491,7 @@ async def _audit(
     uow: UnitOfWork,
     services: Services,
     request: CancelRequest,
-    event_type: str,
+    event_type: PaymentEventType,
     *,
     gateway_code: str | None = None,
     **detail: object,

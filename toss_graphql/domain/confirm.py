@@ -19,17 +19,26 @@ from .gateway_port import (
     GatewayRejected,
     GatewayTechnicalError,
     TossPayment,
+    TossPaymentStatus,
 )
-from .models import Failure, Order, OrderStatus, Payment, PaymentEvent, Principal
+from .models import (
+    Failure,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    PaymentEventType,
+    Principal,
+)
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import NEVER_APPROVED, apply_toss_record
+from .settlement import NEVER_APPROVED, FailureAudit, apply_toss_record, fail_claimed_checkout
 from .state_machine import PAID_STATES, OrderEvent
 
 log = logging.getLogger(__name__)
 
 # Toss's answers to a confirm that settle it: approved, or a virtual account issued.
-SETTLES_A_CONFIRM = frozenset({"DONE", "WAITING_FOR_DEPOSIT"})
+SETTLES_A_CONFIRM = frozenset({TossPaymentStatus.DONE, TossPaymentStatus.WAITING_FOR_DEPOSIT})
 CONFIRMED_STATES = PAID_STATES | {OrderStatus.WAITING_FOR_DEPOSIT}
 
 
@@ -81,7 +90,7 @@ async def _claim(
             await _audit(
                 uow,
                 order,
-                "AMOUNT_TAMPER_REFUSED",
+                PaymentEventType.AMOUNT_TAMPER_REFUSED,
                 services,
                 payment_key,
                 claimed_amount=amount,
@@ -112,7 +121,7 @@ async def _claim(
                 await _audit(
                     uow,
                     order,
-                    "CONFIRM_CLAIMED",
+                    PaymentEventType.CONFIRM_CLAIMED,
                     services,
                     payment_key,
                     previous_status=order.status.value,
@@ -178,13 +187,13 @@ async def _settle_from_toss_record(
             return settled
         raise _pending() from None
     if toss.status in NEVER_APPROVED:
-        failure = toss.raw.get("failure") or {}
+        failure = toss.failure
         return await _settle_rejected(
             services,
             order,
             payment_key,
-            str(failure.get("code") or rejection.code),
-            str(failure.get("message") or rejection.message),
+            failure.code if failure else rejection.code,
+            (failure.message if failure else "") or rejection.message,
         )
     return await _settle_reply(services, order, payment_key, toss)
 
@@ -209,21 +218,29 @@ async def _settle_reply(
     if problems:
         log.error(
             "Toss reply disagrees with the order; left CONFIRMING for reconciliation",
-            extra={"order_id": order.order_id, "fields": problems, "toss_status": toss.status},
+            extra={
+                "order_id": order.order_id,
+                "fields": problems,
+                "toss_status": toss.status.value,
+            },
         )
         async with services.unit_of_work() as uow:
             await _audit(
                 uow,
                 order,
-                "CONFIRM_REPLY_MISMATCH",
+                PaymentEventType.CONFIRM_REPLY_MISMATCH,
                 services,
                 payment_key,
                 fields=problems,
-                toss_status=toss.status,
+                toss_status=toss.status.value,
             )
         raise _pending()
     settled = await apply_toss_record(
-        services, order.order_id, toss, source="confirm", event_type="CONFIRM_APPROVED"
+        services,
+        order.order_id,
+        toss,
+        source="confirm",
+        event_type=PaymentEventType.CONFIRM_APPROVED,
     )
     final = settled.order
     if final.payment_key != payment_key or final.status not in CONFIRMED_STATES:
@@ -242,15 +259,13 @@ async def _settle_rejected(
 ) -> ConfirmResult:
     now = services.clock()
     async with services.unit_of_work() as uow:
-        moved = await uow.orders.transition(
-            order.order_id,
-            OrderEvent.CONFIRM_REFUSED,
-            expected_payment_key=payment_key,
-            failure=Failure(code, message),
-            now=now,
-        )
-        await _audit(
-            uow, order, "CONFIRM_REJECTED", services, payment_key, gateway_code=code, applied=moved
+        await fail_claimed_checkout(
+            uow,
+            order,
+            Failure(code, message),
+            now,
+            payment_key=payment_key,
+            audit=FailureAudit(PaymentEventType.CONFIRM_REJECTED, even_if_not_applied=True),
         )
     if code in CREDENTIAL_ERRORS:
         log.error("Toss refused this service's credentials", extra={"gateway_code": code})
@@ -269,7 +284,14 @@ async def _record_unknown_outcome(
     """Record that Toss's answer never came. A webhook or the reconciler may have settled the
     order meanwhile: then that is the answer, and the caller is told the truth at once."""
     async with services.unit_of_work() as uow:
-        await _audit(uow, order, "CONFIRM_OUTCOME_UNKNOWN", services, payment_key, reason=reason)
+        await _audit(
+            uow,
+            order,
+            PaymentEventType.CONFIRM_OUTCOME_UNKNOWN,
+            services,
+            payment_key,
+            reason=reason,
+        )
         current = await uow.orders.get(order.order_id)
         assert current is not None, "orders are never deleted"
         if current.status in CONFIRMED_STATES and current.payment_key == payment_key:
@@ -285,7 +307,7 @@ async def _record_unknown_outcome(
 async def _audit(
     uow: UnitOfWork,
     order: Order,
-    event_type: str,
+    event_type: PaymentEventType,
     services: Services,
     payment_key: str | None = None,
     *,
@@ -326,5 +348,7 @@ async def fail_payment(
                 f"order is {status}; a failed checkout cannot change it",
                 field="orderId",
             )
-        await _audit(uow, order, "CHECKOUT_FAILED", services, gateway_code=failure.code)
+        await _audit(
+            uow, order, PaymentEventType.CHECKOUT_FAILED, services, gateway_code=failure.code
+        )
     return dataclasses.replace(order, status=OrderStatus.FAILED, failure=failure, updated_at=now)

@@ -1,7 +1,9 @@
 """What the domain needs from the payment gateway, and what it may raise.
 
 The domain owns this contract; `toss_graphql.gateway` implements it over HTTP and tests
-hand the domain fakes that implement it too.
+hand the domain fakes that implement it too. The gateway hands over typed records: every
+fact the domain acts on has a field here, and `raw` (Toss's JSON as received) is kept only
+to be stored, never read by the domain.
 """
 
 from __future__ import annotations
@@ -9,7 +11,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
+
+
+class TossPaymentStatus(StrEnum):
+    """A Toss Payment's `status` (toss-api.md §3.2).
+
+    The set is closed for API version 2022-11-16: the gateway refuses any other status as an
+    invalid reply (see `toss_graphql.gateway.payment_json`), so the domain never meets one.
+    """
+
+    READY = "READY"
+    IN_PROGRESS = "IN_PROGRESS"
+    WAITING_FOR_DEPOSIT = "WAITING_FOR_DEPOSIT"
+    DONE = "DONE"
+    CANCELED = "CANCELED"
+    PARTIAL_CANCELED = "PARTIAL_CANCELED"
+    ABORTED = "ABORTED"
+    EXPIRED = "EXPIRED"
+
+
+class TossCancelStatus(StrEnum):
+    """A cancel's `cancelStatus` (toss-api.md §3.1): DONE once the money moved; only
+    asynchronous (foreign easy-pay) cancels are ever IN_PROGRESS or ABORTED."""
+
+    DONE = "DONE"
+    IN_PROGRESS = "IN_PROGRESS"
+    ABORTED = "ABORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class TossFailure:
+    """A failed payment's `failure` (toss-api.md §3): `code` is never empty; `message` is
+    empty when Toss gave none."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class VirtualAccount:
+    """Where the buyer pays a virtual-account payment in (a Payment's `virtualAccount`)."""
+
+    account_number: str
+    bank_code: str | None = None
+    customer_name: str | None = None
+    # As Toss gives it: Korean time, without an offset (toss-api.md §3).
+    due_date: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,24 +70,31 @@ class TossCancel:
     cancel_reason: str
     canceled_at: datetime
     refundable_amount: int
-    cancel_status: str
+    cancel_status: TossCancelStatus
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class TossPayment:
-    """The parts of a Toss Payment object the service acts on, plus the raw JSON for audit."""
+    """The parts of a Toss Payment object the service acts on, plus the raw JSON to store."""
 
     payment_key: str
     order_id: str
     order_name: str
-    status: str
+    status: TossPaymentStatus
     method: str | None
     total_amount: int
     balance_amount: int
     approved_at: datetime | None
     receipt_url: str | None
     cancels: tuple[TossCancel, ...] = ()
+    # Why an ABORTED or EXPIRED payment failed, when Toss says.
+    failure: TossFailure | None = None
+    virtual_account: VirtualAccount | None = None
+    # What authenticates this payment's DEPOSIT_CALLBACK webhooks (toss-api.md §8.3).
+    secret: str | None = field(default=None, repr=False)
+    # The latest approval or cancel (toss-api.md §3): a cancel's reply names its own here.
+    last_transaction_key: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .gateway_port import TossPaymentStatus, VirtualAccount
+
 
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
@@ -94,10 +96,41 @@ class Payment:
     method: str | None
     total_amount: int
     balance_amount: int
-    toss_status: str
+    toss_status: TossPaymentStatus
     approved_at: datetime | None
     receipt_url: str | None
+    # Read from Toss's JSON by `toss_records.virtual_account`, whoever builds the Payment.
+    virtual_account: VirtualAccount | None = None
+    # Toss's JSON, kept to be stored; the domain reads the fields above, never this.
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+class PaymentEventType(StrEnum):
+    """What a line of the audit log (`payment_events.event_type`) records."""
+
+    ORDER_CREATED = "ORDER_CREATED"
+    # Confirming a checkout (domain/confirm.py).
+    AMOUNT_TAMPER_REFUSED = "AMOUNT_TAMPER_REFUSED"
+    CONFIRM_CLAIMED = "CONFIRM_CLAIMED"
+    CONFIRM_APPROVED = "CONFIRM_APPROVED"
+    CONFIRM_REJECTED = "CONFIRM_REJECTED"
+    CONFIRM_REPLY_MISMATCH = "CONFIRM_REPLY_MISMATCH"
+    CONFIRM_OUTCOME_UNKNOWN = "CONFIRM_OUTCOME_UNKNOWN"
+    CHECKOUT_FAILED = "CHECKOUT_FAILED"
+    # Canceling (domain/cancel.py, and reconciliation of pending requests).
+    CANCEL_REQUESTED = "CANCEL_REQUESTED"
+    CANCEL_APPROVED = "CANCEL_APPROVED"
+    CANCEL_REFUSED = "CANCEL_REFUSED"
+    CANCEL_REPLY_MISMATCH = "CANCEL_REPLY_MISMATCH"
+    CANCEL_OUTCOME_UNKNOWN = "CANCEL_OUTCOME_UNKNOWN"
+    CANCEL_NEVER_SENT = "CANCEL_NEVER_SENT"
+    # Settling from Toss's record (domain/settlement.py, reconcile.py, webhooks.py).
+    SETTLED_FROM_TOSS = "SETTLED_FROM_TOSS"
+    TOSS_RECORD_READ = "TOSS_RECORD_READ"
+    PAYMENT_CLOSED = "PAYMENT_CLOSED"
+    TOSS_UNREACHABLE = "TOSS_UNREACHABLE"
+    RECONCILE_GAVE_UP = "RECONCILE_GAVE_UP"
+    WEBHOOK_REJECTED = "WEBHOOK_REJECTED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +138,7 @@ class PaymentEvent:
     """One line of the append-only audit log; never holds secrets or card data."""
 
     order_id: str
-    event_type: str
+    event_type: PaymentEventType
     created_at: datetime
     payment_key: str | None = None
     gateway_code: str | None = None
@@ -166,6 +199,18 @@ class CancelRequest:
             amount,
             order_id,
         )
+
+
+class InboxStatus(StrEnum):
+    """Where a received webhook stands in the inbox (`webhook_inbox.status`)."""
+
+    RECEIVED = "RECEIVED"
+    PROCESSED = "PROCESSED"
+    REJECTED = "REJECTED"
+    # About something this service does not act on (foreign easy-pay cancels).
+    IGNORED = "IGNORED"
+    # Processing it raised: set aside for an operator.
+    FAILED = "FAILED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 
 from . import validation
 from .errors import DomainError, ErrorCode, invalid_input
-from .models import Order, OrderLine, OrderStatus, Payment, PaymentEvent, Principal, Product
+from .models import (
+    Order,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentEvent,
+    PaymentEventType,
+    Principal,
+    Product,
+)
 from .ports import OrderCursor, OrderPage
 from .services import Services
 
@@ -99,7 +108,7 @@ async def create_order(
         await uow.events.append(
             PaymentEvent(
                 order_id=order.order_id,
-                event_type="ORDER_CREATED",
+                event_type=PaymentEventType.ORDER_CREATED,
                 created_at=now,
                 detail={"amount": amount, "by": principal.role.value, "lines": len(lines)},
             )

@@ -15,6 +15,7 @@ from .models import (
     Cancel,
     CancelRequest,
     Failure,
+    InboxStatus,
     Order,
     OrderLine,
     OrderStatus,
@@ -116,8 +117,6 @@ class OrderRepository(Protocol):
 
 
 class PaymentRepository(Protocol):
-    async def add(self, payment: Payment, now: datetime) -> None: ...
-
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]: ...
 
     async def save(self, payment: Payment, now: datetime) -> None:
@@ -160,8 +159,6 @@ class CancelRequestRepository(Protocol):
 class PaymentEventRepository(Protocol):
     async def append(self, event: PaymentEvent) -> None: ...
 
-    async def list_for_order(self, order_id: str) -> Sequence[PaymentEvent]: ...
-
 
 class WebhookInbox(Protocol):
     async def add(self, webhook: Webhook) -> bool:
@@ -171,7 +168,7 @@ class WebhookInbox(Protocol):
     async def unprocessed(self, limit: int) -> Sequence[Webhook]: ...
 
     async def finish(
-        self, transmission_id: str, *, status: str, outcome: str, now: datetime
+        self, transmission_id: str, *, status: InboxStatus, outcome: str, now: datetime
     ) -> None:
         """Record how it ended, and forget its secret."""
         ...

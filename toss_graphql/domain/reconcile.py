@@ -22,19 +22,47 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
+from typing import assert_never
 
 from .cancel import drive_locked
 from .errors import DomainError
-from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
-from .models import CancelRequest, CancelRequestStatus, Failure, Order, OrderStatus, PaymentEvent
+from .gateway_port import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossFailure,
+    TossPayment,
+    TossPaymentStatus,
+)
+from .models import (
+    CancelRequest,
+    CancelRequestStatus,
+    Failure,
+    Order,
+    OrderStatus,
+    PaymentEvent,
+    PaymentEventType,
+)
 from .order_lock import OrderLock, order_lock
 from .services import Services
-from .settlement import apply_toss_record
-from .state_machine import OrderEvent
+from .settlement import FailureAudit, apply_toss_record, fail_claimed_checkout
 
 log = logging.getLogger(__name__)
 
 BATCH = 100
+
+
+class Outcome(StrEnum):
+    """How reconciling one order ended; `ReconcileReport` lists the orders by outcome."""
+
+    SETTLED = "settled"
+    UNCHANGED = "unchanged"
+    # Locked by another worker.
+    BUSY = "busy"
+    UNREACHABLE = "unreachable"
+    # Settling raised: tried again on the next run.
+    FAILED = "failed"
+    GAVE_UP = "gave_up"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +80,28 @@ class ReconcileReport:
     unchanged: list[str] = field(default_factory=list)
     busy: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
-    # Settling raised: tried again on the next run.
     failed: list[str] = field(default_factory=list)
     gave_up: list[str] = field(default_factory=list)
+
+    def record(self, order_id: str, outcome: Outcome) -> None:
+        self._listed(outcome).append(order_id)
+
+    def _listed(self, outcome: Outcome) -> list[str]:
+        match outcome:
+            case Outcome.SETTLED:
+                return self.settled
+            case Outcome.UNCHANGED:
+                return self.unchanged
+            case Outcome.BUSY:
+                return self.busy
+            case Outcome.UNREACHABLE:
+                return self.unreachable
+            case Outcome.FAILED:
+                return self.failed
+            case Outcome.GAVE_UP:
+                return self.gave_up
+            case _:
+                assert_never(outcome)
 
     def summary(self) -> str:
         return (
@@ -65,7 +112,7 @@ class ReconcileReport:
         )
 
 
-Progress = Callable[[str, str], None]
+Progress = Callable[[str, Outcome], None]
 
 
 async def settle_unknown_outcomes(
@@ -82,7 +129,7 @@ async def settle_unknown_outcomes(
     for order_id in order_ids:
         report.examined += 1
         outcome = await _settle_isolated(services, order_id, policy)
-        getattr(report, outcome).append(order_id)
+        report.record(order_id, outcome)
         if progress is not None:
             progress(order_id, outcome)
     if report.examined:
@@ -90,7 +137,7 @@ async def settle_unknown_outcomes(
     return report
 
 
-async def _settle_isolated(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+async def _settle_isolated(services: Services, order_id: str, policy: ReconcilePolicy) -> Outcome:
     """Settle one order; whatever that raises stays with the order (see the module doc)."""
     try:
         return await _settle_locked(services, order_id, policy)
@@ -107,24 +154,26 @@ async def _settle_isolated(services: Services, order_id: str, policy: ReconcileP
             order = await uow.orders.get(order_id)
         assert order is not None, "orders are never deleted"
         # The exception's type only: its message may quote the very data that was refused.
-        return await _unresolved(services, order, policy, f"settling it raised {fault}", "failed")
+        return await _unresolved(
+            services, order, policy, f"settling it raised {fault}", Outcome.FAILED
+        )
     except Exception:
         log.exception(
             "order %s failed and could not be handed over", order_id, extra={"order_id": order_id}
         )
-        return "failed"
+        return Outcome.FAILED
 
 
-async def _settle_locked(services: Services, order_id: str, policy: ReconcilePolicy) -> str:
+async def _settle_locked(services: Services, order_id: str, policy: ReconcilePolicy) -> Outcome:
     async with order_lock(services, order_id) as lock:
         if lock is None:
-            return "busy"
+            return Outcome.BUSY
         return await _settle(services, order_id, policy, lock)
 
 
 async def _settle(
     services: Services, order_id: str, policy: ReconcilePolicy, lock: OrderLock
-) -> str:
+) -> Outcome:
     async with services.unit_of_work() as uow:
         order = await uow.orders.get(order_id)
         pending = await uow.cancel_requests.pending_for_order(order_id)
@@ -134,9 +183,9 @@ async def _settle(
         if toss is None:
             if order.status is OrderStatus.CONFIRMING:
                 await _fail_unknown_checkout(services, order)
-                return "settled"
+                return Outcome.SETTLED
             return await _unresolved(services, order, policy, "Toss has no such payment")
-        if toss.status == "IN_PROGRESS" and order.status is OrderStatus.CONFIRMING:
+        if toss.status is TossPaymentStatus.IN_PROGRESS and order.status is OrderStatus.CONFIRMING:
             toss = await _confirm_again(services, order, toss)
     except GatewayTechnicalError as error:
         log.warning("Toss unreachable while reconciling", extra={"order_id": order_id})
@@ -144,14 +193,14 @@ async def _settle(
             await uow.events.append(
                 PaymentEvent(
                     order_id=order_id,
-                    event_type="TOSS_UNREACHABLE",
+                    event_type=PaymentEventType.TOSS_UNREACHABLE,
                     created_at=services.clock(),
                     payment_key=order.payment_key,
                     detail={"source": "reconcile", "reason": str(error)[:200]},
                 )
             )
         return await _unresolved(
-            services, order, policy, f"Toss unreachable: {error}", "unreachable"
+            services, order, policy, f"Toss unreachable: {error}", Outcome.UNREACHABLE
         )
 
     settled = await apply_toss_record(services, order_id, toss, source="reconcile")
@@ -160,9 +209,13 @@ async def _settle(
         changed = await _settle_pending_cancels(services, order_id, policy, lock) or changed
     if settled.order.status in (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT):
         if settled.order.status is OrderStatus.WAITING_FOR_DEPOSIT:
-            return "settled" if changed else "unchanged"  # a deposit may take days
+            return _settled_if(changed)  # a deposit may take days
         return await _unresolved(services, settled.order, policy, f"Toss says {toss.status}")
-    return "settled" if changed else "unchanged"
+    return _settled_if(changed)
+
+
+def _settled_if(changed: bool) -> Outcome:
+    return Outcome.SETTLED if changed else Outcome.UNCHANGED
 
 
 async def _read_toss(services: Services, order: Order) -> TossPayment | None:
@@ -187,35 +240,26 @@ async def _confirm_again(services: Services, order: Order, toss: TossPayment) ->
     except GatewayRejected as rejection:
         if rejection.code == "ALREADY_PROCESSED_PAYMENT":
             return await services.gateway.get_payment(order.payment_key)
+        # Toss refused the confirm, so the checkout never will be approved: settled as the
+        # ABORTED payment it is, with Toss's refusal as its failure.
         return dataclasses.replace(
             toss,
-            status="ABORTED",
-            raw={**toss.raw, "failure": {"code": rejection.code, "message": rejection.message}},
+            status=TossPaymentStatus.ABORTED,
+            failure=TossFailure(rejection.code, rejection.message),
         )
 
 
 async def _fail_unknown_checkout(services: Services, order: Order) -> None:
     now = services.clock()
     failure = Failure("NOT_FOUND_PAYMENT", "Toss has no record of this checkout")
+    audit = FailureAudit(
+        PaymentEventType.SETTLED_FROM_TOSS,
+        detail={"source": "reconcile", "to": OrderStatus.FAILED.value},
+    )
     async with services.unit_of_work() as uow:
-        moved = await uow.orders.transition(
-            order.order_id,
-            OrderEvent.CONFIRM_REFUSED,
-            expected_payment_key=order.payment_key,
-            failure=failure,
-            now=now,
+        await fail_claimed_checkout(
+            uow, order, failure, now, payment_key=order.payment_key, audit=audit
         )
-        if moved:
-            await uow.events.append(
-                PaymentEvent(
-                    order_id=order.order_id,
-                    event_type="SETTLED_FROM_TOSS",
-                    created_at=now,
-                    payment_key=order.payment_key,
-                    gateway_code=failure.code,
-                    detail={"source": "reconcile", "to": OrderStatus.FAILED.value},
-                )
-            )
 
 
 async def _settle_pending_cancels(
@@ -262,7 +306,7 @@ async def _fail_unsent(services: Services, request: CancelRequest) -> None:
         await uow.events.append(
             PaymentEvent(
                 order_id=request.order_id,
-                event_type="CANCEL_NEVER_SENT",
+                event_type=PaymentEventType.CANCEL_NEVER_SENT,
                 created_at=now,
                 detail={"request_id": request.request_id},
             )
@@ -274,8 +318,8 @@ async def _unresolved(
     order: Order,
     policy: ReconcilePolicy,
     reason: str,
-    outcome: str = "unchanged",
-) -> str:
+    outcome: Outcome = Outcome.UNCHANGED,
+) -> Outcome:
     now = services.clock()
     if now - order.updated_at < policy.give_up_after:
         return outcome
@@ -289,10 +333,10 @@ async def _unresolved(
         await uow.events.append(
             PaymentEvent(
                 order_id=order.order_id,
-                event_type="RECONCILE_GAVE_UP",
+                event_type=PaymentEventType.RECONCILE_GAVE_UP,
                 created_at=now,
                 payment_key=order.payment_key,
                 detail={"reason": message},
             )
         )
-    return "gave_up"
+    return Outcome.GAVE_UP

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .gateway_port import TossCancel, TossPayment
+from .gateway_port import TossCancel, TossCancelStatus, TossPayment, TossPaymentStatus
 from .models import (
     Cancel,
     CancelRequest,
@@ -22,6 +23,7 @@ from .models import (
     OrderStatus,
     Payment,
     PaymentEvent,
+    PaymentEventType,
 )
 from .ports import UnitOfWork
 from .services import Services
@@ -29,10 +31,13 @@ from .state_machine import PAID_STATES, OrderEvent, edge
 
 log = logging.getLogger(__name__)
 
-APPROVED = frozenset({"DONE", "CANCELED", "PARTIAL_CANCELED"})
-CANCELED_AT_TOSS = frozenset({"CANCELED", "PARTIAL_CANCELED"})
-NEVER_APPROVED = frozenset({"ABORTED", "EXPIRED"})
-OPEN = frozenset({OrderStatus.PENDING, OrderStatus.FAILED, OrderStatus.CONFIRMING})
+APPROVED = frozenset(
+    {TossPaymentStatus.DONE, TossPaymentStatus.CANCELED, TossPaymentStatus.PARTIAL_CANCELED}
+)
+CANCELED_AT_TOSS = frozenset({TossPaymentStatus.CANCELED, TossPaymentStatus.PARTIAL_CANCELED})
+NEVER_APPROVED = frozenset({TossPaymentStatus.ABORTED, TossPaymentStatus.EXPIRED})
+# Toss holds the order's money, or will once the buyer pays into the virtual account.
+APPROVED_OR_ISSUED = APPROVED | {TossPaymentStatus.WAITING_FOR_DEPOSIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,7 @@ def payment_from_toss(order_id: str, toss: TossPayment) -> Payment:
         # Stored and answered in UTC, whatever offset Toss used (it answers in +09:00).
         approved_at=toss.approved_at.astimezone(UTC) if toss.approved_at else None,
         receipt_url=toss.receipt_url,
+        virtual_account=toss.virtual_account,
         raw=dict(toss.raw),
     )
 
@@ -64,7 +70,7 @@ async def apply_toss_record(
     toss: TossPayment,
     *,
     source: str,
-    event_type: str = "SETTLED_FROM_TOSS",
+    event_type: PaymentEventType = PaymentEventType.SETTLED_FROM_TOSS,
 ) -> Settlement:
     """Settle the order from `toss`, in one transaction. Never marks anything paid that Toss
     does not show approved for this very order and amount."""
@@ -77,12 +83,12 @@ async def apply_toss_record(
         await uow.events.append(
             PaymentEvent(
                 order_id=order_id,
-                event_type=event_type if settlement.changed else "TOSS_RECORD_READ",
+                event_type=event_type if settlement.changed else PaymentEventType.TOSS_RECORD_READ,
                 created_at=now,
                 payment_key=toss.payment_key,
                 detail={
                     "source": source,
-                    "toss_status": toss.status,
+                    "toss_status": toss.status.value,
                     "from": order.status.value,
                     "to": settlement.order.status.value,
                     "note": settlement.note,
@@ -101,13 +107,13 @@ async def _apply(
         return await _flag(uow, order, reason, now, unchanged)
     bound = order.payment_key
     if bound is not None and bound != toss.payment_key:
-        if toss.status in APPROVED or toss.status == "WAITING_FOR_DEPOSIT":
+        if toss.status in APPROVED_OR_ISSUED:
             # Two checkouts of one order approved at Toss: a double charge to refund by hand.
             reason = f"Toss approved checkout {toss.payment_key} besides the bound {bound}"
             return await _flag(uow, order, reason, now, unchanged)
         return dataclasses.replace(unchanged, note="an older checkout's record; nothing to do")
 
-    if toss.status == "WAITING_FOR_DEPOSIT" and order.status in PAID_STATES:
+    if toss.status is TossPaymentStatus.WAITING_FOR_DEPOSIT and order.status in PAID_STATES:
         # Toss reverses a deposit that failed (DONE -> WAITING_FOR_DEPOSIT, toss-api.md §3.2):
         # money this order was counted as having never arrived.
         reason = "Toss reversed the virtual-account deposit of this paid order"
@@ -115,27 +121,18 @@ async def _apply(
     if (
         order.status is OrderStatus.WAITING_FOR_DEPOSIT
         and toss.approved_at is None
-        and toss.status == "CANCELED"
+        and toss.status is TossPaymentStatus.CANCELED
     ):
         order = await _close_unpaid_deposit(uow, order, toss, now)
-    elif toss.status in APPROVED or toss.status == "WAITING_FOR_DEPOSIT":
+    elif toss.status in APPROVED_OR_ISSUED:
         order = await _approve(uow, order, toss, now)
         if toss.status in CANCELED_AT_TOSS and order.status in PAID_STATES:
             order = await record_cancels(uow, order, toss, now)
     elif toss.status in NEVER_APPROVED and order.status is OrderStatus.CONFIRMING:
-        failure = toss.raw.get("failure") or {}
-        code = str(failure.get("code") or f"{toss.status}_PAYMENT")
-        message = str(failure.get("message") or f"Toss reports the payment {toss.status}")
-        if await uow.orders.transition(
-            order.order_id,
-            OrderEvent.CONFIRM_REFUSED,
-            expected_payment_key=toss.payment_key,
-            failure=Failure(code, message),
-            now=now,
-        ):
-            order = dataclasses.replace(
-                order, status=OrderStatus.FAILED, failure=Failure(code, message), updated_at=now
-            )
+        # The row apply_toss_record writes next, in this transaction, records the change.
+        order = await fail_claimed_checkout(
+            uow, order, _failure_of(toss), now, payment_key=toss.payment_key
+        )
     payment = await _payment_of(uow, order)
     changed = order != unchanged.order or payment != unchanged.payment
     note = f"{unchanged.order.status.value} -> {order.status.value}" if changed else "in line"
@@ -163,7 +160,7 @@ async def _flag(
 
 async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime) -> Order:
     """Move an open order to PAID (or WAITING_FOR_DEPOSIT) with Toss's payment."""
-    waiting = toss.status == "WAITING_FOR_DEPOSIT"
+    waiting = toss.status is TossPaymentStatus.WAITING_FOR_DEPOSIT
     if order.status in (OrderStatus.PENDING, OrderStatus.FAILED):
         # Approved at Toss without a claim here (a confirm made elsewhere): bind it first.
         if not await uow.orders.transition(
@@ -189,7 +186,7 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
     approved = dataclasses.replace(
         payment_from_toss(order.order_id, toss),
         balance_amount=toss.total_amount,
-        toss_status="WAITING_FOR_DEPOSIT" if waiting else "DONE",
+        toss_status=TossPaymentStatus.WAITING_FOR_DEPOSIT if waiting else TossPaymentStatus.DONE,
     )
     await uow.payments.save(approved, now)
     return dataclasses.replace(order, status=edge(event).target, failure=None, updated_at=now)
@@ -205,6 +202,70 @@ async def _close_unpaid_deposit(
         return order
     await uow.payments.remove(toss.payment_key)
     return dataclasses.replace(order, status=OrderStatus.CANCELED, updated_at=now)
+
+
+def _failure_of(toss: TossPayment) -> Failure:
+    """Why Toss's record shows a checkout failed: Toss's own `failure`, else its status."""
+    failure = toss.failure
+    return Failure(
+        failure.code if failure else f"{toss.status.value}_PAYMENT",
+        (failure.message if failure else "") or f"Toss reports the payment {toss.status.value}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FailureAudit:
+    """The audit row `fail_claimed_checkout` writes with the failure."""
+
+    event_type: PaymentEventType
+    detail: Mapping[str, object] = field(default_factory=dict)
+    # False: written only when this call moved the order. True: written either way, its
+    # detail saying whether it `applied` (Toss's refusal is news even when the order had
+    # moved on already).
+    even_if_not_applied: bool = False
+
+
+async def fail_claimed_checkout(
+    uow: UnitOfWork,
+    order: Order,
+    failure: Failure,
+    now: datetime,
+    *,
+    payment_key: str | None,
+    audit: FailureAudit | None = None,
+) -> Order:
+    """The one writer of CONFIRMING -> FAILED (`OrderEvent.CONFIRM_REFUSED`): the claimed
+    checkout `payment_key` (when given, it must still be the order's) failed with `failure`.
+
+    Writes `audit`'s row (see `FailureAudit`) in the caller's transaction, and returns the
+    order as this call leaves it: failed, or `order` unchanged when it was no longer
+    CONFIRMING with that checkout.
+    """
+    moved = await uow.orders.transition(
+        order.order_id,
+        OrderEvent.CONFIRM_REFUSED,
+        expected_payment_key=payment_key,
+        failure=failure,
+        now=now,
+    )
+    if audit is not None and (moved or audit.even_if_not_applied):
+        detail = dict(audit.detail)
+        if audit.even_if_not_applied:
+            detail["applied"] = moved
+        await uow.events.append(
+            PaymentEvent(
+                order_id=order.order_id,
+                event_type=audit.event_type,
+                created_at=now,
+                payment_key=payment_key,
+                gateway_code=failure.code,
+                detail=detail,
+            )
+        )
+    if not moved:
+        return order
+    target = edge(OrderEvent.CONFIRM_REFUSED).target
+    return dataclasses.replace(order, status=target, failure=failure, updated_at=now)
 
 
 async def record_cancels(
@@ -258,7 +319,7 @@ async def record_cancels(
         await uow.events.append(
             PaymentEvent(
                 order_id=order.order_id,
-                event_type="PAYMENT_CLOSED",
+                event_type=PaymentEventType.PAYMENT_CLOSED,
                 created_at=now,
                 payment_key=payment.payment_key,
                 detail=_payment_facts(payment),
@@ -282,8 +343,8 @@ async def _attribute(
     when it is sent again under its own Idempotency-Key."""
     if own_request is None or not new:
         return {}
-    latest = toss.raw.get("lastTransactionKey")
-    ours = latest if isinstance(latest, str) else new[-1].transaction_key
+    latest = toss.last_transaction_key
+    ours = latest if latest is not None else new[-1].transaction_key
     await uow.cancel_requests.save(
         dataclasses.replace(
             own_request,
@@ -297,7 +358,7 @@ async def _attribute(
 
 def completed_cancels(toss: TossPayment) -> list[TossCancel]:
     """The cancels Toss has carried out; an IN_PROGRESS or ABORTED one moved no money yet."""
-    return [entry for entry in toss.cancels if entry.cancel_status == "DONE"]
+    return [entry for entry in toss.cancels if entry.cancel_status is TossCancelStatus.DONE]
 
 
 async def _current(uow: UnitOfWork, order: Order) -> Order:

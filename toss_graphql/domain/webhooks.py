@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
-from .models import PaymentEvent, Webhook
+from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook
 from .order_lock import order_lock
 from .ports import UnitOfWork
 from .services import Services
@@ -56,13 +56,13 @@ PAGE = 500
 class Verdict:
     """How a webhook ended: the inbox's status and a note on why."""
 
-    status: str
+    status: InboxStatus
     note: str
 
 
 Outcome = tuple[Webhook, Verdict]
-SET_ASIDE = Verdict("FAILED", "processing failed; see the log")
-_WRONG_SECRET = Verdict("REJECTED", "secret does not match Toss's")
+SET_ASIDE = Verdict(InboxStatus.FAILED, "processing failed; see the log")
+_WRONG_SECRET = Verdict(InboxStatus.REJECTED, "secret does not match Toss's")
 
 
 @dataclass
@@ -172,9 +172,9 @@ class WebhookProcessor:
             if webhook.event_type == CANCEL_STATUS_CHANGED:
                 # Sent only for foreign easy-pay cancels, which this service does not offer.
                 note = "cancel status events concern foreign easy-pay only"
-                unattached.append((webhook, Verdict("IGNORED", note)))
+                unattached.append((webhook, Verdict(InboxStatus.IGNORED, note)))
             elif webhook.order_id is None:
-                unattached.append((webhook, Verdict("REJECTED", "no orderId")))
+                unattached.append((webhook, Verdict(InboxStatus.REJECTED, "no orderId")))
             else:
                 by_order.setdefault(webhook.order_id, []).append(webhook)
         if unattached:
@@ -212,7 +212,8 @@ class WebhookProcessor:
         async with services.unit_of_work() as uow:
             order = await uow.orders.get(order_id)
         if order is None:
-            return [(webhook, Verdict("REJECTED", "no such order")) for webhook in webhooks]
+            rejected = Verdict(InboxStatus.REJECTED, "no such order")
+            return [(webhook, rejected) for webhook in webhooks]
         # The lock first, then Toss's record: a record read before taking the lock could be
         # older than a cancel that finished meanwhile.
         async with order_lock(services, order_id) as lock:
@@ -256,12 +257,12 @@ async def _verify_and_settle(
     try:
         toss = await _read_toss(services, order_id, webhooks)
     except GatewayRejected as rejection:
-        rejected = Verdict("REJECTED", f"Toss does not know it: {rejection.code}")
+        rejected = Verdict(InboxStatus.REJECTED, f"Toss does not know it: {rejection.code}")
         return [(webhook, rejected) for webhook in webhooks]
     except GatewayTechnicalError:
         return None
     if toss.order_id != order_id:
-        rejected = Verdict("REJECTED", "the payment belongs to another order")
+        rejected = Verdict(InboxStatus.REJECTED, "the payment belongs to another order")
         return [(webhook, rejected) for webhook in webhooks]
     refused: list[Outcome] = []
     verified: list[Webhook] = []
@@ -283,15 +284,15 @@ async def _verify_and_settle(
     settled = await apply_toss_record(
         services, order_id, toss, source=f"webhook {', '.join(events)}"
     )
-    processed = Verdict("PROCESSED", settled.note or "in line")
+    processed = Verdict(InboxStatus.PROCESSED, settled.note or "in line")
     return refused + [(webhook, processed) for webhook in verified]
 
 
 def _refusal(webhook: Webhook, toss: TossPayment) -> Verdict | None:
     """Why Toss's record does not bear this webhook out, or None when it does."""
     if webhook.payment_key is not None and webhook.payment_key != toss.payment_key:
-        return Verdict("REJECTED", "not the payment Toss holds for this order")
-    if webhook.event_type == DEPOSIT_CALLBACK and not _same_secret(webhook.secret, toss):
+        return Verdict(InboxStatus.REJECTED, "not the payment Toss holds for this order")
+    if webhook.event_type == DEPOSIT_CALLBACK and not _same_secret(webhook.secret, toss.secret):
         return _WRONG_SECRET
     return None
 
@@ -311,7 +312,7 @@ async def _audit_rejections(uow: UnitOfWork, outcomes: list[Outcome], now: datet
     known: dict[str, bool] = {}
     for webhook, verdict in outcomes:
         order_id = webhook.order_id
-        if verdict.status != "REJECTED" or order_id is None:
+        if verdict.status is not InboxStatus.REJECTED or order_id is None:
             continue
         if order_id not in known:
             known[order_id] = await uow.orders.get(order_id) is not None
@@ -319,7 +320,7 @@ async def _audit_rejections(uow: UnitOfWork, outcomes: list[Outcome], now: datet
             await uow.events.append(
                 PaymentEvent(
                     order_id=order_id,
-                    event_type="WEBHOOK_REJECTED",
+                    event_type=PaymentEventType.WEBHOOK_REJECTED,
                     created_at=now,
                     payment_key=webhook.payment_key,
                     detail={"event": webhook.event_type, "reason": verdict.note},
@@ -327,8 +328,7 @@ async def _audit_rejections(uow: UnitOfWork, outcomes: list[Outcome], now: datet
             )
 
 
-def _same_secret(claimed: str | None, toss: TossPayment) -> bool:
-    actual = toss.raw.get("secret")
-    if not claimed or not isinstance(actual, str):
+def _same_secret(claimed: str | None, actual: str | None) -> bool:
+    if not claimed or actual is None:
         return False
     return hmac.compare_digest(claimed.encode(), actual.encode())

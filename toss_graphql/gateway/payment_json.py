@@ -4,46 +4,99 @@ Only the fields the service acts on are checked; everything else stays in `raw`,
 fields are ignored because Toss adds fields without a new API version (toss-api.md §1).
 Anything ill-typed is `GatewayReplyInvalid`: a payment we cannot read is not a payment we
 may act on. Messages name the field, never its value, so no reply content reaches the logs.
+
+The facts that explain a payment rather than decide its fate (`failure`, `virtualAccount`,
+`secret`, `lastTransactionKey`) are read leniently, each to None when absent or ill-typed:
+an approval Toss made must be recorded even if a display field is odd, and the domain
+treats a missing one safely (a default failure, no account, a secret that never matches,
+the latest cancel in `cancels`).
+
+A status outside toss-api.md §3.2 is an invalid reply, not mapped to anything. Toss
+documents the set as closed for this API version; a status the service has no rule for
+cannot be acted on safely, and guessing what it means is what the service never does with
+money (docs/architecture.md §3.2). As an invalid reply it is an unknown outcome: a confirm
+or a cancel stays pending and a webhook stays in the inbox, and reconciliation reads the
+payment again later, handing the order to an operator if it never becomes readable.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from toss_graphql.domain.gateway_port import GatewayReplyInvalid, TossCancel, TossPayment
+from toss_graphql.domain import toss_records
+from toss_graphql.domain.gateway_port import (
+    GatewayReplyInvalid,
+    TossCancel,
+    TossCancelStatus,
+    TossFailure,
+    TossPayment,
+    TossPaymentStatus,
+)
+
+_Status = TypeVar("_Status", bound=StrEnum)
 
 
 def parse_payment(body: Mapping[str, Any]) -> TossPayment:
-    """The `TossPayment` in a 2xx body; `raw` keeps the body itself for audit."""
+    """The `TossPayment` in a 2xx body; `raw` keeps the body itself, to be stored."""
     receipt = _optional_object(body, "receipt", "payment")
     return TossPayment(
         payment_key=_text(body, "paymentKey", "payment"),
         order_id=_text(body, "orderId", "payment"),
         order_name=_text(body, "orderName", "payment"),
-        status=_text(body, "status", "payment"),
+        status=_status(body, "status", "payment", TossPaymentStatus),
         method=_optional_text(body, "method", "payment"),
         total_amount=_amount(body, "totalAmount", "payment"),
         balance_amount=_amount(body, "balanceAmount", "payment"),
         approved_at=_optional_timestamp(body, "approvedAt", "payment"),
         receipt_url=None if receipt is None else _optional_text(receipt, "url", "receipt"),
         cancels=tuple(_parse_cancel(entry) for entry in _optional_objects(body, "cancels")),
+        failure=_failure(body),
+        virtual_account=toss_records.virtual_account(body),
+        secret=_lenient_text(body, "secret"),
+        last_transaction_key=_lenient_text(body, "lastTransactionKey"),
         raw=body,
     )
 
 
 def _parse_cancel(body: Mapping[str, Any]) -> TossCancel:
-    """One `cancels[]` entry; `raw` keeps a copy of the entry for audit."""
+    """One `cancels[]` entry; `raw` keeps a copy of the entry, to be stored."""
     return TossCancel(
         transaction_key=_text(body, "transactionKey", "cancel"),
         cancel_amount=_amount(body, "cancelAmount", "cancel"),
         cancel_reason=_text(body, "cancelReason", "cancel"),
         canceled_at=_timestamp(body, "canceledAt", "cancel"),
         refundable_amount=_amount(body, "refundableAmount", "cancel"),
-        cancel_status=_text(body, "cancelStatus", "cancel"),
+        cancel_status=_status(body, "cancelStatus", "cancel", TossCancelStatus),
         raw=dict(body),
     )
+
+
+def _status(body: Mapping[str, Any], key: str, owner: str, statuses: type[_Status]) -> _Status:
+    """One of `statuses`; any other value is an invalid reply (see the module docstring)."""
+    value = _text(body, key, owner)
+    try:
+        return statuses(value)
+    except ValueError:
+        raise _invalid(owner, key, "is not a status this service knows") from None
+
+
+def _failure(body: Mapping[str, Any]) -> TossFailure | None:
+    """`failure` of an ABORTED or EXPIRED payment; None unless it is an object with a code."""
+    failure = body.get("failure")
+    if not isinstance(failure, Mapping):
+        return None
+    code = _lenient_text(failure, "code")
+    if not code:
+        return None
+    return TossFailure(code, _lenient_text(failure, "message") or "")
+
+
+def _lenient_text(body: Mapping[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    return value if isinstance(value, str) else None
 
 
 def _invalid(owner: str, key: str, problem: str) -> GatewayReplyInvalid:

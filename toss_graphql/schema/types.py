@@ -12,7 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from ..domain import models
+from ..domain import gateway_port, models
 from ..domain.errors import DomainError, ErrorCode
 from ..domain.ports import CancelCursor, OrderCursor
 from .context import Context
@@ -59,19 +59,13 @@ class VirtualAccount:
     due_date: str | None = strawberry.field(description="As Toss gives it (KST, no offset).")
 
     @classmethod
-    def from_toss(cls, raw: object) -> Self | None:
-        if not isinstance(raw, dict) or not isinstance(raw.get("accountNumber"), str):
-            return None
+    def from_domain(cls, account: gateway_port.VirtualAccount) -> Self:
         return cls(
-            account_number=raw["accountNumber"],
-            bank_code=_text(raw.get("bankCode")),
-            customer_name=_text(raw.get("customerName")),
-            due_date=_text(raw.get("dueDate")),
+            account_number=account.account_number,
+            bank_code=account.bank_code,
+            customer_name=account.customer_name,
+            due_date=account.due_date,
         )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 @strawberry.type(
@@ -91,6 +85,7 @@ class Payment:
 
     @classmethod
     def from_domain(cls, payment: models.Payment) -> Self:
+        account = payment.virtual_account
         return cls(
             payment_key=payment.payment_key,
             method=payment.method,
@@ -98,7 +93,7 @@ class Payment:
             balance_amount=payment.balance_amount,
             approved_at=payment.approved_at,
             receipt_url=payment.receipt_url,
-            virtual_account=VirtualAccount.from_toss(payment.raw.get("virtualAccount")),
+            virtual_account=VirtualAccount.from_domain(account) if account else None,
         )
 
 
