@@ -6,12 +6,8 @@ from typing import Any
 import pytest
 
 from tests.support.fakes import FakeGateway, MemoryStore, memory_services
-from toss_graphql.domain.cancel import (
-    CancelArguments,
-    CancelResult,
-    cancel_payment,
-    toss_cancel_key,
-)
+from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_payment
+from toss_graphql.domain.cancel_requests import toss_cancel_key
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
 from toss_graphql.domain.gateway_port import (

@@ -1,0 +1,127 @@
+"""Settling Toss's answer to a cancel: the books take Toss's cancels and balance, once, and
+only while the cancel still holds the order's lock; an answer that disagrees with the books
+is audited and left to reconciliation."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+from .cancel_calls import Answered
+from .cancel_requests import CancelResult, audit
+from .errors import DomainError, ErrorCode
+from .gateway_port import TossPayment
+from .models import CancelRequest, CancelRequestStatus, Order, Payment, PaymentEventType
+from .order_lock import OrderLock
+from .ports import UnitOfWork
+from .services import Services
+from .settlement import CANCELED_AT_TOSS, completed_cancels, record_cancels
+
+log = logging.getLogger(__name__)
+
+
+def _disagreements(
+    order: Order, payment: Payment | None, toss: TossPayment, known: set[str]
+) -> list[str]:
+    if toss.order_id != order.order_id:
+        return ["orderId"]
+    if payment is None:
+        return ["balanceAmount"]  # the books are closed, and this answer is not in them
+    canceled_now = sum(
+        entry.cancel_amount
+        for entry in completed_cancels(toss)
+        if entry.transaction_key not in known
+    )
+    problems = []
+    if not 0 <= toss.balance_amount < payment.balance_amount:
+        problems.append("balanceAmount")
+    if canceled_now != payment.balance_amount - toss.balance_amount:
+        problems.append("cancels")
+    if toss.status not in CANCELED_AT_TOSS:
+        problems.append("status")
+    return problems
+
+
+def _transaction_of(toss: TossPayment) -> str | None:
+    """The transaction Toss's answer to a cancel is about: its latest one."""
+    if toss.last_transaction_key is not None:
+        return toss.last_transaction_key
+    done = completed_cancels(toss)
+    return done[-1].transaction_key if done else None
+
+
+async def settle_reply(
+    services: Services,
+    answered: Answered,
+    order: Order,
+    payment: Payment | None,
+    lock: OrderLock,
+) -> CancelResult:
+    request, toss = answered.request, answered.toss
+    now = services.clock()
+    ours = _transaction_of(toss)
+    async with services.unit_of_work() as uow:
+        # The books are written only while this call still holds the order's lock.
+        if not await lock.renew(uow):
+            raise DomainError(ErrorCode.PAYMENT_PENDING, "the cancel is being settled elsewhere")
+        known = await uow.cancels.transaction_keys(order.order_id)
+        if ours is not None and ours in known:
+            # Toss answered again what it answered before (a repeat under the same key), and
+            # that cancel is already in the books: this request is the one that made it.
+            done = dataclasses.replace(
+                request, status=CancelRequestStatus.SUCCEEDED, transaction_key=ours, updated_at=now
+            )
+            await uow.cancel_requests.save(done)
+            await audit(uow, services, done, PaymentEventType.CANCEL_APPROVED, replayed=True)
+            settled = await uow.orders.get(order.order_id)
+            assert settled is not None
+            return CancelResult(settled, await uow.cancels.get(ours))
+        problems = _disagreements(order, payment, toss, known)
+        if problems or payment is None:
+            log.error(
+                "Toss's cancel reply disagrees with the books; left pending for reconciliation",
+                extra={"order_id": order.order_id, "fields": problems},
+            )
+            await audit(
+                uow, services, request, PaymentEventType.CANCEL_REPLY_MISMATCH, fields=problems
+            )
+            # Raised once the block has committed: raised inside it, the audit row would be
+            # rolled back with it.
+            outcome: CancelResult | DomainError = DomainError(
+                ErrorCode.PAYMENT_PENDING,
+                "the cancel's outcome could not be confirmed yet; poll the order",
+            )
+        else:
+            outcome = await _record(uow, services, request, order, payment, toss, now)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    log.info("payment canceled", extra={"order_id": order.order_id, "balance": toss.balance_amount})
+    return outcome
+
+
+async def _record(
+    uow: UnitOfWork,
+    services: Services,
+    request: CancelRequest,
+    order: Order,
+    payment: Payment,
+    toss: TossPayment,
+    now: datetime,
+) -> CancelResult:
+    """Book the cancel Toss carried out for `request`, which succeeds with it."""
+    settled = await record_cancels(uow, order, toss, now, own_request=request)
+    recorded = await uow.cancel_requests.get(request.request_id)
+    assert recorded is not None
+    key = recorded.transaction_key
+    cancel = await uow.cancels.get(key) if key else None
+    await audit(
+        uow,
+        services,
+        recorded,
+        PaymentEventType.CANCEL_APPROVED,
+        amount=payment.balance_amount - toss.balance_amount,
+        balance=toss.balance_amount,
+        toss_status=toss.status.value,
+    )
+    return CancelResult(settled, cancel)
