@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from tests.support.fakes import FakeGateway, MemoryStore, memory_services
+from toss_graphql.domain.alignment import apply_toss_record
 from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_payment
 from toss_graphql.domain.cancel_requests import toss_cancel_key
 from toss_graphql.domain.confirm import confirm_payment
@@ -25,7 +26,6 @@ from toss_graphql.domain.models import (
 )
 from toss_graphql.domain.orders import CreateOrderRequest, create_order
 from toss_graphql.domain.services import Services
-from toss_graphql.domain.settlement import apply_toss_record
 
 NAME = "정기 구독"
 

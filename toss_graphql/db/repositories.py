@@ -1,4 +1,5 @@
-"""All SQL lives here: the domain's repository ports over one SQLAlchemy session."""
+"""The repositories of orders, products, payments and audit events over one SQLAlchemy session;
+the cancels, cancel requests and webhook inbox have modules of their own beside this one."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ import dataclasses
 import logging
 from datetime import datetime
 
+from .alignment import CANCELED_AT_TOSS, completed_cancels, record_cancels
 from .cancel_calls import Answered
 from .cancel_requests import CancelResult, audit
 from .errors import DomainError, ErrorCode
@@ -16,7 +17,6 @@ from .models import CancelRequest, CancelRequestStatus, Order, Payment, PaymentE
 from .order_lock import OrderLock
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import CANCELED_AT_TOSS, completed_cancels, record_cancels
 
 log = logging.getLogger(__name__)
 

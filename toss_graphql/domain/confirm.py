@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from . import validation
+from .alignment import NEVER_APPROVED, FailureAudit, apply_toss_record, fail_claimed_checkout
 from .errors import DomainError, ErrorCode, invalid_input, order_not_found
 from .gateway_port import (
     CREDENTIAL_ERRORS,
@@ -32,7 +33,6 @@ from .models import (
 )
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import NEVER_APPROVED, FailureAudit, apply_toss_record, fail_claimed_checkout
 from .state_machine import PAID_STATES, OrderEvent
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ async def _claim(
                 "confirm refused: amount differs from the stored order (possible tampering)",
                 extra={"order_id": order_id, "claimed": amount, "stored": order.amount},
             )
-            await _audit(
+            await _audit_confirm(
                 uow,
                 order,
                 PaymentEventType.AMOUNT_TAMPER_REFUSED,
@@ -118,7 +118,7 @@ async def _claim(
                 order_id, OrderEvent.CONFIRM_CLAIMED, payment_key=payment_key, now=now
             )
             if claimed:
-                await _audit(
+                await _audit_confirm(
                     uow,
                     order,
                     PaymentEventType.CONFIRM_CLAIMED,
@@ -225,7 +225,7 @@ async def _settle_reply(
             },
         )
         async with services.unit_of_work() as uow:
-            await _audit(
+            await _audit_confirm(
                 uow,
                 order,
                 PaymentEventType.CONFIRM_REPLY_MISMATCH,
@@ -284,7 +284,7 @@ async def _record_unknown_outcome(
     """Record that Toss's answer never came. A webhook or the reconciler may have settled the
     order meanwhile: then that is the answer, and the caller is told the truth at once."""
     async with services.unit_of_work() as uow:
-        await _audit(
+        await _audit_confirm(
             uow,
             order,
             PaymentEventType.CONFIRM_OUTCOME_UNKNOWN,
@@ -304,7 +304,7 @@ async def _record_unknown_outcome(
     return None
 
 
-async def _audit(
+async def _audit_confirm(
     uow: UnitOfWork,
     order: Order,
     event_type: PaymentEventType,
@@ -348,7 +348,7 @@ async def fail_payment(
                 f"order is {status}; a failed checkout cannot change it",
                 field="orderId",
             )
-        await _audit(
+        await _audit_confirm(
             uow, order, PaymentEventType.CHECKOUT_FAILED, services, gateway_code=failure.code
         )
     return dataclasses.replace(order, status=OrderStatus.FAILED, failure=failure, updated_at=now)

@@ -124,7 +124,7 @@ class PaymentEventType(StrEnum):
     CANCEL_REPLY_MISMATCH = "CANCEL_REPLY_MISMATCH"
     CANCEL_OUTCOME_UNKNOWN = "CANCEL_OUTCOME_UNKNOWN"
     CANCEL_NEVER_SENT = "CANCEL_NEVER_SENT"
-    # Settling from Toss's record (domain/settlement.py, reconcile.py, webhooks.py).
+    # Settling from Toss's record (domain/alignment.py, reconcile.py, webhooks.py).
     SETTLED_FROM_TOSS = "SETTLED_FROM_TOSS"
     TOSS_RECORD_READ = "TOSS_RECORD_READ"
     PAYMENT_CLOSED = "PAYMENT_CLOSED"

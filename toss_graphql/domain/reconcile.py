@@ -2,7 +2,7 @@
 
 A confirm or a cancel whose answer never came, a process killed between Toss's answer and the
 commit, a virtual account waiting for its deposit: each is read back from Toss and settled
-through `settlement`. Several workers or instances may run this at once: each order is taken
+through `alignment`. Several workers or instances may run this at once: each order is taken
 under its lock row, so one of them settles it at a time.
 
 One order's fault is that order's alone. Whatever settling it raises (a bug, a row the
@@ -25,6 +25,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import assert_never
 
+from .alignment import FailureAudit, apply_toss_record, fail_claimed_checkout
 from .cancel import drive_locked
 from .errors import DomainError
 from .gateway_port import (
@@ -45,7 +46,6 @@ from .models import (
 )
 from .order_lock import OrderLock, order_lock
 from .services import Services
-from .settlement import FailureAudit, apply_toss_record, fail_claimed_checkout
 
 log = logging.getLogger(__name__)
 
@@ -168,10 +168,10 @@ async def _settle_locked(services: Services, order_id: str, policy: ReconcilePol
     async with order_lock(services, order_id) as lock:
         if lock is None:
             return Outcome.BUSY
-        return await _settle(services, order_id, policy, lock)
+        return await _settle_order_from_toss(services, order_id, policy, lock)
 
 
-async def _settle(
+async def _settle_order_from_toss(
     services: Services, order_id: str, policy: ReconcilePolicy, lock: OrderLock
 ) -> Outcome:
     async with services.unit_of_work() as uow:
@@ -179,7 +179,7 @@ async def _settle(
         pending = await uow.cancel_requests.pending_for_order(order_id)
     assert order is not None, "orders are never deleted"
     try:
-        toss = await _read_toss(services, order)
+        toss = await _read_payment_of(services, order)
         if toss is None:
             if order.status is OrderStatus.CONFIRMING:
                 await _fail_unknown_checkout(services, order)
@@ -218,7 +218,7 @@ def _settled_if(changed: bool) -> Outcome:
     return Outcome.SETTLED if changed else Outcome.UNCHANGED
 
 
-async def _read_toss(services: Services, order: Order) -> TossPayment | None:
+async def _read_payment_of(services: Services, order: Order) -> TossPayment | None:
     try:
         if order.payment_key is not None:
             return await services.gateway.get_payment(order.payment_key)

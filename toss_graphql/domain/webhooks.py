@@ -32,12 +32,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from .alignment import apply_toss_record
 from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
 from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook
 from .order_lock import order_lock
 from .ports import UnitOfWork
 from .services import Services
-from .settlement import apply_toss_record
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class WebhookProcessor:
         self, order_id: str, webhooks: list[Webhook]
     ) -> list[Outcome] | None:
         try:
-            return await self._settle(order_id, webhooks)
+            return await self._settle_order(order_id, webhooks)
         except Exception:
             # A bug one order trips must not block the others: its webhooks are set aside
             # for an operator. The id in the message: the formatter puts extras last.
@@ -206,7 +206,7 @@ class WebhookProcessor:
             )
             return [(webhook, SET_ASIDE) for webhook in webhooks]
 
-    async def _settle(self, order_id: str, webhooks: list[Webhook]) -> list[Outcome] | None:
+    async def _settle_order(self, order_id: str, webhooks: list[Webhook]) -> list[Outcome] | None:
         """None when the webhooks must wait: the order is busy, or Toss unreachable."""
         services = self.services
         async with services.unit_of_work() as uow:
@@ -255,7 +255,7 @@ async def _verify_and_settle(
     services: Services, order_id: str, webhooks: list[Webhook]
 ) -> list[Outcome] | None:
     try:
-        toss = await _read_toss(services, order_id, webhooks)
+        toss = await _read_payment_for(services, order_id, webhooks)
     except GatewayRejected as rejection:
         rejected = Verdict(InboxStatus.REJECTED, f"Toss does not know it: {rejection.code}")
         return [(webhook, rejected) for webhook in webhooks]
@@ -297,7 +297,9 @@ def _refusal(webhook: Webhook, toss: TossPayment) -> Verdict | None:
     return None
 
 
-async def _read_toss(services: Services, order_id: str, webhooks: list[Webhook]) -> TossPayment:
+async def _read_payment_for(
+    services: Services, order_id: str, webhooks: list[Webhook]
+) -> TossPayment:
     """One read for all of them: the payment they all name, else the order's at Toss (the
     one Toss confirmed for the order id, else its latest)."""
     keys = {webhook.payment_key for webhook in webhooks}

@@ -11,18 +11,18 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from toss_graphql.domain.gateway_port import (
+from ..domain.gateway_port import (
     GatewayReplyInvalid,
     GatewayTechnicalError,
     TossPayment,
 )
-from toss_graphql.gateway.config import TossGatewayConfig, create_http_client
-from toss_graphql.gateway.idempotency import (
+from .config import TossGatewayConfig, create_http_client
+from .idempotency import (
     confirm_idempotency_key,
     require_valid_idempotency_key,
 )
-from toss_graphql.gateway.payment_json import parse_payment
-from toss_graphql.gateway.replies import RetryableFailure, classify_reply
+from .payment_json import parse_payment
+from .replies import RetryableFailure, classify_reply
 
 __all__ = ["TossGateway", "TossGatewayConfig", "create_http_client"]
 

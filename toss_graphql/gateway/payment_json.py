@@ -26,8 +26,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from toss_graphql.domain import toss_records
-from toss_graphql.domain.gateway_port import (
+from ..domain import toss_records
+from ..domain.gateway_port import (
     GatewayReplyInvalid,
     TossCancel,
     TossCancelStatus,

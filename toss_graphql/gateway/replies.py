@@ -35,8 +35,8 @@ from typing import Any
 
 import httpx
 
-from toss_graphql.domain import untrusted_json
-from toss_graphql.domain.gateway_port import GatewayRejected, GatewayReplyInvalid
+from ..domain import untrusted_json
+from ..domain.gateway_port import GatewayRejected, GatewayReplyInvalid
 
 # The first request with this Idempotency-Key is still running; Toss says to call again to get
 # its result (toss-api.md §5).

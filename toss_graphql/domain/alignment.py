@@ -2,7 +2,8 @@
 
 Every path that learns how a payment stands at Toss (a confirm's reply, a cancel's reply, a
 reconciliation read, a verified webhook) ends here, so the order reaches the same single state
-whichever of them arrives first, and however often.
+whichever of them arrives first, and however often. (Named for what it does, not after
+Toss's Settlements API, the merchant's payouts, which this service does not use.)
 """
 
 from __future__ import annotations
