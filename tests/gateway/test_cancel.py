@@ -9,7 +9,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import (
+from toss_graphql.domain.ports.gateway import (
     GatewayRejected,
     GatewayReplyInvalid,
     GatewayTechnicalError,

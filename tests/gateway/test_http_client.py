@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import PaymentGateway
+from toss_graphql.domain.ports.gateway import PaymentGateway
 from toss_graphql.gateway import TossGateway, TossGatewayConfig, create_http_client
 
 from .payloads import AMOUNT, CONFIRM_PATH, ORDER_ID, PAYMENT_KEY, SECRET_KEY, payment_json

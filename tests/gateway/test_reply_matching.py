@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import GatewayReplyInvalid
+from toss_graphql.domain.ports.gateway import GatewayReplyInvalid
 from toss_graphql.gateway import TossGateway
 
 from .payloads import AMOUNT, CONFIRM_PATH, ORDER_ID, PAYMENT_KEY, payment_json

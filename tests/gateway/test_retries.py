@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import GatewayReplyInvalid, GatewayTechnicalError
+from toss_graphql.domain.ports.gateway import GatewayReplyInvalid, GatewayTechnicalError
 from toss_graphql.gateway import TossGateway, TossGatewayConfig, create_http_client
 
 from .payloads import AMOUNT, CONFIRM_PATH, ORDER_ID, PAYMENT_KEY, payment_json, toss_error

@@ -10,7 +10,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.gateway_port import GatewayError
+from toss_graphql.domain.ports.gateway import GatewayError
 from toss_graphql.gateway import TossGateway
 
 from .payloads import (

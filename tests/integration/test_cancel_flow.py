@@ -18,8 +18,8 @@ from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.unit_of_work import UnitOfWorkFactory
 from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import GatewayRejected, TossPayment
 from toss_graphql.domain.models import CancelRequest, CancelRequestStatus, Principal
+from toss_graphql.domain.ports.gateway import GatewayRejected, TossPayment
 from toss_graphql.domain.services import Services
 from toss_graphql.gateway.client import TossGateway, TossGatewayConfig, create_http_client
 

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.stats import read_service_stats
 from toss_graphql.db.unit_of_work import UnitOfWorkFactory
-from toss_graphql.domain.gateway_port import TossPaymentStatus, VirtualAccount
 from toss_graphql.domain.models import (
     CancelRequest,
     CancelRequestStatus,
@@ -22,6 +21,7 @@ from toss_graphql.domain.models import (
     Payment,
     Webhook,
 )
+from toss_graphql.domain.ports.gateway import TossPaymentStatus, VirtualAccount
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 ORDER_ID = "order-stored-1"

@@ -9,14 +9,6 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from toss_graphql.domain.gateway_port import (
-    GatewayError,
-    GatewayRejected,
-    TossCancel,
-    TossCancelStatus,
-    TossPayment,
-    TossPaymentStatus,
-)
 from toss_graphql.domain.models import (
     Cancel,
     CancelRequest,
@@ -32,7 +24,15 @@ from toss_graphql.domain.models import (
     Product,
     Webhook,
 )
-from toss_graphql.domain.ports import CancelCursor, CancelPage, OrderCursor, OrderPage
+from toss_graphql.domain.ports.gateway import (
+    GatewayError,
+    GatewayRejected,
+    TossCancel,
+    TossCancelStatus,
+    TossPayment,
+    TossPaymentStatus,
+)
+from toss_graphql.domain.ports.storage import CancelCursor, CancelPage, OrderCursor, OrderPage
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.state_machine import OrderEvent, edge
 

@@ -7,7 +7,7 @@ import itertools
 from datetime import UTC, datetime
 
 from toss_graphql.domain.models import Order, OrderStatus
-from toss_graphql.domain.ports import UnitOfWorkFactory
+from toss_graphql.domain.ports.storage import UnitOfWorkFactory
 from toss_graphql.domain.state_machine import EDGES, OrderEvent
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)

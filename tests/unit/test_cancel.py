@@ -11,11 +11,6 @@ from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_pay
 from toss_graphql.domain.cancel_requests import toss_cancel_key
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import (
-    GatewayRejected,
-    GatewayTechnicalError,
-    TossPayment,
-)
 from toss_graphql.domain.models import (
     CancelRequest,
     CancelRequestStatus,
@@ -25,6 +20,11 @@ from toss_graphql.domain.models import (
     Role,
 )
 from toss_graphql.domain.orders import CreateOrderRequest, create_order
+from toss_graphql.domain.ports.gateway import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossPayment,
+)
 from toss_graphql.domain.services import Services
 
 NAME = "정기 구독"

@@ -8,7 +8,9 @@ import pytest
 from tests.support.fakes import FakeGateway, MemoryStore, approved
 from toss_graphql.domain.confirm import ConfirmResult, confirm_payment, fail_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import (
+from toss_graphql.domain.models import Order, OrderStatus, Principal
+from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
+from toss_graphql.domain.ports.gateway import (
     GatewayRejected,
     GatewayReplyInvalid,
     GatewayTechnicalError,
@@ -16,8 +18,6 @@ from toss_graphql.domain.gateway_port import (
     TossPayment,
     TossPaymentStatus,
 )
-from toss_graphql.domain.models import Order, OrderStatus, Principal
-from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.services import Services
 
 KEY = "tgen_20261122000000abcd"

@@ -13,12 +13,6 @@ from toss_graphql.background import reconcile_forever
 from toss_graphql.domain.cancel import CancelArguments, cancel_payment
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.gateway_port import (
-    GatewayRejected,
-    GatewayTechnicalError,
-    TossFailure,
-    TossPaymentStatus,
-)
 from toss_graphql.domain.models import (
     CancelRequest,
     CancelRequestStatus,
@@ -28,6 +22,12 @@ from toss_graphql.domain.models import (
     Principal,
 )
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
+from toss_graphql.domain.ports.gateway import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossFailure,
+    TossPaymentStatus,
+)
 from toss_graphql.domain.reconcile import (
     Outcome,
     ReconcilePolicy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from toss_graphql.domain import models
-from toss_graphql.domain.gateway_port import TossPaymentStatus, VirtualAccount
+from toss_graphql.domain.ports.gateway import TossPaymentStatus, VirtualAccount
 from toss_graphql.schema import types
 
 

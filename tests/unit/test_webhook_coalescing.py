@@ -13,9 +13,9 @@ import pytest
 
 from tests.support.fakes import FakeGateway, MemoryStore
 from toss_graphql.domain.confirm import confirm_payment
-from toss_graphql.domain.gateway_port import TossPayment
 from toss_graphql.domain.models import Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
+from toss_graphql.domain.ports.gateway import TossPayment
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.webhooks import (
     WebhookProcessor,

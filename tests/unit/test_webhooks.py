@@ -10,14 +10,14 @@ import pytest
 from tests.support.fakes import FakeGateway, MemoryStore, MemoryUnitOfWork, approved
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.errors import DomainError
-from toss_graphql.domain.gateway_port import (
+from toss_graphql.domain.models import InboxStatus, Order, OrderStatus, Principal
+from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
+from toss_graphql.domain.ports.gateway import (
     GatewayTechnicalError,
     TossPayment,
     TossPaymentStatus,
     VirtualAccount,
 )
-from toss_graphql.domain.models import InboxStatus, Order, OrderStatus, Principal
-from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.webhooks import process_received_webhooks, receive_webhook
 from toss_graphql.webhook_endpoint import InvalidWebhook, parse_webhook

@@ -11,7 +11,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain.models import Cancel, CancelRequest, CancelRequestStatus
-from ..domain.ports import CancelCursor, CancelPage
+from ..domain.ports.storage import CancelCursor, CancelPage
 from .statements import insert_unless_present, newest_first_after
 from .tables import Base, CancelRequestRow, CancelRow
 

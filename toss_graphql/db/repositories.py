@@ -12,7 +12,6 @@ from sqlalchemy import Row, case, delete, func, insert, literal, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..domain import toss_records
-from ..domain.gateway_port import TossPaymentStatus
 from ..domain.models import (
     CancelRequestStatus,
     Failure,
@@ -23,7 +22,8 @@ from ..domain.models import (
     PaymentEvent,
     Product,
 )
-from ..domain.ports import OrderCursor, OrderPage
+from ..domain.ports.gateway import TossPaymentStatus
+from ..domain.ports.storage import OrderCursor, OrderPage
 from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
 from .statements import newest_first_after

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .gateway_port import TossCancel, TossCancelStatus, TossPayment, TossPaymentStatus
 from .models import (
     Cancel,
     CancelRequest,
@@ -26,7 +25,8 @@ from .models import (
     PaymentEvent,
     PaymentEventType,
 )
-from .ports import UnitOfWork
+from .ports.gateway import TossCancel, TossCancelStatus, TossPayment, TossPaymentStatus
+from .ports.storage import UnitOfWork
 from .services import Services
 from .state_machine import PAID_STATES, OrderEvent, edge
 

@@ -23,14 +23,14 @@ from datetime import datetime, timedelta
 
 from .cancel_requests import audit, fail
 from .errors import DomainError, ErrorCode
-from .gateway_port import (
+from .models import CancelRequest, PaymentEventType
+from .order_lock import OrderLock
+from .ports.gateway import (
     CREDENTIAL_ERRORS,
     GatewayRejected,
     GatewayTechnicalError,
     TossPayment,
 )
-from .models import CancelRequest, PaymentEventType
-from .order_lock import OrderLock
 from .services import Services
 
 log = logging.getLogger(__name__)

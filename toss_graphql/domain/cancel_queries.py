@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from . import validation
 from .errors import DomainError, ErrorCode
 from .models import Cancel, Principal
-from .ports import CancelCursor, CancelPage
+from .ports.storage import CancelCursor, CancelPage
 from .services import Services
 
 

@@ -12,10 +12,10 @@ from .alignment import CANCELED_AT_TOSS, completed_cancels, record_cancels
 from .cancel_calls import Answered
 from .cancel_requests import CancelResult, audit
 from .errors import DomainError, ErrorCode
-from .gateway_port import TossPayment
 from .models import CancelRequest, CancelRequestStatus, Order, Payment, PaymentEventType
 from .order_lock import OrderLock
-from .ports import UnitOfWork
+from .ports.gateway import TossPayment
+from .ports.storage import UnitOfWork
 from .services import Services
 
 log = logging.getLogger(__name__)

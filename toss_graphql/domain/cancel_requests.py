@@ -27,7 +27,7 @@ from .models import (
     PaymentEvent,
     PaymentEventType,
 )
-from .ports import UnitOfWork
+from .ports.storage import UnitOfWork
 from .services import Services
 
 CANCELABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELED})

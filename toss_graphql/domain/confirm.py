@@ -15,13 +15,6 @@ from dataclasses import dataclass
 from . import validation
 from .alignment import NEVER_APPROVED, FailureAudit, apply_toss_record, fail_claimed_checkout
 from .errors import DomainError, ErrorCode, invalid_input, order_not_found
-from .gateway_port import (
-    CREDENTIAL_ERRORS,
-    GatewayRejected,
-    GatewayTechnicalError,
-    TossPayment,
-    TossPaymentStatus,
-)
 from .models import (
     Failure,
     Order,
@@ -31,7 +24,14 @@ from .models import (
     PaymentEventType,
     Principal,
 )
-from .ports import UnitOfWork
+from .ports.gateway import (
+    CREDENTIAL_ERRORS,
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossPayment,
+    TossPaymentStatus,
+)
+from .ports.storage import UnitOfWork
 from .services import Services
 from .state_machine import PAID_STATES, OrderEvent
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .gateway_port import TossPaymentStatus, VirtualAccount
+from .ports.gateway import TossPaymentStatus, VirtualAccount
 
 
 class OrderStatus(StrEnum):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from .ports import UnitOfWork
+from .ports.storage import UnitOfWork
 from .services import Services
 
 POLL = timedelta(milliseconds=50)

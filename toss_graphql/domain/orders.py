@@ -18,7 +18,7 @@ from .models import (
     Principal,
     Product,
 )
-from .ports import OrderCursor, OrderPage
+from .ports.storage import OrderCursor, OrderPage
 from .services import Services
 
 log = logging.getLogger(__name__)

@@ -28,13 +28,6 @@ from typing import assert_never
 from .alignment import FailureAudit, apply_toss_record, fail_claimed_checkout
 from .cancel import drive_locked
 from .errors import DomainError
-from .gateway_port import (
-    GatewayRejected,
-    GatewayTechnicalError,
-    TossFailure,
-    TossPayment,
-    TossPaymentStatus,
-)
 from .models import (
     CancelRequest,
     CancelRequestStatus,
@@ -45,6 +38,13 @@ from .models import (
     PaymentEventType,
 )
 from .order_lock import OrderLock, order_lock
+from .ports.gateway import (
+    GatewayRejected,
+    GatewayTechnicalError,
+    TossFailure,
+    TossPayment,
+    TossPaymentStatus,
+)
 from .services import Services
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .gateway_port import PaymentGateway
-from .ports import Clock, IdGenerator, Sleep, UnitOfWorkFactory
+from .ports.gateway import PaymentGateway
+from .ports.storage import Clock, IdGenerator, Sleep, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .gateway_port import VirtualAccount
+from .ports.gateway import VirtualAccount
 
 
 def virtual_account(payment: Mapping[str, Any]) -> VirtualAccount | None:

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .alignment import apply_toss_record
-from .gateway_port import GatewayRejected, GatewayTechnicalError, TossPayment
 from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook
 from .order_lock import order_lock
-from .ports import UnitOfWork
+from .ports.gateway import GatewayRejected, GatewayTechnicalError, TossPayment
+from .ports.storage import UnitOfWork
 from .services import Services
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from ..domain.gateway_port import (
+from ..domain.ports.gateway import (
     GatewayReplyInvalid,
     GatewayTechnicalError,
     TossPayment,

@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from ..domain import toss_records
-from ..domain.gateway_port import (
+from ..domain.ports.gateway import (
     GatewayReplyInvalid,
     TossCancel,
     TossCancelStatus,

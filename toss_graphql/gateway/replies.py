@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 
 from ..domain import untrusted_json
-from ..domain.gateway_port import GatewayRejected, GatewayReplyInvalid
+from ..domain.ports.gateway import GatewayRejected, GatewayReplyInvalid
 
 # The first request with this Idempotency-Key is still running; Toss says to call again to get
 # its result (toss-api.md §5).

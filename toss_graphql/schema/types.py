@@ -12,9 +12,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from ..domain import gateway_port, models
+from ..domain import models
 from ..domain.errors import DomainError, ErrorCode
-from ..domain.ports import CancelCursor, OrderCursor
+from ..domain.ports.gateway import VirtualAccount as TossVirtualAccount
+from ..domain.ports.storage import CancelCursor, OrderCursor
 from .context import Context
 
 # The domain's enums, exposed under the contract's names.
@@ -59,7 +60,7 @@ class VirtualAccount:
     due_date: str | None = strawberry.field(description="As Toss gives it (KST, no offset).")
 
     @classmethod
-    def from_domain(cls, account: gateway_port.VirtualAccount) -> Self:
+    def from_domain(cls, account: TossVirtualAccount) -> Self:
         return cls(
             account_number=account.account_number,
             bank_code=account.bank_code,

@@ -11,7 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
-from .models import (
+from ..models import (
     Cancel,
     CancelRequest,
     Failure,
@@ -24,7 +24,7 @@ from .models import (
     Product,
     Webhook,
 )
-from .state_machine import OrderEvent
+from ..state_machine import OrderEvent
 
 
 @dataclass(frozen=True, slots=True)
