@@ -23,12 +23,9 @@ from starlette.responses import JSONResponse, Response
 
 from .domain import untrusted_json, validation
 from .domain.errors import DomainError
-from .domain.models import Webhook
+from .domain.models import Webhook, WebhookEventType
 from .domain.services import Services
 from .domain.webhooks import (
-    CANCEL_STATUS_CHANGED,
-    DEPOSIT_CALLBACK,
-    PAYMENT_STATUS_CHANGED,
     WebhookProcessor,
     receive_webhook,
 )
@@ -84,17 +81,21 @@ def _json_object(body: bytes) -> dict[str, Any]:
     return document
 
 
-def _event(document: dict[str, Any]) -> tuple[str, Mapping[str, Any]]:
+def _event(document: dict[str, Any]) -> tuple[WebhookEventType, Mapping[str, Any]]:
     """The event type and the fields it carries that this service reads."""
     event_type = document.get("eventType")
     data = document.get("data")
-    if event_type == PAYMENT_STATUS_CHANGED and isinstance(data, dict):
-        return PAYMENT_STATUS_CHANGED, {k: data.get(k) for k in ("orderId", "paymentKey", "status")}
+    if event_type == WebhookEventType.PAYMENT_STATUS_CHANGED and isinstance(data, dict):
+        return WebhookEventType.PAYMENT_STATUS_CHANGED, {
+            k: data.get(k) for k in ("orderId", "paymentKey", "status")
+        }
     if event_type is None and "secret" in document and "orderId" in document:
         # DEPOSIT_CALLBACK comes flat, with no eventType (toss-api.md §8.3).
-        return DEPOSIT_CALLBACK, {k: document.get(k) for k in ("orderId", "status", "secret")}
-    if event_type == CANCEL_STATUS_CHANGED:
-        return CANCEL_STATUS_CHANGED, {}
+        return WebhookEventType.DEPOSIT_CALLBACK, {
+            k: document.get(k) for k in ("orderId", "status", "secret")
+        }
+    if event_type == WebhookEventType.CANCEL_STATUS_CHANGED:
+        return WebhookEventType.CANCEL_STATUS_CHANGED, {}
     raise InvalidWebhook("not a payment webhook this service reads")
 
 

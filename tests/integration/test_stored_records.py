@@ -20,6 +20,7 @@ from toss_graphql.domain.models import (
     OrderStatus,
     Payment,
     Webhook,
+    WebhookEventType,
 )
 from toss_graphql.domain.ports.gateway import TossPaymentStatus, VirtualAccount
 
@@ -137,7 +138,7 @@ async def test_pending_cancel_requests_and_received_webhooks_are_found_and_count
     webhooks = [
         Webhook(
             transmission_id=f"whtrans_{number}",
-            event_type="PAYMENT_STATUS_CHANGED",
+            event_type=WebhookEventType.PAYMENT_STATUS_CHANGED,
             order_id=ORDER_ID,
             payment_key="tgen_stored",
             claimed_status="DONE",

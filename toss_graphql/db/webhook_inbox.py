@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..domain.models import InboxStatus, Webhook
+from ..domain.models import InboxStatus, Webhook, WebhookEventType
 from .statements import insert_unless_present
 from .tables import Base, WebhookInboxRow
 
@@ -21,7 +21,7 @@ RECEIVED = InboxStatus.RECEIVED.value
 def _webhook(row: Row[Any]) -> Webhook:
     return Webhook(
         transmission_id=row.transmission_id,
-        event_type=row.event_type,
+        event_type=WebhookEventType(row.event_type),
         order_id=row.order_id,
         payment_key=row.payment_key,
         claimed_status=row.claimed_status,
@@ -38,7 +38,7 @@ class SqlWebhookInbox:
     async def add(self, webhook: Webhook) -> bool:
         values = {
             "transmission_id": webhook.transmission_id,
-            "event_type": webhook.event_type,
+            "event_type": webhook.event_type.value,
             "order_id": webhook.order_id,
             "payment_key": webhook.payment_key,
             "claimed_status": webhook.claimed_status,

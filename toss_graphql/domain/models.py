@@ -213,12 +213,21 @@ class InboxStatus(StrEnum):
     FAILED = "FAILED"
 
 
+class WebhookEventType(StrEnum):
+    """The webhooks Toss sends about payments (toss-api.md §8)."""
+
+    PAYMENT_STATUS_CHANGED = "PAYMENT_STATUS_CHANGED"
+    # Comes flat, with no eventType: named here by what it is.
+    DEPOSIT_CALLBACK = "DEPOSIT_CALLBACK"
+    CANCEL_STATUS_CHANGED = "CANCEL_STATUS_CHANGED"
+
+
 @dataclass(frozen=True, slots=True)
 class Webhook:
     """A webhook as received: only the identifiers read out of it, none of them trusted."""
 
     transmission_id: str
-    event_type: str
+    event_type: WebhookEventType
     order_id: str | None
     payment_key: str | None
     claimed_status: str | None

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from .alignment import apply_toss_record
-from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook
+from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook, WebhookEventType
 from .order_lock import order_lock
 from .ports.gateway import GatewayRejected, GatewayTechnicalError, TossPayment
 from .ports.storage import UnitOfWork
@@ -41,9 +41,6 @@ from .services import Services
 
 log = logging.getLogger(__name__)
 
-PAYMENT_STATUS_CHANGED = "PAYMENT_STATUS_CHANGED"
-DEPOSIT_CALLBACK = "DEPOSIT_CALLBACK"
-CANCEL_STATUS_CHANGED = "CANCEL_STATUS_CHANGED"
 
 # Short, so that a genuine change Toss reports right after another waits only a moment.
 REREAD_INTERVAL = timedelta(seconds=3)
@@ -169,7 +166,7 @@ class WebhookProcessor:
         unattached: list[Outcome] = []
         by_order: dict[str, list[Webhook]] = {}
         for webhook in waiting:
-            if webhook.event_type == CANCEL_STATUS_CHANGED:
+            if webhook.event_type is WebhookEventType.CANCEL_STATUS_CHANGED:
                 # Sent only for foreign easy-pay cancels, which this service does not offer.
                 note = "cancel status events concern foreign easy-pay only"
                 unattached.append((webhook, Verdict(InboxStatus.IGNORED, note)))
@@ -292,7 +289,9 @@ def _refusal(webhook: Webhook, toss: TossPayment) -> Verdict | None:
     """Why Toss's record does not bear this webhook out, or None when it does."""
     if webhook.payment_key is not None and webhook.payment_key != toss.payment_key:
         return Verdict(InboxStatus.REJECTED, "not the payment Toss holds for this order")
-    if webhook.event_type == DEPOSIT_CALLBACK and not _same_secret(webhook.secret, toss.secret):
+    if webhook.event_type is WebhookEventType.DEPOSIT_CALLBACK and not _same_secret(
+        webhook.secret, toss.secret
+    ):
         return _WRONG_SECRET
     return None
 
