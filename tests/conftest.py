@@ -7,6 +7,7 @@ locally and fails under CI=true.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -36,6 +37,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="all",
         help="which databases the database tests run on",
     )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Under pytest-xdist (`make test`) the controlling process collects no test, so it loads
+    no conftest below this one; the contract's summary of its targets is written there, from
+    the workers' reports, so it is loaded there by name."""
+    plugins = session.config.pluginmanager
+    if plugins.has_plugin("dsession"):
+        contract = importlib.import_module("tests.contract.conftest")
+        if not plugins.is_registered(contract):  # unless pytest was given tests/contract
+            plugins.register(contract, contract.__name__)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

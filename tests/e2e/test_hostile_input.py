@@ -5,14 +5,12 @@ refusal naming what was wrong, before anything reaches the database or Toss."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import token_for
-from tests.e2e.conftest import serve_api
 from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, FAIL
 from tests.support.servers import ServerProcess
 from toss_graphql.domain.models import Role
@@ -65,18 +63,6 @@ CASES: list[tuple[str, str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def api(
-    migrated_database: str,
-    sandbox_server: ServerProcess,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[ServerProcess]:
-    with serve_api(
-        tmp_path_factory.mktemp("hostile"), migrated_database, sandbox_server.url
-    ) as server:
-        yield server
-
-
 def _with_text(value: Any, text: str) -> Any:
     """`value` with every "{}" placeholder replaced by `text`."""
     if isinstance(value, dict):
@@ -101,7 +87,7 @@ def _post(
     ids=[f"{case[1]}.{case[3]}" for case in CASES],
 )
 def test_untypeable_text_is_invalid_input_naming_the_field(
-    api: ServerProcess,
+    served_api: ServerProcess,
     document: str,
     operation: str,
     variables: dict[str, Any],
@@ -109,29 +95,30 @@ def test_untypeable_text_is_invalid_input_naming_the_field(
     text: str,
 ) -> None:
     body = json.dumps({"query": document, "variables": _with_text(variables, text)})
-    response = _post(api, body.encode(), token_for("ops", Role.ADMIN))
+    response = _post(served_api, body.encode(), token_for("ops", Role.ADMIN))
     assert response.status_code == 200, response.text
     errors = response.json()["data"][operation]["errors"]
     assert [(error["code"], error["field"]) for error in errors] == [("INVALID_INPUT", argument)]
 
 
 @pytest.mark.parametrize("text", NOT_TYPED.values(), ids=NOT_TYPED.keys())
-def test_untypeable_buyer_filter_is_invalid_input(api: ServerProcess, text: str) -> None:
+def test_untypeable_buyer_filter_is_invalid_input(served_api: ServerProcess, text: str) -> None:
     body = json.dumps({"query": CANCELS_OF, "variables": {"buyer": text}})
-    response = _post(api, body.encode(), token_for("ops", Role.ADMIN))
+    response = _post(served_api, body.encode(), token_for("ops", Role.ADMIN))
     (error,) = response.json()["errors"]
     assert error["extensions"]["code"] == "INVALID_INPUT"
     assert error["extensions"]["field"] == "buyer"
 
 
-def test_a_reason_may_span_lines(api: ServerProcess) -> None:
+def test_a_reason_may_span_lines(served_api: ServerProcess) -> None:
     variables = {"buyer": "alice", "orderName": "no such order", "reason": "first\r\nsecond\tend"}
     body = json.dumps({"query": CANCEL, "variables": variables})
-    errors = _post(api, body.encode(), token_for("alice")).json()["data"]["cancelPayment"]["errors"]
+    answer = _post(served_api, body.encode(), token_for("alice")).json()
+    errors = answer["data"]["cancelPayment"]["errors"]
     assert [error["code"] for error in errors] == ["ORDER_NOT_FOUND"]
 
 
-def test_forged_cursor_with_a_nul_key_is_refused(api: ServerProcess) -> None:
+def test_forged_cursor_with_a_nul_key_is_refused(served_api: ServerProcess) -> None:
     import base64
 
     forged = base64.urlsafe_b64encode(
@@ -143,19 +130,21 @@ def test_forged_cursor_with_a_nul_key_is_refused(api: ServerProcess) -> None:
             "variables": {"after": forged},
         }
     )
-    (error,) = _post(api, body.encode(), token_for("alice")).json()["errors"]
+    (error,) = _post(served_api, body.encode(), token_for("alice")).json()["errors"]
     assert error["extensions"] == {"code": "INVALID_INPUT", "field": "after"}
 
 
 @pytest.mark.parametrize("path", ["/graphql", "/webhooks/toss"])
-def test_deeply_nested_json_is_a_400_with_a_json_error(api: ServerProcess, path: str) -> None:
+def test_deeply_nested_json_is_a_400_with_a_json_error(
+    served_api: ServerProcess, path: str
+) -> None:
     nested = "[" * 1000 + "]" * 1000
     body = (
         '{"query":"{ __typename }","variables":{"a":' + nested + "}}"
         if path == "/graphql"
         else '{"eventType":"PAYMENT_STATUS_CHANGED","data":' + nested + "}"
     )
-    response = _post(api, body.encode(), path=path)
+    response = _post(served_api, body.encode(), path=path)
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/json")
     assert "deeper than" in response.text

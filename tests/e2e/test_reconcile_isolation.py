@@ -3,7 +3,6 @@ and in time handed to an operator; every other order is still settled. Real proc
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.conftest import token_for
-from tests.e2e.conftest import serve_api
-from tests.e2e.test_unknown_outcomes import CONFIRM_PATH, lose_replies, order_status, reconcile
-from tests.support.database import seed_catalog
-from tests.support.flows import checkout, confirm, create_order, graphql
+from tests.e2e.test_unknown_outcomes import CONFIRM_PATH, lose_replies, reconcile
+from tests.support.flows import checkout, confirm, create_order, graphql, order_status
 from tests.support.servers import ServerProcess
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.tables import Base, OrderRow, PaymentRow
@@ -27,29 +24,8 @@ CONFIRM_VIRTUAL_ACCOUNT = """
 mutation($k: String!, $o: ID!, $a: Int!) {
   confirmPayment(paymentKey: $k, orderId: $o, amount: $a) { order { status } errors { code } }
 }"""
-
-
-@pytest.fixture
-async def sandbox(sandbox_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    yield sandbox_client
-    (await sandbox_client.post("/admin/reset")).raise_for_status()
-
-
-@pytest.fixture
-def api(
-    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
-) -> Iterator[ServerProcess]:
-    with serve_api(
-        tmp_path, clean_database, sandbox_server.url, settings={"TOSS_TIMEOUT_SECONDS": "1"}
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(api: ServerProcess, clean_database: str) -> AsyncIterator[httpx.AsyncClient]:
-    await seed_catalog(clean_database)
-    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        yield http
+# The settings of the module's `served_api` (tests/e2e/conftest.py).
+SERVE_SETTINGS = {"TOSS_TIMEOUT_SECONDS": "1"}
 
 
 async def confirm_reply_lost(
@@ -105,15 +81,16 @@ async def attention_of(database_url: str, order_id: str) -> str | None:
 
 
 async def test_one_order_that_cannot_be_settled_does_not_stop_the_run(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
     sandbox_server: ServerProcess,
     clean_database: str,
     tmp_path: Path,
 ) -> None:
     alice = token_for("alice")
-    stuck = await confirm_reply_lost(client, sandbox, alice)  # the older: examined first
-    lost = await confirm_reply_lost(client, sandbox, alice)
+    # The older of the two, so the run examines it first.
+    stuck = await confirm_reply_lost(served_client, reset_sandbox, alice)
+    lost = await confirm_reply_lost(served_client, reset_sandbox, alice)
     await add_stray_payment(clean_database, stuck["orderId"])
 
     run = reconcile(clean_database, sandbox_server.url, tmp_path)
@@ -127,8 +104,8 @@ async def test_one_order_that_cannot_be_settled_does_not_stop_the_run(
     ) in run.stdout, output
     errors = [line for line in run.stderr.splitlines() if " ERROR " in line]
     assert any(stuck["orderId"] in line for line in errors), output
-    assert (await order_status(client, alice, lost["orderId"]))["status"] == "PAID"
-    assert (await order_status(client, alice, stuck["orderId"]))["status"] == "CONFIRMING"
+    assert (await order_status(served_client, alice, lost["orderId"]))["status"] == "PAID"
+    assert (await order_status(served_client, alice, stuck["orderId"]))["status"] == "CONFIRMING"
     assert await attention_of(clean_database, stuck["orderId"]) is None
 
     # Still failing once past RECONCILE_GIVE_UP_AFTER_SECONDS: an operator's now.
@@ -149,8 +126,8 @@ async def test_one_order_that_cannot_be_settled_does_not_stop_the_run(
 
 
 async def test_a_virtual_account_with_a_nul_in_its_customer_name_stops_no_other_order(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
     sandbox_server: ServerProcess,
     clean_database: str,
     tmp_path: Path,
@@ -160,11 +137,13 @@ async def test_a_virtual_account_with_a_nul_in_its_customer_name_stops_no_other_
     cannot be settled. Either way the next order's lost reply is settled, and the run's
     summary counts both."""
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "beans-1kg"}]})
-    redirect = await checkout(sandbox, order, method="VIRTUAL_ACCOUNT", customerName="김\x00토스")
+    order = await create_order(served_client, alice, {"lines": [{"sku": "beans-1kg"}]})
+    redirect = await checkout(
+        reset_sandbox, order, method="VIRTUAL_ACCOUNT", customerName="김\x00토스"
+    )
     variables = {"k": redirect["paymentKey"], "o": order["orderId"], "a": order["amount"]}
-    await graphql(client, CONFIRM_VIRTUAL_ACCOUNT, variables, alice)
-    lost = await confirm_reply_lost(client, sandbox, alice)
+    await graphql(served_client, CONFIRM_VIRTUAL_ACCOUNT, variables, alice)
+    lost = await confirm_reply_lost(served_client, reset_sandbox, alice)
 
     run = reconcile(clean_database, sandbox_server.url, tmp_path)
     output = run.stdout + run.stderr
@@ -172,4 +151,4 @@ async def test_a_virtual_account_with_a_nul_in_its_customer_name_stops_no_other_
     assert f"{lost['orderId']}: settled" in run.stdout, output
     failed = f"{order['orderId']}: failed" in run.stdout
     assert run.returncode == (1 if failed else 0), output
-    assert (await order_status(client, alice, lost["orderId"]))["status"] == "PAID"
+    assert (await order_status(served_client, alice, lost["orderId"]))["status"] == "PAID"

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,12 @@ from tests.support.database import seed_catalog
 from tests.support.flows import (
     CANCEL,
     CONFIRM,
-    ORDER,
     cancel,
     checkout,
     confirm,
     create_order,
     graphql,
+    order_status,
     paid_order,
     toss_payment,
 )
@@ -39,16 +39,10 @@ pytestmark = pytest.mark.e2e
 
 CONFIRM_PATH = "/v1/payments/confirm"
 CANCEL_PATH = "/v1/payments/{paymentKey}/cancel"
-QUICK = {"TOSS_TIMEOUT_SECONDS": "1"}
 ONE_SECOND = {"TOSS_TIMEOUT_SECONDS": "1"}
+# The settings of the module's `served_api` (tests/e2e/conftest.py).
+SERVE_SETTINGS = ONE_SECOND
 RECONCILING = {"RECONCILE_INTERVAL_SECONDS": "0.2", "RECONCILE_MIN_AGE_SECONDS": "0"}
-
-
-@pytest.fixture
-async def sandbox(sandbox_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    """The shared sandbox, with its faults, clock and webhooks reset after each test."""
-    yield sandbox_client
-    (await sandbox_client.post("/admin/reset")).raise_for_status()
 
 
 async def lose_replies(sandbox: httpx.AsyncClient, path: str, attempts: int = 3) -> None:
@@ -85,13 +79,6 @@ def reconcile(
     )
 
 
-async def order_status(api: httpx.AsyncClient, token: str, order_id: str) -> dict[str, Any]:
-    shown: dict[str, Any] = (await graphql(api, ORDER, {"orderId": order_id}, token))["data"][
-        "order"
-    ]
-    return shown
-
-
 async def wait_for(
     api: httpx.AsyncClient, token: str, order_id: str, status: str, seconds: float = 20
 ) -> dict[str, Any]:
@@ -103,58 +90,43 @@ async def wait_for(
         await asyncio.sleep(0.2)
 
 
-@pytest.fixture
-def api(
-    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
-) -> Iterator[ServerProcess]:
-    with serve_api(tmp_path, clean_database, sandbox_server.url, settings=QUICK) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(api: ServerProcess, clean_database: str) -> AsyncIterator[httpx.AsyncClient]:
-    await seed_catalog(clean_database)
-    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        yield http
-
-
 async def test_lost_confirm_reply_is_pending_then_reconciled_paid(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
     sandbox_server: ServerProcess,
     clean_database: str,
     tmp_path: Path,
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
-    await lose_replies(sandbox, CONFIRM_PATH)
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
+    await lose_replies(reset_sandbox, CONFIRM_PATH)
 
-    payload = await confirm(client, alice, redirect)
+    payload = await confirm(served_client, alice, redirect)
     assert [e["code"] for e in payload["errors"]] == ["PAYMENT_PENDING"]
     assert payload["order"]["status"] == "CONFIRMING", "never failed on a guess"
-    assert (await toss_payment(sandbox, order["orderId"]))["status"] == "DONE"
+    assert (await toss_payment(reset_sandbox, order["orderId"]))["status"] == "DONE"
 
     run = reconcile(clean_database, sandbox_server.url, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{order['orderId']}: settled" in run.stdout
     assert "examined 1: settled 1" in run.stdout
 
-    shown = await order_status(client, alice, order["orderId"])
+    shown = await order_status(served_client, alice, order["orderId"])
     assert shown["status"] == "PAID"
     assert shown["payment"]["paymentKey"] == redirect["paymentKey"]
 
 
 async def test_lost_cancel_reply_is_reconciled_and_never_refunded_twice(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
     sandbox_server: ServerProcess,
     clean_database: str,
     tmp_path: Path,
 ) -> None:
     alice = token_for("alice")
-    order = await paid_order(client, sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
-    await lose_replies(sandbox, CANCEL_PATH)
+    order = await paid_order(served_client, reset_sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
+    await lose_replies(reset_sandbox, CANCEL_PATH)
     ask = {
         "buyer": "alice",
         "orderName": "원두 1kg",
@@ -162,35 +134,36 @@ async def test_lost_cancel_reply_is_reconciled_and_never_refunded_twice(
         "amount": 12000,
         "idempotencyKey": "refund-lost",
     }
-    payload = await cancel(client, alice, ask)
+    payload = await cancel(served_client, alice, ask)
     assert [e["code"] for e in payload["errors"]] == ["PAYMENT_PENDING"]
-    assert (await toss_payment(sandbox, order["orderId"]))["balanceAmount"] == 20000
+    assert (await toss_payment(reset_sandbox, order["orderId"]))["balanceAmount"] == 20000
 
     run = reconcile(clean_database, sandbox_server.url, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
 
-    again = await cancel(client, alice, ask)
+    again = await cancel(served_client, alice, ask)
     assert again["errors"] == []
     assert again["cancel"]["cancelAmount"] == 12000
     assert again["order"]["status"] == "PARTIALLY_CANCELED"
     assert again["order"]["payment"]["balanceAmount"] == 20000
-    at_toss = await toss_payment(sandbox, order["orderId"])
+    at_toss = await toss_payment(reset_sandbox, order["orderId"])
     assert [c["cancelAmount"] for c in at_toss["cancels"]] == [12000]
 
 
 async def test_repeating_a_pending_cancel_with_its_key_settles_it_once(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient
+    served_client: httpx.AsyncClient, reset_sandbox: httpx.AsyncClient
 ) -> None:
     alice = token_for("alice")
-    order = await paid_order(client, sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
-    await lose_replies(sandbox, CANCEL_PATH)
+    order = await paid_order(served_client, reset_sandbox, alice, {"lines": [{"sku": "beans-1kg"}]})
+    await lose_replies(reset_sandbox, CANCEL_PATH)
     ask = {"buyer": "alice", "orderName": "원두 1kg", "reason": "파손", "idempotencyKey": "k-9"}
-    assert [e["code"] for e in (await cancel(client, alice, ask))["errors"]] == ["PAYMENT_PENDING"]
+    pending = await cancel(served_client, alice, ask)
+    assert [e["code"] for e in pending["errors"]] == ["PAYMENT_PENDING"]
 
-    repeated = await cancel(client, alice, ask)
+    repeated = await cancel(served_client, alice, ask)
     assert repeated["errors"] == [], repeated
     assert repeated["order"]["status"] == "CANCELED"
-    at_toss = await toss_payment(sandbox, order["orderId"])
+    at_toss = await toss_payment(reset_sandbox, order["orderId"])
     assert (at_toss["status"], len(at_toss["cancels"])) == ("CANCELED", 1)
 
 
@@ -212,7 +185,10 @@ async def _wait_at_toss(sandbox: httpx.AsyncClient, order_id: str, status: str) 
 
 
 async def test_process_killed_after_toss_approved_is_settled_paid_after_restart(
-    sandbox: httpx.AsyncClient, sandbox_server: ServerProcess, clean_database: str, tmp_path: Path
+    reset_sandbox: httpx.AsyncClient,
+    sandbox_server: ServerProcess,
+    clean_database: str,
+    tmp_path: Path,
 ) -> None:
     await seed_catalog(clean_database)
     alice = token_for("alice")
@@ -223,8 +199,8 @@ async def test_process_killed_after_toss_approved_is_settled_paid_after_restart(
     ) as doomed:
         async with httpx.AsyncClient(base_url=doomed.url, timeout=60) as http:
             order = await create_order(http, alice, {"lines": [{"sku": "americano"}]})
-            redirect = await checkout(sandbox, order)
-            await lose_replies(sandbox, CONFIRM_PATH, attempts=1)
+            redirect = await checkout(reset_sandbox, order)
+            await lose_replies(reset_sandbox, CONFIRM_PATH, attempts=1)
             variables = {
                 "paymentKey": redirect["paymentKey"],
                 "orderId": order["orderId"],
@@ -237,7 +213,7 @@ async def test_process_killed_after_toss_approved_is_settled_paid_after_restart(
                     headers={"Authorization": f"Bearer {alice}"},
                 )
             )
-            await _wait_at_toss(sandbox, order["orderId"], "DONE")
+            await _wait_at_toss(reset_sandbox, order["orderId"], "DONE")
             _kill(doomed)  # Toss approved; this process never commits
             with pytest.raises(httpx.TransportError):
                 await in_flight
@@ -252,7 +228,10 @@ async def test_process_killed_after_toss_approved_is_settled_paid_after_restart(
 
 
 async def test_process_killed_after_toss_canceled_is_settled_after_restart(
-    sandbox: httpx.AsyncClient, sandbox_server: ServerProcess, clean_database: str, tmp_path: Path
+    reset_sandbox: httpx.AsyncClient,
+    sandbox_server: ServerProcess,
+    clean_database: str,
+    tmp_path: Path,
 ) -> None:
     await seed_catalog(clean_database)
     alice, admin = token_for("alice"), token_for("ops", Role.ADMIN)
@@ -263,9 +242,12 @@ async def test_process_killed_after_toss_canceled_is_settled_after_restart(
     ) as doomed:
         async with httpx.AsyncClient(base_url=doomed.url, timeout=60) as http:
             order = await paid_order(
-                http, sandbox, admin, {"orderName": "정기 구독", "amount": 10000, "buyer": "alice"}
+                http,
+                reset_sandbox,
+                admin,
+                {"orderName": "정기 구독", "amount": 10000, "buyer": "alice"},
             )
-            await lose_replies(sandbox, CANCEL_PATH)
+            await lose_replies(reset_sandbox, CANCEL_PATH)
             variables = {"buyer": "alice", "orderName": "정기 구독", "reason": "해지"}
             in_flight = asyncio.create_task(
                 http.post(
@@ -274,7 +256,7 @@ async def test_process_killed_after_toss_canceled_is_settled_after_restart(
                     headers={"Authorization": f"Bearer {alice}"},
                 )
             )
-            await _wait_at_toss(sandbox, order["orderId"], "CANCELED")
+            await _wait_at_toss(reset_sandbox, order["orderId"], "CANCELED")
             _kill(doomed)
             with pytest.raises(httpx.TransportError):
                 await in_flight

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ from sqlalchemy import select
 
 from tests.conftest import token_for
 from tests.e2e.conftest import serve_api
-from tests.support.database import seed_catalog
-from tests.support.flows import ORDER, checkout, confirm, create_order, graphql
+from tests.support.flows import checkout, confirm, create_order, graphql, order_status
 from tests.support.servers import ServerProcess, free_port
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.tables import WebhookInboxRow
@@ -25,28 +23,8 @@ from toss_graphql.db.tables import WebhookInboxRow
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-async def sandbox(sandbox_client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    yield sandbox_client
-    (await sandbox_client.post("/admin/reset")).raise_for_status()
-    (await sandbox_client.put("/admin/webhook", json={"url": None})).raise_for_status()
-
-
-@pytest.fixture
-def api(
-    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
-) -> Iterator[ServerProcess]:
-    with serve_api(
-        tmp_path, clean_database, sandbox_server.url, settings={"TOSS_TIMEOUT_SECONDS": "2"}
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-async def client(api: ServerProcess, clean_database: str) -> AsyncIterator[httpx.AsyncClient]:
-    await seed_catalog(clean_database)
-    async with httpx.AsyncClient(base_url=api.url, timeout=30) as http:
-        yield http
+# The settings of the module's `served_api` (tests/e2e/conftest.py).
+SERVE_SETTINGS = {"TOSS_TIMEOUT_SECONDS": "2"}
 
 
 async def inbox(database_url: str) -> list[dict[str, Any]]:
@@ -95,25 +73,25 @@ async def post_webhook(
 
 
 async def test_webhook_arriving_before_the_confirm_reply_ends_in_one_state(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    api: ServerProcess,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
+    served_api: ServerProcess,
     clean_database: str,
 ) -> None:
     (
-        await sandbox.put("/admin/webhook", json={"url": f"{api.url}/webhooks/toss"})
+        await reset_sandbox.put("/admin/webhook", json={"url": f"{served_api.url}/webhooks/toss"})
     ).raise_for_status()
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
     faults = [
         {"method": "POST", "path": "/v1/payments/confirm", "kind": "drop_after_commit"},
         {"method": "POST", "path": "/v1/payments/confirm", "kind": "timeout", "times": 2},
     ]
-    (await sandbox.post("/admin/faults", json=faults)).raise_for_status()
+    (await reset_sandbox.post("/admin/faults", json=faults)).raise_for_status()
 
     # Toss's reply never comes; its webhook does, and settles the order meanwhile.
-    payload = await confirm(client, alice, redirect)
+    payload = await confirm(served_client, alice, redirect)
     assert payload["errors"] == [], payload
     assert payload["order"]["status"] == "PAID"
     assert payload["payment"]["paymentKey"] == redirect["paymentKey"]
@@ -128,16 +106,16 @@ async def test_webhook_arriving_before_the_confirm_reply_ends_in_one_state(
 
 
 async def test_duplicated_webhooks_are_processed_once(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+    served_client: httpx.AsyncClient, reset_sandbox: httpx.AsyncClient, clean_database: str
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
-    assert (await confirm(client, alice, redirect))["errors"] == []
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
+    assert (await confirm(served_client, alice, redirect))["errors"] == []
     body = status_changed(order["orderId"], redirect["paymentKey"], "DONE", order["amount"])
 
-    first = await post_webhook(client, body, "whtrans_same")
-    second = await post_webhook(client, body, "whtrans_same")
+    first = await post_webhook(served_client, body, "whtrans_same")
+    second = await post_webhook(served_client, body, "whtrans_same")
     assert (first.status_code, first.json()["duplicate"]) == (200, False)
     assert (second.status_code, second.json()["duplicate"]) == (200, True)
 
@@ -148,72 +126,72 @@ async def test_duplicated_webhooks_are_processed_once(
 
 
 async def test_forged_webhook_changes_nothing(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+    served_client: httpx.AsyncClient, reset_sandbox: httpx.AsyncClient, clean_database: str
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
     forged = status_changed(order["orderId"], "tgen_forged_key", "DONE", 1)
-    response = await post_webhook(client, forged, "whtrans_forged")
+    response = await post_webhook(served_client, forged, "whtrans_forged")
     assert response.status_code == 200
 
     async def rejected() -> bool:
         return [row["status"] for row in await inbox(clean_database)] == ["REJECTED"]
 
     await eventually(rejected)
-    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    shown = await order_status(served_client, alice, order["orderId"])
     assert (shown["status"], shown["payment"]) == ("PENDING", None)
 
 
 async def test_forged_status_for_a_real_payment_changes_nothing(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+    served_client: httpx.AsyncClient, reset_sandbox: httpx.AsyncClient, clean_database: str
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
-    assert (await confirm(client, alice, redirect))["errors"] == []
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
+    assert (await confirm(served_client, alice, redirect))["errors"] == []
     forged = status_changed(order["orderId"], redirect["paymentKey"], "CANCELED", order["amount"])
-    assert (await post_webhook(client, forged, "whtrans_cancel_forged")).status_code == 200
+    assert (await post_webhook(served_client, forged, "whtrans_cancel_forged")).status_code == 200
 
     async def processed() -> bool:
         return [row["status"] for row in await inbox(clean_database)] == ["PROCESSED"]
 
     await eventually(processed)
-    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    shown = await order_status(served_client, alice, order["orderId"])
     assert shown["status"] == "PAID"
     assert shown["payment"]["balanceAmount"] == order["amount"]
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"eventType": "NOPE"}'])
-async def test_unreadable_webhooks_get_400(client: httpx.AsyncClient, body: bytes) -> None:
-    response = await client.post("/webhooks/toss", content=body)
+async def test_unreadable_webhooks_get_400(served_client: httpx.AsyncClient, body: bytes) -> None:
+    response = await served_client.post("/webhooks/toss", content=body)
     assert response.status_code == 400
 
 
 async def test_sandbox_retries_are_answered_once_the_api_is_back(
-    sandbox: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
     sandbox_server: ServerProcess,
     clean_database: str,
     tmp_path: Path,
-    client: httpx.AsyncClient,
+    served_client: httpx.AsyncClient,
 ) -> None:
     later_port = free_port()
     url = f"http://127.0.0.1:{later_port}/webhooks/toss"
-    (await sandbox.put("/admin/webhook", json={"url": url})).raise_for_status()
+    (await reset_sandbox.put("/admin/webhook", json={"url": url})).raise_for_status()
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
-    assert (await confirm(client, alice, redirect))["errors"] == []
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
+    assert (await confirm(served_client, alice, redirect))["errors"] == []
 
     async def first_attempt_failed() -> bool:
-        deliveries = (await sandbox.get("/admin/webhooks")).json()["deliveries"]
+        deliveries = (await reset_sandbox.get("/admin/webhooks")).json()["deliveries"]
         return bool(deliveries) and all(d["attempts"] >= 1 for d in deliveries)
 
     await eventually(first_attempt_failed)
     assert await inbox(clean_database) == []
 
     with serve_api(tmp_path, clean_database, sandbox_server.url, "back", port=later_port):
-        (await sandbox.post("/admin/clock", json={"advanceSeconds": 61})).raise_for_status()
-        (await sandbox.post("/admin/webhooks/deliver")).raise_for_status()
+        (await reset_sandbox.post("/admin/clock", json={"advanceSeconds": 61})).raise_for_status()
+        (await reset_sandbox.post("/admin/webhooks/deliver")).raise_for_status()
 
         async def answered() -> bool:
             rows = await inbox(clean_database)
@@ -223,24 +201,24 @@ async def test_sandbox_retries_are_answered_once_the_api_is_back(
         rows = await inbox(clean_database)
     assert {row["retried_count"] for row in rows} == {1}
     assert len(rows) == len({row["transmission_id"] for row in rows})
-    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    shown = await order_status(served_client, alice, order["orderId"])
     assert shown["status"] == "PAID"
 
 
 async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
-    client: httpx.AsyncClient,
-    sandbox: httpx.AsyncClient,
-    api: ServerProcess,
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
+    served_api: ServerProcess,
     clean_database: str,
 ) -> None:
     (
-        await sandbox.put("/admin/webhook", json={"url": f"{api.url}/webhooks/toss"})
+        await reset_sandbox.put("/admin/webhook", json={"url": f"{served_api.url}/webhooks/toss"})
     ).raise_for_status()
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "beans-1kg"}]})
-    redirect = await checkout(sandbox, order, method="VIRTUAL_ACCOUNT")
+    order = await create_order(served_client, alice, {"lines": [{"sku": "beans-1kg"}]})
+    redirect = await checkout(reset_sandbox, order, method="VIRTUAL_ACCOUNT")
     issued = await graphql(
-        client,
+        served_client,
         "mutation($k: String!, $o: ID!, $a: Int!) { confirmPayment(paymentKey: $k, orderId: $o, "
         "amount: $a) { order { status } payment { approvedAt virtualAccount { accountNumber } } "
         "errors { code } } }",
@@ -253,12 +231,12 @@ async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
     assert payload["payment"]["approvedAt"] is None
     assert payload["payment"]["virtualAccount"]["accountNumber"].startswith("X")
 
-    deposit = await sandbox.post(f"/admin/virtual-accounts/{redirect['paymentKey']}/deposit")
+    deposit = await reset_sandbox.post(f"/admin/virtual-accounts/{redirect['paymentKey']}/deposit")
     assert deposit.status_code == 200
 
     async def paid() -> bool:
-        shown = await graphql(client, ORDER, {"orderId": order["orderId"]}, alice)
-        return bool(shown["data"]["order"]["status"] == "PAID")
+        shown = await order_status(served_client, alice, order["orderId"])
+        return bool(shown["status"] == "PAID")
 
     await eventually(paid)
 
@@ -280,7 +258,7 @@ def deposit_callback(order_id: str, secret: str) -> dict[str, Any]:
 
 
 async def test_webhooks_that_do_not_fit_the_inbox_get_400_on_either_database(
-    client: httpx.AsyncClient, api: ServerProcess, clean_database: str
+    served_client: httpx.AsyncClient, served_api: ServerProcess, clean_database: str
 ) -> None:
     """Every string that reaches a column of webhook_inbox is bounded as the column is."""
     order_id, key = "ord_forged_webhooks", "tgen_forged_webhooks"
@@ -301,7 +279,7 @@ async def test_webhooks_that_do_not_fit_the_inbox_get_400_on_either_database(
     answers = {}
     for name, (body, transmission_id, retried_count) in cases.items():
         # A connection each: the HTTP server itself closes one after a header it refuses.
-        async with httpx.AsyncClient(base_url=api.url, timeout=30) as fresh:
+        async with httpx.AsyncClient(base_url=served_api.url, timeout=30) as fresh:
             response = await fresh.post(
                 "/webhooks/toss",
                 content=json.dumps(body),
@@ -314,8 +292,8 @@ async def test_webhooks_that_do_not_fit_the_inbox_get_400_on_either_database(
         answers[name] = response.status_code
     assert answers == dict.fromkeys(cases, 400)
     assert await inbox(clean_database) == []
-    assert (await post_webhook(client, well_formed, "wh_fine")).status_code == 200
-    assert "Traceback" not in api.log()
+    assert (await post_webhook(served_client, well_formed, "wh_fine")).status_code == 200
+    assert "Traceback" not in served_api.log()
 
 
 async def toss_reads(sandbox: httpx.AsyncClient, payment_key: str) -> int:
@@ -328,18 +306,18 @@ async def toss_reads(sandbox: httpx.AsyncClient, payment_key: str) -> int:
 
 
 async def test_a_flood_of_forged_webhooks_costs_a_few_reads_of_toss(
-    client: httpx.AsyncClient, sandbox: httpx.AsyncClient, clean_database: str
+    served_client: httpx.AsyncClient, reset_sandbox: httpx.AsyncClient, clean_database: str
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(client, alice, {"lines": [{"sku": "americano"}]})
-    redirect = await checkout(sandbox, order)
-    assert (await confirm(client, alice, redirect))["errors"] == []
+    order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
+    redirect = await checkout(reset_sandbox, order)
+    assert (await confirm(served_client, alice, redirect))["errors"] == []
     key = redirect["paymentKey"]
-    reads_before = await toss_reads(sandbox, key)
+    reads_before = await toss_reads(reset_sandbox, key)
     forged = status_changed(order["orderId"], key, "CANCELED", order["amount"])
 
     answers = await asyncio.gather(
-        *(post_webhook(client, forged, f"whtrans_flood_{n}") for n in range(100))
+        *(post_webhook(served_client, forged, f"whtrans_flood_{n}") for n in range(100))
     )
     assert {answer.status_code for answer in answers} == {200}
 
@@ -348,8 +326,8 @@ async def test_a_flood_of_forged_webhooks_costs_a_few_reads_of_toss(
         return len(rows) == 100 and all(row["status"] == "PROCESSED" for row in rows)
 
     await eventually(all_processed, seconds=30)
-    assert await toss_reads(sandbox, key) - reads_before <= 3
-    shown = (await graphql(client, ORDER, {"orderId": order["orderId"]}, alice))["data"]["order"]
+    assert await toss_reads(reset_sandbox, key) - reads_before <= 3
+    shown = await order_status(served_client, alice, order["orderId"])
     assert (shown["status"], shown["payment"]["balanceAmount"]) == ("PAID", order["amount"])
 
 

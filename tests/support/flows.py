@@ -69,6 +69,14 @@ async def create_order(
     return order
 
 
+async def order_status(client: httpx.AsyncClient, token: str, order_id: str) -> dict[str, Any]:
+    """The order as the `order` query shows it to the holder of `token`."""
+    shown: dict[str, Any] = (await graphql(client, ORDER, {"orderId": order_id}, token))["data"][
+        "order"
+    ]
+    return shown
+
+
 def checkout_form(order: dict[str, Any], decision: str = "approve", **extra: str) -> dict[str, str]:
     """The hosted checkout's form, as a browser posts it for `order`."""
     return {

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL database per test session, so parallel runs never share rows."""
+"""A throwaway PostgreSQL database per test session (per pytest-xdist worker), so parallel
+runs never share rows."""
 
 from __future__ import annotations
 
@@ -32,7 +33,10 @@ def postgres_available() -> bool:
 
 
 def _new_database() -> tuple[str, str]:
-    name = f"toss_graphql_test_{secrets.token_hex(4)}"
+    # Named after the pytest-xdist worker too: each worker has its own session, so its own
+    # databases, and a leftover one says which worker made it.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"toss_graphql_test_{worker}_{secrets.token_hex(4)}"
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return name, f"{base}/{name}"
 

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -51,9 +51,17 @@ class ServerProcess:
     url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    # Where `log()` starts reading: a server shared by several tests shows each its own part.
+    log_offset: int = 0
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        with self.log_path.open("rb") as log_file:
+            log_file.seek(self.log_offset)
+            return log_file.read().decode(errors="replace")
+
+    def from_here(self) -> ServerProcess:
+        """The same process, its `log()` only what it writes from now on."""
+        return replace(self, log_offset=self.log_path.stat().st_size)
 
 
 def free_port() -> int:
