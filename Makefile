@@ -17,8 +17,11 @@ run: $(INSTALLED)
 	$(BIN)/toss-graphql seed-demo
 	$(BIN)/toss-graphql serve
 
+# Four pytest-xdist workers, even on two cores: the end-to-end tests mostly wait on Toss
+# timeouts, lock leases and server processes. A file's tests stay on one worker, so an
+# end-to-end module shares one `serve` process among its tests (tests/e2e/conftest.py).
 test: $(INSTALLED)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4 --dist loadfile
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

@@ -72,15 +72,18 @@ async def post_webhook(
     )
 
 
+async def send_webhooks_to(sandbox: httpx.AsyncClient, url: str) -> None:
+    """Points the sandbox's webhooks at `url` (`reset_sandbox` points them nowhere again)."""
+    (await sandbox.put("/admin/webhook", json={"url": url})).raise_for_status()
+
+
 async def test_webhook_arriving_before_the_confirm_reply_ends_in_one_state(
     served_client: httpx.AsyncClient,
     reset_sandbox: httpx.AsyncClient,
     served_api: ServerProcess,
     clean_database: str,
 ) -> None:
-    (
-        await reset_sandbox.put("/admin/webhook", json={"url": f"{served_api.url}/webhooks/toss"})
-    ).raise_for_status()
+    await send_webhooks_to(reset_sandbox, f"{served_api.url}/webhooks/toss")
     alice = token_for("alice")
     order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
     redirect = await checkout(reset_sandbox, order)
@@ -176,7 +179,7 @@ async def test_sandbox_retries_are_answered_once_the_api_is_back(
 ) -> None:
     later_port = free_port()
     url = f"http://127.0.0.1:{later_port}/webhooks/toss"
-    (await reset_sandbox.put("/admin/webhook", json={"url": url})).raise_for_status()
+    await send_webhooks_to(reset_sandbox, url)
     alice = token_for("alice")
     order = await create_order(served_client, alice, {"lines": [{"sku": "americano"}]})
     redirect = await checkout(reset_sandbox, order)
@@ -211,9 +214,7 @@ async def test_virtual_account_order_waits_then_is_paid_by_the_deposit_webhooks(
     served_api: ServerProcess,
     clean_database: str,
 ) -> None:
-    (
-        await reset_sandbox.put("/admin/webhook", json={"url": f"{served_api.url}/webhooks/toss"})
-    ).raise_for_status()
+    await send_webhooks_to(reset_sandbox, f"{served_api.url}/webhooks/toss")
     alice = token_for("alice")
     order = await create_order(served_client, alice, {"lines": [{"sku": "beans-1kg"}]})
     redirect = await checkout(reset_sandbox, order, method="VIRTUAL_ACCOUNT")
