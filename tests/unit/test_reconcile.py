@@ -73,15 +73,20 @@ async def test_lost_confirm_reply_is_settled_paid_from_tosss_record(
     assert len(gateway.confirm_calls) == 1, "a settled order is not confirmed again"
 
 
-async def test_confirm_that_never_reached_toss_is_sent_again_with_the_same_key(
-    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
-) -> None:
-    await lost_confirm(services, alice, order)
+def authenticated_not_confirmed(gateway: FakeGateway, order: Order) -> None:
+    """Toss holds the buyer's checkout as authenticated, our confirm never having reached it."""
     gateway.stored[KEY] = dataclasses.replace(
         approved(KEY, order.order_id, order.amount),
         status=TossPaymentStatus.IN_PROGRESS,
         approved_at=None,
     )
+
+
+async def test_confirm_that_never_reached_toss_is_sent_again_with_the_same_key(
+    services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
+) -> None:
+    await lost_confirm(services, alice, order)
+    authenticated_not_confirmed(gateway, order)
     await settle_unknown_outcomes(services, NOW)
     assert store.orders[order.order_id].status is OrderStatus.PAID
     assert gateway.confirm_calls[-1] == (KEY, order.order_id, order.amount)
@@ -108,11 +113,7 @@ async def test_a_confirm_sent_again_and_refused_fails_the_order_with_tosss_refus
     services: Services, alice: Principal, order: Order, store: MemoryStore, gateway: FakeGateway
 ) -> None:
     await lost_confirm(services, alice, order)
-    gateway.stored[KEY] = dataclasses.replace(
-        approved(KEY, order.order_id, order.amount),
-        status=TossPaymentStatus.IN_PROGRESS,
-        approved_at=None,
-    )
+    authenticated_not_confirmed(gateway, order)
     gateway.confirm_outcome = GatewayRejected("REJECT_CARD_PAYMENT", "한도초과", 403)
     report = await settle_unknown_outcomes(services, NOW)
     assert report.settled == [order.order_id]
