@@ -29,7 +29,7 @@ from starlette.routing import Route
 from toss_graphql.app import create_app
 from toss_graphql.auth import issue_token
 from toss_graphql.config import SANDBOX_SECRET_KEY, Settings
-from toss_graphql.domain import orders as order_service
+from toss_graphql.domain import orders
 from toss_graphql.domain.models import Principal, Role
 from toss_graphql.domain.services import Services
 
@@ -43,7 +43,7 @@ def _bare_app(services: Services) -> Starlette:
     async def read(request: Request) -> Response:
         principal = Principal(request.headers["x-buyer"])
         order_id = request.path_params["order_id"]
-        found = await order_service.get_order_with_payment(services, principal, order_id)
+        found = await orders.get_order_with_payment(services, principal, order_id)
         if found is None:
             return JSONResponse({"order": None})
         order, payment = found
@@ -91,10 +91,10 @@ async def main(requests: int, rounds: int) -> None:
         app = create_app(settings)
         async with app.router.lifespan_context(app):
             services: Services = app.state.services
-            order = await order_service.create_order(
+            order = await orders.create_order(
                 services,
                 Principal("bench", Role.ADMIN),
-                order_service.CreateOrderRequest(order_name="bench", amount=1000, buyer="alice"),
+                orders.CreateOrderRequest(order_name="bench", amount=1000, buyer="alice"),
             )
             token = issue_token(SECRET, "alice")
             api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a")

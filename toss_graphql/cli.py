@@ -65,6 +65,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     base = f"http://{local_host}:{port}"
     if settings.uses_builtin_sandbox:
         # The API reaches its built-in sandbox over loopback HTTP, as it would reach Toss.
+        # uvicorn builds each worker's app from an import string in a fresh process, so the
+        # environment is the one channel to it; a TOSS_API_URL the operator set still wins.
         os.environ.setdefault("TOSS_API_URL", f"{base}/sandbox")
     lines = [f"GraphiQL:           {base}/graphql"]
     if settings.uses_builtin_sandbox:

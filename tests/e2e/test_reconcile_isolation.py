@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.conftest import token_for
-from tests.e2e.test_unknown_outcomes import CONFIRM_PATH, lose_replies, reconcile
 from tests.support.flows import checkout, confirm, create_order, graphql, order_status
+from tests.support.outages import CONFIRM_PATH, lose_replies, reconcile
 from tests.support.servers import ServerProcess
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.tables import Base, OrderRow, PaymentRow

@@ -4,12 +4,8 @@ to Toss's record, with no second charge or refund. Real processes over loopback 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,52 +27,18 @@ from tests.support.flows import (
     paid_order,
     toss_payment,
 )
-from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port
+from tests.support.outages import CONFIRM_PATH, lose_replies, reconcile
+from tests.support.servers import ServerProcess, free_port
 from toss_graphql.config import SANDBOX_SECRET_KEY
 from toss_graphql.domain.models import Role
 
 pytestmark = pytest.mark.e2e
 
-CONFIRM_PATH = "/v1/payments/confirm"
 CANCEL_PATH = "/v1/payments/{paymentKey}/cancel"
 ONE_SECOND = {"TOSS_TIMEOUT_SECONDS": "1"}
 # The settings of the module's `served_api` (tests/e2e/conftest.py).
 SERVE_SETTINGS = ONE_SECOND
 RECONCILING = {"RECONCILE_INTERVAL_SECONDS": "0.2", "RECONCILE_MIN_AGE_SECONDS": "0"}
-
-
-async def lose_replies(sandbox: httpx.AsyncClient, path: str, attempts: int = 3) -> None:
-    """Toss acts on the first attempt and answers none: every attempt goes unanswered."""
-    faults = [{"method": "POST", "path": path, "kind": "drop_after_commit", "times": 1}]
-    if attempts > 1:
-        faults.append({"method": "POST", "path": path, "kind": "timeout", "times": attempts - 1})
-    (await sandbox.post("/admin/faults", json=faults)).raise_for_status()
-
-
-def reconcile(
-    database_url: str,
-    toss_url: str,
-    directory: Path,
-    settings: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """`toss-graphql reconcile --min-age 0` run to its end, its output captured."""
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
-    env.update(
-        DATABASE_URL=database_url,
-        TOSS_API_URL=toss_url,
-        TOSS_SECRET_KEY=SANDBOX_SECRET_KEY,
-        TOSS_GRAPHQL_VAR_DIR=str(directory),
-        TOSS_TIMEOUT_SECONDS="5",
-    )
-    env.update(settings or {})
-    return subprocess.run(
-        [sys.executable, "-m", "toss_graphql.cli", "reconcile", "--min-age", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 async def wait_for(

@@ -13,7 +13,7 @@ from tests.conftest import settings_for
 from tests.support.flows import CREATE_ORDER, ORDER, graphql
 from tests.support.servers import ServerProcess
 from toss_graphql.app import create_app
-from toss_graphql.domain import orders as order_service
+from toss_graphql.domain import orders
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ async def test_a_bug_is_masked_with_the_request_id(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("connection string postgres://secret@db")
 
-    monkeypatch.setattr(order_service, "get_order", broken)
-    monkeypatch.setattr(order_service, "get_order_with_payment", broken)
+    monkeypatch.setattr(orders, "get_order", broken)
+    monkeypatch.setattr(orders, "get_order_with_payment", broken)
     response = await api.post(
         "/graphql",
         json={"query": ORDER, "variables": {"orderId": "ord_abcdefgh"}},

@@ -15,7 +15,7 @@ from tests.conftest import settings_for
 from tests.support.flows import ORDER
 from tests.support.servers import ServerProcess
 from toss_graphql.app import create_app
-from toss_graphql.domain import orders as order_service
+from toss_graphql.domain import orders
 
 ANONYMOUS_PER_ADDRESS = 3
 REQUESTS_PER_ADDRESS = 6
@@ -80,8 +80,8 @@ async def test_a_bug_is_still_an_error_with_its_traceback(
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a real fault")
 
-    monkeypatch.setattr(order_service, "get_order_with_payment", broken)
-    monkeypatch.setattr(order_service, "get_order", broken)
+    monkeypatch.setattr(orders, "get_order_with_payment", broken)
+    monkeypatch.setattr(orders, "get_order", broken)
     await api.post(
         "/graphql",
         json={"query": ORDER, "variables": {"orderId": "ord_abcdefgh"}},

@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ..domain.models import OrderStatus
 from .types import JsonDocument, UtcDateTime
 
 # Stable constraint names, so Alembic migrations can refer to them on both databases.
@@ -30,15 +31,8 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ORDER_STATUSES = (
-    "PENDING",
-    "CONFIRMING",
-    "WAITING_FOR_DEPOSIT",
-    "PAID",
-    "FAILED",
-    "PARTIALLY_CANCELED",
-    "CANCELED",
-)
+# The CHECK constraint's list, in the enum's order so the rendered SQL never changes.
+ORDER_STATUSES = tuple(status.value for status in OrderStatus)
 
 
 class Base(DeclarativeBase):

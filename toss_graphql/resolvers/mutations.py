@@ -5,9 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from ..domain import cancel as cancel_service
-from ..domain import confirm as confirm_service
-from ..domain import orders as order_service
+from ..domain import cancel, confirm, orders
 from ..domain.errors import DomainError, ErrorCode
 from ..domain.models import Principal
 from ..schema.context import Context
@@ -45,7 +43,7 @@ async def _order_after(
 ) -> Order | None:
     if error.code not in _SHOWS_ORDER:
         return None
-    found = await order_service.get_order(info.context.services, principal, order_id)
+    found = await orders.get_order(info.context.services, principal, order_id)
     return Order.from_domain(found) if found else None
 
 
@@ -53,8 +51,8 @@ async def create_order(info: Info[Context, None], input: CreateOrderInput) -> Cr
     principal = info.context.require_principal()
     if refused := info.context.throttle():
         return CreateOrderPayload(order=None, errors=[PaymentError.from_domain(refused)])
-    request = order_service.CreateOrderRequest(
-        lines=[order_service.LineRequest(line.sku, line.quantity) for line in input.lines]
+    request = orders.CreateOrderRequest(
+        lines=[orders.LineRequest(line.sku, line.quantity) for line in input.lines]
         if input.lines is not None
         else None,
         order_name=input.order_name,
@@ -62,7 +60,7 @@ async def create_order(info: Info[Context, None], input: CreateOrderInput) -> Cr
         buyer=input.buyer,
     )
     try:
-        created = await order_service.create_order(info.context.services, principal, request)
+        created = await orders.create_order(info.context.services, principal, request)
     except DomainError as error:
         return CreateOrderPayload(order=None, errors=[PaymentError.from_domain(error)])
     return CreateOrderPayload(order=Order.from_domain(created), errors=[])
@@ -77,7 +75,7 @@ async def confirm_payment(
             order=None, payment=None, errors=[PaymentError.from_domain(refused)]
         )
     try:
-        result = await confirm_service.confirm_payment(
+        result = await confirm.confirm_payment(
             info.context.services,
             principal,
             payment_key=payment_key,
@@ -104,7 +102,7 @@ async def fail_payment(
     if refused := info.context.throttle():
         return FailPaymentPayload(order=None, errors=[PaymentError.from_domain(refused)])
     try:
-        failed = await confirm_service.fail_payment(
+        failed = await confirm.fail_payment(
             info.context.services, principal, order_id=str(order_id), code=code, message=message
         )
     except DomainError as error:
@@ -129,7 +127,7 @@ async def cancel_payment(
         return CancelPaymentPayload(
             order=None, cancel=None, errors=[PaymentError.from_domain(refused)]
         )
-    arguments = cancel_service.CancelArguments(
+    arguments = cancel.CancelArguments(
         buyer=buyer,
         order_name=order_name,
         reason=reason,
@@ -138,7 +136,7 @@ async def cancel_payment(
         idempotency_key=idempotency_key,
     )
     try:
-        result = await cancel_service.cancel_payment(info.context.services, principal, arguments)
+        result = await cancel.cancel_payment(info.context.services, principal, arguments)
     except DomainError as error:
         return CancelPaymentPayload(
             order=await _order_after(info, principal, str(order_id), error)

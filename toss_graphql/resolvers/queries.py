@@ -6,8 +6,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from ..domain import cancel_queries
-from ..domain import orders as order_service
+from ..domain import cancel_queries, orders
 from ..domain.errors import DomainError
 from ..schema.context import Context
 from ..schema.types import (
@@ -26,14 +25,14 @@ from ..schema.types import (
 )
 
 
-async def order(info: Info[Context, None], order_id: strawberry.ID) -> Order | None:
+async def resolve_order(info: Info[Context, None], order_id: strawberry.ID) -> Order | None:
     principal = info.context.require_principal()
     services = info.context.services
     if not _selects(info, "payment"):
-        found = await order_service.get_order(services, principal, str(order_id))
+        found = await orders.get_order(services, principal, str(order_id))
         return Order.from_domain(found) if found else None
     # The order and its payment in one transaction; the loader then answers from memory.
-    pair = await order_service.get_order_with_payment(services, principal, str(order_id))
+    pair = await orders.get_order_with_payment(services, principal, str(order_id))
     if pair is None:
         return None
     found, payment = pair
@@ -49,7 +48,7 @@ def _selects(info: Info[Context, None], name: str) -> bool:
     )
 
 
-async def orders(
+async def resolve_orders(
     info: Info[Context, None],
     first: int | None = None,
     after: str | None = None,
@@ -59,7 +58,7 @@ async def orders(
     principal = info.context.require_principal()
     cursor = decode_cursor(after) if after else None
     try:
-        page = await order_service.list_orders(
+        page = await orders.list_orders(
             info.context.services,
             principal,
             first=first,
@@ -83,7 +82,7 @@ async def orders(
     )
 
 
-async def cancels(
+async def resolve_cancels(
     info: Info[Context, None],
     buyer: str | None = None,
     order_id: strawberry.ID | None = None,

@@ -10,8 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
-from ..domain import cancel_queries
-from ..domain import orders as order_service
+from ..domain import cancel_queries, orders
 from ..domain.errors import DomainError, ErrorCode
 from ..domain.models import Cancel, Payment, Principal
 from ..domain.services import Services
@@ -19,7 +18,7 @@ from ..domain.services import Services
 
 def _payment_loader(services: Services) -> DataLoader[str, Payment | None]:
     async def load(order_ids: list[str]) -> list[Payment | None]:
-        found = await order_service.payments_for_orders(services, order_ids)
+        found = await orders.payments_for_orders(services, order_ids)
         return [found.get(order_id) for order_id in order_ids]
 
     return DataLoader(load_fn=load)

@@ -48,16 +48,16 @@ log = logging.getLogger(__name__)
 @strawberry.type
 class Query:
     order: Order | None = strawberry.field(
-        resolver=queries.order,
+        resolver=queries.resolve_order,
         description="One order; null when it does not exist or is another buyer's.",
     )
     orders: OrderConnection = strawberry.field(
-        resolver=queries.orders,
+        resolver=queries.resolve_orders,
         description="The caller's orders, newest first (an admin sees every buyer's); "
         "`needsAttention` keeps those reconciliation handed to an operator.",
     )
     cancels: CancelConnection = strawberry.field(
-        resolver=queries.cancels,
+        resolver=queries.resolve_cancels,
         description="Cancels, newest first: a buyer's own, or any buyer's for an admin.",
     )
 
