@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import Settings
 from .db.engine import create_database_engine
+from .db.reads import order_reads
 from .db.unit_of_work import UnitOfWorkFactory
 from .domain.reconcile import ReconcilePolicy
 from .domain.services import Services
@@ -34,13 +35,16 @@ class Runtime:
 async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The runtime for the block; its engine and HTTP client are closed after it."""
     config = gateway_config(settings)
-    engine = create_database_engine(settings.resolved_database_url())
+    engine = create_database_engine(
+        settings.resolved_database_url(), pool_size=settings.database_pool_size
+    )
     try:
-        async with create_http_client(config) as http_client:
+        async with create_http_client(config) as http_client, order_reads(engine) as reads:
             yield Runtime(
                 engine,
                 Services(
                     unit_of_work=UnitOfWorkFactory(engine),
+                    reads=reads,
                     gateway=TossGateway(http_client, config),
                     lock_lease=lock_lease(settings, config),
                 ),

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     # Where the embedded defaults live: the SQLite files and the development JWT secret.
     toss_graphql_var_dir: Path = Path("var")
     database_url: str | None = None
+    # PostgreSQL connections each process keeps open: about the requests it serves at once.
+    database_pool_size: int = 20
     sandbox_database_url: str | None = None
     toss_secret_key: str | None = None
     toss_client_key: str | None = None

@@ -15,6 +15,7 @@ from tests.support.flows import ORDER, cancel, graphql, paid_order, toss_payment
 from toss_graphql.composition import gateway_config
 from toss_graphql.config import Settings
 from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.reads import order_reads
 from toss_graphql.db.unit_of_work import UnitOfWorkFactory
 from toss_graphql.domain.cancel import CancelArguments, CancelResult, cancel_payment
 from toss_graphql.domain.errors import DomainError, ErrorCode
@@ -179,10 +180,10 @@ async def cancel_through(
     config = gateway_config(settings)
     engine = create_database_engine(settings.resolved_database_url())
     try:
-        async with create_http_client(config) as http_client:
+        async with create_http_client(config) as http_client, order_reads(engine) as reads:
             gateway = gateway_class(http_client, config)
             services = Services(
-                unit_of_work=UnitOfWorkFactory(engine), gateway=gateway, sleep=no_sleep
+                unit_of_work=UnitOfWorkFactory(engine), reads=reads, gateway=gateway, sleep=no_sleep
             )
             arguments = CancelArguments(
                 buyer="alice",

@@ -101,32 +101,6 @@ class _Orders:
         )
         return True
 
-    async def list(
-        self,
-        *,
-        buyer: str | None,
-        status: OrderStatus | None,
-        first: int,
-        after: OrderCursor | None,
-        needs_attention: bool = False,
-    ) -> OrderPage:
-        found = sorted(
-            (
-                order
-                for order in self._store.orders.values()
-                if (buyer is None or order.buyer == buyer)
-                and (not needs_attention or order.attention is not None)
-                and (status is None or order.status is status)
-                and (
-                    after is None
-                    or (order.created_at, order.order_id) < (after.created_at, after.order_id)
-                )
-            ),
-            key=lambda order: (order.created_at, order.order_id),
-            reverse=True,
-        )
-        return OrderPage(orders=found[:first], has_next_page=len(found) > first)
-
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
         return [
             order
@@ -306,6 +280,49 @@ class _Webhooks:
         self._store.webhooks[transmission_id] = (dataclasses.replace(webhook, secret=None), status)
 
 
+class MemoryReads:
+    """The read path over the store's committed state, as the database's sees only commits."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+
+    async def order(self, order_id: str) -> Order | None:
+        return self._store.orders.get(order_id)
+
+    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        order = self._store.orders.get(order_id)
+        return None if order is None else (order, self._store.payments.get(order_id))
+
+    async def orders(
+        self,
+        *,
+        buyer: str | None,
+        status: OrderStatus | None,
+        first: int,
+        after: OrderCursor | None,
+        needs_attention: bool = False,
+    ) -> OrderPage:
+        found = sorted(
+            (
+                order
+                for order in self._store.orders.values()
+                if (buyer is None or order.buyer == buyer)
+                and (not needs_attention or order.attention is not None)
+                and (status is None or order.status is status)
+                and (
+                    after is None
+                    or (order.created_at, order.order_id) < (after.created_at, after.order_id)
+                )
+            ),
+            key=lambda order: (order.created_at, order.order_id),
+            reverse=True,
+        )
+        return OrderPage(orders=found[:first], has_next_page=len(found) > first)
+
+    async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
+        return {i: self._store.payments[i] for i in order_ids if i in self._store.payments}
+
+
 class MemoryUnitOfWork:
     """Applies its writes to the store only when the block ends without an exception."""
 
@@ -479,6 +496,7 @@ def memory_services(store: MemoryStore, gateway: FakeGateway) -> Services:
     counter = itertools.count(1)
     return Services(
         unit_of_work=lambda: MemoryUnitOfWork(store),
+        reads=MemoryReads(store),
         gateway=gateway,
         clock=StepClock(),
         new_order_id=lambda: f"order-{next(counter):04d}",

@@ -22,6 +22,7 @@ SERVICE_SETTINGS = frozenset(
     {
         "APP_ENV",
         "DATABASE_URL",
+        "DATABASE_POOL_SIZE",
         "SANDBOX_DATABASE_URL",
         "TOSS_SECRET_KEY",
         "TOSS_CLIENT_KEY",

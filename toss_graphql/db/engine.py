@@ -2,28 +2,66 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 # How long a SQLite writer waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A pooled PostgreSQL connection idle this long is pinged before it is used again.
+PING_AFTER_IDLE_SECONDS = 10.0
+# PostgreSQL connections each process keeps open (DATABASE_POOL_SIZE).
+DEFAULT_POOL_SIZE = 20
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_database_engine(url: str) -> AsyncEngine:
+def create_database_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     if is_sqlite(url):
         return _sqlite_engine(url)
-    # Pre-ping: a PostgreSQL restart must cost one failed checkout, not a failed request.
-    return create_async_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    # The pool holds as many connections as the process has requests in flight: a connection
+    # opened past it for a burst (overflow) is closed again at once, a new TLS and
+    # authentication exchange for every request while the burst lasts.
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size // 2, hide_parameters=True
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Ping a pooled connection before use only when it sat idle for a while.
+
+    A restart of PostgreSQL, or a proxy closing quiet connections, must not cost a request;
+    but pinging on every checkout (`pool_pre_ping`) is a round trip, and for a read a whole
+    BEGIN, ping and ROLLBACK, on the hot path. Under load connections are never idle, and a
+    connection lost in use is invalidated by the pool and the read retried (db/postgres_reads.py).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def note_idle_since(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another.
+            raise DisconnectionError from error
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:

@@ -23,10 +23,8 @@ from ..domain.models import (
     Product,
 )
 from ..domain.ports.gateway import TossPaymentStatus
-from ..domain.ports.storage import OrderCursor, OrderPage
 from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
-from .statements import newest_first_after
 from .tables import (
     Base,
     CancelRequestRow,
@@ -164,32 +162,6 @@ class SqlOrderRepository:
             values["payment_key"] = payment_key
         result = await self._session.execute(update(orders).where(*conditions).values(**values))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
-
-    async def list(
-        self,
-        *,
-        buyer: str | None,
-        status: OrderStatus | None,
-        first: int,
-        after: OrderCursor | None,
-        needs_attention: bool = False,
-    ) -> OrderPage:
-        query = select(orders)
-        if needs_attention:
-            query = query.where(orders.c.attention.is_not(None))
-        if buyer is not None:
-            query = query.where(orders.c.buyer == buyer)
-        if status is not None:
-            query = query.where(orders.c.status == status.value)
-        query = newest_first_after(
-            query,
-            orders.c.created_at,
-            orders.c.order_id,
-            (after.created_at, after.order_id) if after else None,
-        )
-        rows = (await self._session.execute(query.limit(first + 1))).all()
-        page: builtins.list[Order] = [_order(row) for row in rows[:first]]
-        return OrderPage(orders=page, has_next_page=len(rows) > first)
 
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
         result = await self._session.execute(

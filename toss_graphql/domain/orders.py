@@ -121,8 +121,7 @@ async def get_order(services: Services, principal: Principal, order_id: str) -> 
     """The order if it exists and the caller may see it; None reads the same either way."""
     if not validation.ORDER_ID_PATTERN.fullmatch(order_id):
         return None
-    async with services.unit_of_work() as uow:
-        order = await uow.orders.get(order_id)
+    order = await services.reads.order(order_id)
     if order is None or not principal.may_access(order.buyer):
         return None
     return order
@@ -131,15 +130,13 @@ async def get_order(services: Services, principal: Principal, order_id: str) -> 
 async def get_order_with_payment(
     services: Services, principal: Principal, order_id: str
 ) -> tuple[Order, Payment | None] | None:
-    """`get_order` and its payment in one transaction: the hot read of a polling client."""
+    """`get_order` and its payment, read together: the hot read of a polling client."""
     if not validation.ORDER_ID_PATTERN.fullmatch(order_id):
         return None
-    async with services.unit_of_work() as uow:
-        order = await uow.orders.get(order_id)
-        if order is None or not principal.may_access(order.buyer):
-            return None
-        payments = await uow.payments.get_many_by_order_id([order_id])
-    return order, payments.get(order_id)
+    found = await services.reads.order_with_payment(order_id)
+    if found is None or not principal.may_access(found[0].buyer):
+        return None
+    return found
 
 
 async def list_orders(
@@ -153,12 +150,10 @@ async def list_orders(
 ) -> OrderPage:
     size = validation.page_size(first)
     buyer = None if principal.is_admin else principal.subject
-    async with services.unit_of_work() as uow:
-        return await uow.orders.list(
-            buyer=buyer, status=status, first=size, after=after, needs_attention=needs_attention
-        )
+    return await services.reads.orders(
+        buyer=buyer, status=status, first=size, after=after, needs_attention=needs_attention
+    )
 
 
 async def payments_for_orders(services: Services, order_ids: Sequence[str]) -> dict[str, Payment]:
-    async with services.unit_of_work() as uow:
-        return await uow.payments.get_many_by_order_id(order_ids)
+    return await services.reads.payments(order_ids)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .ports.gateway import PaymentGateway
-from .ports.storage import Clock, IdGenerator, Sleep, UnitOfWorkFactory
+from .ports.storage import Clock, IdGenerator, OrderReads, Sleep, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:
@@ -23,6 +23,8 @@ def new_order_id() -> str:
 @dataclass(frozen=True, slots=True)
 class Services:
     unit_of_work: UnitOfWorkFactory
+    # Reads that change nothing take no transaction (docs/architecture.md §5).
+    reads: OrderReads
     gateway: PaymentGateway
     clock: Clock = utc_now
     new_order_id: IdGenerator = new_order_id

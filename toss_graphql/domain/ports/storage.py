@@ -86,16 +86,6 @@ class OrderRepository(Protocol):
         """
         ...
 
-    async def list(
-        self,
-        *,
-        buyer: str | None,
-        status: OrderStatus | None,
-        first: int,
-        after: OrderCursor | None,
-        needs_attention: bool = False,
-    ) -> OrderPage: ...
-
     async def needing_settlement(self, *, changed_before: datetime, limit: int) -> Sequence[str]:
         """Orders whose outcome at Toss is still open here (a confirm, a deposit, a cancel
         request), unchanged since `changed_before`, not flagged for an operator."""
@@ -114,6 +104,33 @@ class OrderRepository(Protocol):
         ...
 
     async def release_lock(self, order_id: str, *, token: str) -> None: ...
+
+
+class OrderReads(Protocol):
+    """What a client polls, read outside any transaction: each answer is one statement, so it
+    is consistent by itself, and it sees every state change committed before it began."""
+
+    async def order(self, order_id: str) -> Order | None: ...
+
+    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        """The order and its payment in force, read together."""
+        ...
+
+    async def orders(
+        self,
+        *,
+        buyer: str | None,
+        status: OrderStatus | None,
+        first: int,
+        after: OrderCursor | None,
+        needs_attention: bool = False,
+    ) -> OrderPage:
+        """Newest first; `buyer` None lists every buyer's."""
+        ...
+
+    async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
+        """The payments in force of these orders, by order id."""
+        ...
 
 
 class PaymentRepository(Protocol):

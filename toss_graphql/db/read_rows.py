@@ -1,0 +1,195 @@
+# Every fragment put into these statements is a constant of this module; every value is a
+# bound parameter.
+# ruff: noqa: S608
+"""The statements of the read path and the rows they return, for both databases.
+
+The read path runs each statement on the driver itself (db/sqlite_reads.py,
+db/postgres_reads.py): no ORM, no compilation, no result processors. So the SQL is written
+here once, with `?` placeholders, and the values come back as each driver gives them: SQLite
+hands back text for timestamps and JSON, asyncpg aware datetimes and decoded JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain import toss_records
+from ..domain.models import Failure, Order, OrderStatus, Payment
+from ..domain.ports.gateway import TossPaymentStatus
+from ..domain.ports.storage import OrderCursor, OrderPage
+
+_ORDER_COLUMNS = (
+    "o.order_id, o.buyer, o.order_name, o.amount, o.status, o.created_at, o.updated_at, "
+    "o.payment_key, o.failure_code, o.failure_message, o.attention"
+)
+# Toss's whole Payment JSON stays in the table; a read needs only its virtual account.
+_PAYMENT_COLUMNS = (
+    "p.payment_key, p.order_id, p.method, p.total_amount, p.balance_amount, p.toss_status, "
+    "p.approved_at, p.receipt_url, {virtual_account}"
+)
+_ORDER_WIDTH = 11
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the two databases on the read path."""
+
+    # How a statement names its n-th parameter (from 1).
+    placeholder: str
+    # Toss's `virtualAccount` object out of the stored Payment JSON.
+    virtual_account: str
+    # How a timestamp is written as a parameter, and read back.
+    timestamp_in: Any
+    timestamp_out: Any
+    json_out: Any
+
+    def sql(self, text: str) -> str:
+        parts = text.split("?")
+        numbered = [parts[0]]
+        for index, part in enumerate(parts[1:], start=1):
+            numbered.append(self.placeholder.format(index) + part)
+        return "".join(numbered)
+
+
+def _sqlite_timestamp_in(moment: datetime) -> str:
+    # SQLAlchemy's storage format for SQLite: naive UTC, always six fractional digits.
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _sqlite_timestamp_out(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _aware_timestamp_out(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def _json_text_out(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
+
+
+def _json_decoded_out(value: Any) -> Any:
+    return value
+
+
+SQLITE = Dialect(
+    placeholder="?",
+    virtual_account="json_extract(p.raw, '$.virtualAccount')",
+    timestamp_in=_sqlite_timestamp_in,
+    timestamp_out=_sqlite_timestamp_out,
+    json_out=_json_text_out,
+)
+POSTGRESQL = Dialect(
+    placeholder="${}",
+    virtual_account="p.raw -> 'virtualAccount'",
+    timestamp_in=lambda moment: moment,
+    timestamp_out=_aware_timestamp_out,
+    json_out=_json_decoded_out,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStatements:
+    """The read path's SQL, rendered once for one dialect."""
+
+    dialect: Dialect
+    order: str
+    order_with_payment: str
+
+    @classmethod
+    def for_dialect(cls, dialect: Dialect) -> ReadStatements:
+        payment_columns = _PAYMENT_COLUMNS.format(virtual_account=dialect.virtual_account)
+        return cls(
+            dialect=dialect,
+            order=dialect.sql(f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.order_id = ?"),
+            order_with_payment=dialect.sql(
+                f"SELECT {_ORDER_COLUMNS}, {payment_columns} FROM orders o "
+                "LEFT JOIN payments p ON p.order_id = o.order_id WHERE o.order_id = ?"
+            ),
+        )
+
+    def orders(
+        self,
+        *,
+        buyer: str | None,
+        status: OrderStatus | None,
+        first: int,
+        after: OrderCursor | None,
+        needs_attention: bool,
+    ) -> tuple[str, list[Any]]:
+        """Newest first, ties broken by order id, one more row than the page to tell whether
+        another page follows; the same order as the cursor's."""
+        conditions: list[str] = []
+        values: list[Any] = []
+        if needs_attention:
+            conditions.append("o.attention IS NOT NULL")
+        if buyer is not None:
+            conditions.append("o.buyer = ?")
+            values.append(buyer)
+        if status is not None:
+            conditions.append("o.status = ?")
+            values.append(status.value)
+        if after is not None:
+            moment = self.dialect.timestamp_in(after.created_at)
+            conditions.append("(o.created_at < ? OR (o.created_at = ? AND o.order_id < ?))")
+            values.extend([moment, moment, after.order_id])
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        values.append(first + 1)
+        sql = (
+            f"SELECT {_ORDER_COLUMNS} FROM orders o{where} "
+            "ORDER BY o.created_at DESC, o.order_id DESC LIMIT ?"
+        )
+        return self.dialect.sql(sql), values
+
+    def payments(self, count: int) -> str:
+        placeholders = ", ".join("?" * count)
+        payment_columns = _PAYMENT_COLUMNS.format(virtual_account=self.dialect.virtual_account)
+        return self.dialect.sql(
+            f"SELECT {payment_columns} FROM payments p WHERE p.order_id IN ({placeholders})"
+        )
+
+    def order_from(self, row: Sequence[Any]) -> Order:
+        timestamp = self.dialect.timestamp_out
+        failure_code, failure_message = row[8], row[9]
+        return Order(
+            order_id=row[0],
+            buyer=row[1],
+            order_name=row[2],
+            amount=row[3],
+            status=OrderStatus(row[4]),
+            created_at=timestamp(row[5]),
+            updated_at=timestamp(row[6]),
+            payment_key=row[7],
+            failure=None if failure_code is None else Failure(failure_code, failure_message or ""),
+            attention=row[10],
+        )
+
+    def payment_from(self, row: Sequence[Any], start: int = 0) -> Payment | None:
+        if row[start] is None:
+            return None
+        account = self.dialect.json_out(row[start + 8])
+        return Payment(
+            payment_key=row[start],
+            order_id=row[start + 1],
+            method=row[start + 2],
+            total_amount=row[start + 3],
+            balance_amount=row[start + 4],
+            toss_status=TossPaymentStatus(row[start + 5]),
+            approved_at=self.dialect.timestamp_out(row[start + 6]),
+            receipt_url=row[start + 7],
+            # Read by the same function the gateway reads Toss's reply with.
+            virtual_account=toss_records.virtual_account({"virtualAccount": account}),
+        )
+
+    def order_and_payment_from(self, row: Sequence[Any]) -> tuple[Order, Payment | None]:
+        return self.order_from(row), self.payment_from(row, start=_ORDER_WIDTH)
+
+    def page_from(self, rows: Sequence[Sequence[Any]], first: int) -> OrderPage:
+        return OrderPage(
+            orders=[self.order_from(row) for row in rows[:first]],
+            has_next_page=len(rows) > first,
+        )
