@@ -5,6 +5,7 @@ import time
 import pytest
 
 from toss_graphql.web import MutationRateLimiter
+from toss_graphql.web.rate_limit import _MovingWindows
 
 
 def test_the_buyer_over_the_limit_is_told_when_to_retry() -> None:
@@ -60,3 +61,34 @@ def test_waiting_the_retry_after_frees_the_caller() -> None:
 def test_a_limit_below_one_is_refused(per_buyer: int, per_address: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         MutationRateLimiter(per_buyer, per_address)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_across_the_minute_boundary_gets_no_second_budget() -> None:
+    clock = _Clock()
+    windows = _MovingWindows(60, clock=clock)
+    limit = windows.item(3, "requests")
+    clock.now += 58
+    assert [windows.spend([(limit, "10.0.0.1")]) for _ in range(3)] == [None, None, None]
+    clock.now += 4  # a fixed window would have started afresh here
+    assert windows.spend([(limit, "10.0.0.1")]) == 56
+    clock.now += 56
+    assert windows.spend([(limit, "10.0.0.1")]) is None
+
+
+def test_buckets_with_nothing_in_the_window_are_forgotten() -> None:
+    clock = _Clock()
+    windows = _MovingWindows(60, clock=clock)
+    limit = windows.item(5, "requests")
+    for address in range(100):
+        windows.spend([(limit, f"10.0.0.{address}")])
+    clock.now += 61
+    windows.spend([(limit, "10.0.1.1")])
+    assert list(windows._hits) == [("requests", "10.0.1.1")]

@@ -3,46 +3,75 @@
 from __future__ import annotations
 
 import math
-import threading
 import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    namespace: str
+    per_window: int
 
 
 class _MovingWindows:
-    """Buckets counted within a moving window: a client cannot double its rate by bursting
-    at the end of one minute and the start of the next. Safe to call from the event loop and
-    from threads: one lock makes "test every bucket, then hit them all" a single step."""
+    """Hits counted within a moving window, per bucket: a client cannot double its rate by
+    bursting at the end of one minute and the start of the next.
 
-    def __init__(self, window_seconds: int) -> None:
+    Each bucket keeps the times of its hits in the window, oldest first; a call drops those
+    that left it. Nothing runs between calls: no timer, no thread (the `limits` library's
+    in-memory storage starts a timer thread every 10 ms under load, which cost more than the
+    rest of a read). Called on the event loop only, with no await inside, so "test every
+    bucket, then hit them all" is a single step.
+    """
+
+    def __init__(self, window_seconds: int, clock: Callable[[], float] = time.monotonic) -> None:
         if window_seconds < 1:
             raise ValueError("a rate limit's window must be at least 1 second")
         self.window_seconds = window_seconds
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._lock = threading.Lock()
+        self._clock = clock
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._next_sweep = clock() + window_seconds
 
-    def item(self, per_window: int, namespace: str) -> RateLimitItem:
+    def item(self, per_window: int, namespace: str) -> _Limit:
         if per_window < 1:
             raise ValueError("rate limits must be at least 1")
-        return RateLimitItemPerSecond(per_window, self.window_seconds, namespace=namespace)
+        return _Limit(namespace, per_window)
 
-    def spend(self, buckets: list[tuple[RateLimitItem, str]]) -> int | None:
+    def spend(self, buckets: list[tuple[_Limit, str]]) -> int | None:
         """None when every bucket had room (one hit spent from each), or the whole seconds, at
         least 1, until the fullest may be used again (nothing spent)."""
-        with self._lock:
-            exhausted = [(item, key) for item, key in buckets if not self._limiter.test(item, key)]
-            if not exhausted:
-                for item, key in buckets:
-                    self._limiter.hit(item, key)
-                return None
-            now = time.time()
-            wait = max(
-                self._limiter.get_window_stats(item, key).reset_time - now
-                for item, key in exhausted
-            )
-        return min(self.window_seconds, max(1, math.ceil(wait)))
+        now = self._clock()
+        if now >= self._next_sweep:
+            self._forget_idle(now)
+        waits = [
+            wait
+            for limit, key in buckets
+            if (wait := self._wait(self._hits.get((limit.namespace, key)), limit, now)) is not None
+        ]
+        if waits:
+            return min(self.window_seconds, max(1, math.ceil(max(waits))))
+        for limit, key in buckets:
+            self._hits.setdefault((limit.namespace, key), deque()).append(now)
+        return None
+
+    def _wait(self, hits: deque[float] | None, limit: _Limit, now: float) -> float | None:
+        if not hits:
+            return None
+        window_start = now - self.window_seconds
+        while hits and hits[0] <= window_start:
+            hits.popleft()
+        if len(hits) < limit.per_window:
+            return None
+        # Room comes back when the oldest of the last `per_window` hits leaves the window.
+        return hits[len(hits) - limit.per_window] + self.window_seconds - now
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop the buckets with no hit left in the window, so memory follows live clients."""
+        window_start = now - self.window_seconds
+        self._hits = {key: hits for key, hits in self._hits.items() if hits[-1] > window_start}
+        self._next_sweep = now + self.window_seconds
 
 
 class MutationRateLimiter:
@@ -50,7 +79,7 @@ class MutationRateLimiter:
 
     Counts live in this process's memory: each worker process or instance keeps its own,
     so with N of them a client may send up to N times the limit. That bounds abuse without
-    a shared store; an exact bound across instances would need limits' Redis storage.
+    a shared store; an exact bound across instances needs a shared one (Redis).
     """
 
     def __init__(self, per_buyer: int, per_address: int, *, window_seconds: int = 60) -> None:
@@ -61,7 +90,7 @@ class MutationRateLimiter:
     def check(self, buyer: str | None, address: str | None) -> int | None:
         """None when the mutation may go ahead (one hit spent from each bucket that applies),
         or the whole seconds, at least 1, until it may be retried (nothing spent)."""
-        buckets: list[tuple[RateLimitItem, str]] = []
+        buckets: list[tuple[_Limit, str]] = []
         if buyer is not None:
             buckets.append((self._per_buyer, buyer))
         if address is not None:
