@@ -8,7 +8,6 @@ locally and fails under CI=true.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.postgres import POSTGRES_ADMIN_URL, postgres_available, temporary_database
+from tests.support.postgres import required_temporary_database
 from tests.support.servers import ServerProcess, free_port, start_sandbox
 from toss_graphql.app import create_app
 from toss_graphql.auth import issue_token
@@ -54,17 +53,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_kind" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--db")
         kinds = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            kinds = [kind for kind in kinds if kind == "sqlite"]
         metafunc.parametrize("database_kind", kinds, scope="session")
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    if not postgres_available():
-        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{message}; CI requires the PostgreSQL run")
-        pytest.skip(message)
-    with temporary_database() as url:
+    with required_temporary_database() as url:
         yield url
 
 

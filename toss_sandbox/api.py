@@ -2,35 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
 from starlette.requests import Request
 from starlette.routing import Route
 
-from toss_sandbox.cancels import cancel_payment
+from toss_sandbox.cancels import cancel_in
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
 from toss_sandbox.errors import TossApiError
-from toss_sandbox.i18n import Language
-from toss_sandbox.outbox import Outbox
 from toss_sandbox.payment_json import render_payment
 from toss_sandbox.payment_store import Payment
-from toss_sandbox.payments import confirm_payment, find_payment, find_payment_by_order_id
+from toss_sandbox.payments import confirm_in, find_payment_by_order_id_in, find_payment_in
 from toss_sandbox.request_bodies import parse_cancel_request, parse_confirm_request
 from toss_sandbox.urls import base_url
-from toss_sandbox.v1_pipeline import V1Pipeline
+from toss_sandbox.v1_pipeline import V1Call, V1Pipeline
 
 _ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class PaymentsApi:
-    def __init__(
-        self, config: SandboxConfig, database: Database, outbox: Outbox, pipeline: V1Pipeline
-    ) -> None:
+    """Each operation runs in the call's write transaction (v1_pipeline.py)."""
+
+    def __init__(self, config: SandboxConfig, pipeline: V1Pipeline) -> None:
         self._config = config
-        self._database = database
-        self._outbox = outbox
         self._pipeline = pipeline
 
     def routes(self) -> list[Route]:
@@ -56,48 +50,42 @@ class PaymentsApi:
             ),
         ]
 
-    def _render(
-        self, payment: Payment, request: Request, language: Language, now: datetime
-    ) -> dict[str, Any]:
+    def _render(self, payment: Payment, request: Request, call: V1Call) -> dict[str, Any]:
         return render_payment(
             payment,
-            language=language,
+            language=call.language,
             base_url=base_url(request, self._config.public_base_url),
-            now=now,
+            now=call.now,
         )
 
-    async def confirm(self, request: Request, language: Language, now: datetime) -> dict[str, Any]:
+    async def confirm(self, request: Request, call: V1Call) -> dict[str, Any]:
         confirm_request = parse_confirm_request(await request.body())
-        payment = await confirm_payment(self._database, confirm_request, now, self._outbox)
-        return self._render(payment, request, language, now)
+        payment = await confirm_in(call.connection, confirm_request, call.now, call.outbox)
+        return self._render(payment, request, call)
 
-    async def cancel(self, request: Request, language: Language, now: datetime) -> dict[str, Any]:
+    async def cancel(self, request: Request, call: V1Call) -> dict[str, Any]:
         cancel_request = parse_cancel_request(await request.body())
         payment_key: str = request.path_params["paymentKey"]
-        payment = await cancel_payment(
-            self._database, payment_key, cancel_request, now, self._outbox
+        payment = await cancel_in(
+            call.connection, payment_key, cancel_request, call.now, call.outbox
         )
-        return self._render(payment, request, language, now)
+        return self._render(payment, request, call)
 
-    async def get_by_key(
-        self, request: Request, language: Language, now: datetime
-    ) -> dict[str, Any]:
+    async def get_by_key(self, request: Request, call: V1Call) -> dict[str, Any]:
         payment_key: str = request.path_params["paymentKey"]
-        payment = await find_payment(self._database, payment_key, now, self._outbox)
+        payment = await find_payment_in(call.connection, payment_key, call.now, call.outbox)
         if payment is None:
             raise TossApiError("NOT_FOUND_PAYMENT")
-        return self._render(payment, request, language, now)
+        return self._render(payment, request, call)
 
-    async def get_by_order_id(
-        self, request: Request, language: Language, now: datetime
-    ) -> dict[str, Any]:
+    async def get_by_order_id(self, request: Request, call: V1Call) -> dict[str, Any]:
         order_id: str = request.path_params["orderId"]
-        payment = await find_payment_by_order_id(self._database, order_id, now, self._outbox)
+        payment = await find_payment_by_order_id_in(
+            call.connection, order_id, call.now, call.outbox
+        )
         if payment is None:
             raise TossApiError("NOT_FOUND_PAYMENT")
-        return self._render(payment, request, language, now)
+        return self._render(payment, request, call)
 
-    async def not_found(
-        self, request: Request, language: Language, now: datetime
-    ) -> dict[str, Any]:
+    async def not_found(self, request: Request, call: V1Call) -> dict[str, Any]:
         raise TossApiError("NOT_FOUND")

@@ -43,7 +43,7 @@ class Sandbox:
             if config.webhook_poll_seconds is None
             else Ticker(config.webhook_poll_seconds, self._due_work.run)
         )
-        pipeline = V1Pipeline(config, self._database, clock, self._hangs)
+        pipeline = V1Pipeline(config, self._database, clock, outbox, self._hangs)
         admin: list[BaseRoute] = (
             AdminApi(
                 self._database,
@@ -55,7 +55,7 @@ class Sandbox:
         )
         self.app = Starlette(
             routes=[
-                *PaymentsApi(config, self._database, outbox, pipeline).routes(),
+                *PaymentsApi(config, pipeline).routes(),
                 *CheckoutPages(config, self._database, clock, outbox).routes(),
                 *ReceiptPages(self._database, clock, outbox).routes(),
                 *admin,

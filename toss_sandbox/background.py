@@ -1,6 +1,7 @@
-"""The work time alone makes due: expiring payments past their window and sending the
-webhooks whose time has come. A background task does it every `webhook_poll_seconds`;
-`POST /admin/webhooks/deliver` does it on demand."""
+"""The work time alone makes due: expiring payments past their window, sending the webhooks
+whose time has come and, now and then, deleting idempotency records past their 15 days. A
+background task does it every `webhook_poll_seconds`; `POST /admin/webhooks/deliver` does it
+on demand."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Final
 
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.database import Database
 from toss_sandbox.expiry import expire_payments, stale_payment_keys
+from toss_sandbox.idempotency import delete_expired
 from toss_sandbox.outbox import Outbox
 from toss_sandbox.webhook_delivery import Attempt, WebhookSender, due_deliveries
 
 logger = logging.getLogger(__name__)
+
+# How often, on the sandbox clock, expired idempotency records are deleted. They are ignored
+# from the moment they expire (idempotency.py), so this only bounds the table's size.
+_IDEMPOTENCY_SWEEP_EVERY: Final = timedelta(minutes=10)
 
 
 class DueWork:
@@ -26,6 +34,7 @@ class DueWork:
         self._clock = clock
         self._outbox = outbox
         self._sender = sender
+        self._next_sweep_at: datetime | None = None
 
     async def run(self) -> list[Attempt]:
         """Expire what is past its window, then attempt every webhook due, once."""
@@ -39,6 +48,9 @@ class DueWork:
             # The expiries' own webhooks go out in this same pass.
             async with self._database.read() as connection:
                 due = await due_deliveries(connection, now)
+        if self._next_sweep_at is None or now >= self._next_sweep_at:
+            await delete_expired(self._database, now)
+            self._next_sweep_at = now + _IDEMPOTENCY_SWEEP_EVERY
         return await self._sender.deliver(due, now)
 
 

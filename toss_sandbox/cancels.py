@@ -1,11 +1,13 @@
 """Canceling a payment, whole or in part (`POST /v1/payments/{paymentKey}/cancel`): an
 approved one, or a virtual account still waiting for its deposit (whole only).
 
-The checks and the change run in one write transaction (`BEGIN IMMEDIATE` on SQLite, so no
-other cancel of the payment can slip between them, in this process or another), and the
-change is a conditional UPDATE on the status and balance the checks saw. Where writers can
-interleave (PostgreSQL), a cancel that lost the race finds the payment changed and is
-refused, so concurrent cancels never take more than the balance.
+The checks and the change run in the caller's write transaction (`BEGIN IMMEDIATE` on
+SQLite, so no other cancel of the payment can slip between them, in this process or
+another), and the change is a conditional UPDATE on the status and balance the checks saw.
+Where writers can interleave (PostgreSQL), a cancel that lost the race finds the payment
+changed and is refused, so concurrent cancels never take more than the balance. A refusal is
+raised before anything is written, so the caller may still commit the rest of its
+transaction (its log entry, say).
 """
 
 from __future__ import annotations
@@ -14,20 +16,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
 from toss_sandbox.errors import TossApiError
 from toss_sandbox.keys import new_receipt_key, new_transaction_key
 from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, load_by_key
+from toss_sandbox.payment_store import Cancel, Payment, load_by_key, payment_from_row
 from toss_sandbox.status import CANCELABLE, PaymentStatus, check_transition
 from toss_sandbox.tables import payment_cancels, payments
 
 # Toss: of two cancel requests for one paymentKey within a second, only the first is
 # processed; the second gets FORBIDDEN_CONSECUTIVE_REQUEST (toss-api.md §2.4).
 CONSECUTIVE_WINDOW: Final = timedelta(seconds=1)
+
+# The SET clause comes from the values it is executed with; the WHERE clause's parameters
+# are named apart from the columns.
+_CANCEL: Final = (
+    update(payments)
+    .where(
+        payments.c.payment_key == bindparam("expected_key"),
+        payments.c.status == bindparam("expected_status"),
+        payments.c.balance_amount == bindparam("expected_balance"),
+    )
+    .returning(*payments.c)
+)
+_RECORD_CANCEL: Final = payment_cancels.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,54 +92,68 @@ async def _apply(
     request: CancelRequest,
     amount: int,
     now: datetime,
-) -> bool:
-    """Record the cancel; False when the payment changed since it was read."""
+) -> Payment | None:
+    """Record the cancel; the canceled payment, or None when it changed since it was read."""
     balance = payment.balance_amount - amount
     # Toss: CANCELED once the balance is gone, by one full cancel or partial ones summing
     # to the total; PARTIAL_CANCELED while any balance is left.
     target = PaymentStatus.CANCELED if balance == 0 else PaymentStatus.PARTIAL_CANCELED
     check_transition(payment.status, target)
-    transaction_key = new_transaction_key()
-    result = await connection.execute(
-        update(payments)
-        .where(
-            payments.c.payment_key == payment.payment_key,
-            payments.c.status == payment.status,
-            payments.c.balance_amount == payment.balance_amount,
-        )
-        .values(status=target, balance_amount=balance, last_transaction_key=transaction_key)
+    cancel = Cancel(
+        transaction_key=new_transaction_key(),
+        cancel_amount=amount,
+        cancel_reason=request.cancel_reason,
+        tax_free_amount=request.tax_free_amount,
+        refundable_amount=balance,
+        canceled_at=now,
+        receipt_key=new_receipt_key(),
     )
-    if result.rowcount != 1:
-        return False
+    expected = {
+        "expected_key": payment.payment_key,
+        "expected_status": payment.status,
+        "expected_balance": payment.balance_amount,
+    }
+    changes = {
+        "status": target,
+        "balance_amount": balance,
+        "last_transaction_key": cancel.transaction_key,
+    }
+    row = (await connection.execute(_CANCEL, {**expected, **changes})).first()
+    if row is None:
+        return None
     await connection.execute(
-        payment_cancels.insert().values(
-            payment_key=payment.payment_key,
-            sequence=len(payment.cancels) + 1,
-            transaction_key=transaction_key,
-            cancel_amount=amount,
-            cancel_reason=request.cancel_reason,
-            tax_free_amount=request.tax_free_amount,
-            refundable_amount=balance,
-            canceled_at=now,
-            receipt_key=new_receipt_key(),
-        )
+        _RECORD_CANCEL,
+        {
+            "payment_key": payment.payment_key,
+            "sequence": len(payment.cancels) + 1,
+            "transaction_key": cancel.transaction_key,
+            "cancel_amount": cancel.cancel_amount,
+            "cancel_reason": cancel.cancel_reason,
+            "tax_free_amount": cancel.tax_free_amount,
+            "refundable_amount": cancel.refundable_amount,
+            "canceled_at": cancel.canceled_at,
+            "receipt_key": cancel.receipt_key,
+        },
     )
-    return True
+    return payment_from_row(row, (*payment.cancels, cancel))
 
 
-async def cancel_payment(
-    database: Database, payment_key: str, request: CancelRequest, now: datetime, outbox: Outbox
+async def cancel_in(
+    connection: AsyncConnection,
+    payment_key: str,
+    request: CancelRequest,
+    now: datetime,
+    outbox: Outbox,
 ) -> Payment:
-    """Cancel `request.cancel_amount` (or the whole balance) of a payment."""
-    async with database.write() as connection:
-        payment = await load_by_key(connection, payment_key)
-        if payment is None:
-            raise TossApiError("NOT_FOUND_PAYMENT")
-        amount = _amount_to_cancel(payment, request, now)
-        if not await _apply(connection, payment, request, amount, now):
-            # Another cancel of this payment committed between our read and our write.
-            raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")
-        canceled = await load_by_key(connection, payment_key)
-        assert canceled is not None
-        await outbox.payment_changed(connection, canceled, now)
+    """Cancel `request.cancel_amount` (or the whole balance) of a payment, in the caller's
+    write transaction; raises Toss's refusal, having written nothing."""
+    payment = await load_by_key(connection, payment_key)
+    if payment is None:
+        raise TossApiError("NOT_FOUND_PAYMENT")
+    amount = _amount_to_cancel(payment, request, now)
+    canceled = await _apply(connection, payment, request, amount, now)
+    if canceled is None:
+        # Another cancel of this payment committed between our read and our write.
+        raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")
+    await outbox.payment_changed(connection, canceled, now)
     return canceled

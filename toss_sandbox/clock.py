@@ -8,6 +8,7 @@ cancel rule, idempotency retention, virtual-account due dates and the webhook sc
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from toss_sandbox.config import SandboxConfig
 from toss_sandbox.database import Database
 from toss_sandbox.tables import sandbox_state
+
+_OFFSET: Final = select(sandbox_state.c.clock_offset_us)
 
 
 def _offset(microseconds: int) -> timedelta:
@@ -34,9 +37,13 @@ class SandboxClock:
         """The time, read in a transaction the caller already holds."""
         return self._config.now() + await self.offset_in(connection)
 
+    def at_offset(self, offset_us: int | None) -> datetime:
+        """The time, given the offset the caller read from `sandbox_state` itself."""
+        return self._config.now() + _offset(offset_us or 0)
+
     @staticmethod
     async def offset_in(connection: AsyncConnection) -> timedelta:
-        stored = await connection.scalar(select(sandbox_state.c.clock_offset_us))
+        stored = await connection.scalar(_OFFSET)
         return _offset(stored or 0)
 
     async def advance(self, delta: timedelta) -> None:

@@ -5,6 +5,15 @@ never block the writer) with a busy timeout (a writer waits for the lock instead
 and every state-changing transaction starts with `BEGIN IMMEDIATE`: it takes the write lock
 before its first read, so two processes can never both read "IN_PROGRESS" and both approve.
 
+Within one process, write transactions on SQLite also queue on an asyncio lock before they
+take a connection: SQLite admits one writer at a time anyway, and a writer waiting in SQLite's
+busy handler sleeps in steps of milliseconds, where one waiting on the lock resumes as soon as
+the previous writer commits.
+
+The pool is fixed in size (no overflow): an overflow connection is opened for one checkout and
+closed at checkin, which under load means a new connection per request, and with aiosqlite a
+new thread each time. A request that finds every connection busy waits for one instead.
+
 On PostgreSQL the tables are made under a transaction-scoped advisory lock: workers starting
 together on a fresh database would otherwise both find no tables and both CREATE them, and
 the loser fails on PostgreSQL's catalog (`pg_type_typname_nsp_index`).
@@ -12,13 +21,15 @@ the loser fails on PostgreSQL's catalog (`pg_type_typname_nsp_index`).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import event, inspect, make_url, select, text
+from sqlalchemy import URL, event, inspect, make_url, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -30,6 +41,13 @@ logger = logging.getLogger(__name__)
 
 _IMMEDIATE: Final = "sandbox_begin_immediate"
 _BUSY_TIMEOUT_MS: Final = 10_000
+# Connections per process. SQLite: one writer at a time (the write lock), plus readers such as
+# the admin endpoints and the background task. PostgreSQL: as many as SQLAlchemy keeps by
+# default, which load tests showed to be enough (a request spends its time in Python, not
+# waiting on PostgreSQL), and few enough that several worker processes stay well inside
+# PostgreSQL's default of 100 connections.
+_SQLITE_POOL_SIZE: Final = 4
+_POSTGRESQL_POOL_SIZE: Final = 5
 # Any fixed 64-bit number will do, as long as every sandbox process uses the same one; this
 # one is the CRC-32 of "toss_graphql.sandbox schema" (the package's former name), to stay
 # clear of other users' keys. It is kept as it is so that old and new processes still agree.
@@ -47,7 +65,12 @@ def _configure_sqlite_connection(
     cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    # synchronous stays at SQLite's default (FULL): an approval must survive a power cut.
+    # NORMAL, not SQLite's default FULL: in WAL mode a commit then no longer waits for an
+    # fsync of the log. A crash of the sandbox process still loses nothing committed, and
+    # readers in other processes see each commit at once; only a power cut or an OS crash
+    # can take back the last commits. The sandbox's state is test state, not a ledger, and
+    # an fsync per commit was most of the time a request spent holding the write lock.
+    cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
 
 
@@ -83,6 +106,10 @@ def _prepare_schema(connection: Connection) -> None:
         )
         metadata.drop_all(connection)
     metadata.create_all(connection)
+    # Tables made by an earlier sandbox of this version may lack an index added since.
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
     if connection.execute(select(sandbox_state.c.id)).first() is None:
         connection.execute(
             sandbox_state.insert().values(
@@ -104,6 +131,28 @@ def _ensure_sqlite_directory(database_url: str) -> None:
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def _is_sqlite_memory(url: URL) -> bool:
+    # SQLAlchemy keeps an in-memory database on one shared connection (a StaticPool), which
+    # takes no pool size.
+    return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    url = make_url(database_url)
+    # hide_parameters: an error quoting a statement never quotes the card data bound to it.
+    options: dict[str, Any] = {"hide_parameters": True}
+    if url.get_backend_name() == "postgresql":
+        options.update(pool_size=_POSTGRESQL_POOL_SIZE, max_overflow=0)
+        if url.get_driver_name() == "asyncpg":
+            # The PostgreSQL counterpart of SQLite's synchronous=NORMAL above: a commit no
+            # longer waits for its WAL flush. Other sessions see it at once, and a crash of
+            # PostgreSQL can lose only the last moments of test state, never leave it torn.
+            options["connect_args"] = {"server_settings": {"synchronous_commit": "off"}}
+    elif not _is_sqlite_memory(url):
+        options.update(pool_size=_SQLITE_POOL_SIZE, max_overflow=0)
+    return options
+
+
 class Database:
     """Owns the engine; hands out read and write transactions."""
 
@@ -111,6 +160,8 @@ class Database:
         self._database_url = database_url
         self._engine: AsyncEngine | None = None
         self._writer: AsyncEngine | None = None
+        # SQLite only: this process's writers, one at a time (see the module's docstring).
+        self._write_lock: asyncio.Lock | None = None
 
     @property
     def started(self) -> bool:
@@ -121,11 +172,13 @@ class Database:
         if self._engine is not None:
             return
         _ensure_sqlite_directory(self._database_url)
-        # hide_parameters: an error quoting a statement never quotes the card data bound to it.
-        engine = create_async_engine(self._database_url, hide_parameters=True)
+        engine = create_async_engine(self._database_url, **_engine_options(self._database_url))
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
             event.listen(engine.sync_engine, "begin", _begin)
+            # Made at each start: a lock belongs to the event loop it first waited in, and a
+            # sandbox may be started again in another one.
+            self._write_lock = asyncio.Lock()
         self._engine = engine
         # Same pool and events; its connections carry the option `_begin` looks for.
         self._writer = engine.execution_options(**{_IMMEDIATE: True})
@@ -136,6 +189,7 @@ class Database:
 
     async def close(self) -> None:
         engine, self._engine, self._writer = self._engine, None, None
+        self._write_lock = None
         if engine is not None:
             await engine.dispose()
 
@@ -146,8 +200,13 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction holding SQLite's write lock from its first statement."""
-        async with self._require(self._writer).begin() as connection:
+        """A transaction holding SQLite's write lock from its first statement.
+
+        Write transactions must not nest: on SQLite the inner one would wait for the outer.
+        """
+        writer = self._require(self._writer)
+        # Taken before the connection, so writers waiting their turn hold no connection.
+        async with self._write_lock or contextlib.nullcontext(), writer.begin() as connection:
             yield connection
 
     @staticmethod

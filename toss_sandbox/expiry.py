@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.database import Database
@@ -61,19 +61,29 @@ async def expire_if_stale(
     return current
 
 
-async def stale_payment_keys(connection: AsyncConnection, now: datetime) -> list[str]:
-    """The payments past their window at `now` that nobody has expired yet."""
-    stale = or_(
+# Built once, executed with the two deadlines' thresholds: the background task runs it
+# several times a second.
+_STALE: Final = select(payments.c.payment_key).where(
+    or_(
         and_(
             payments.c.status == PaymentStatus.READY,
-            payments.c.requested_at < now - CHECKOUT_WINDOW,
+            payments.c.requested_at < bindparam("requested_before"),
         ),
         and_(
             payments.c.status == PaymentStatus.IN_PROGRESS,
-            payments.c.authenticated_at < now - CONFIRM_WINDOW,
+            payments.c.authenticated_at < bindparam("authenticated_before"),
         ),
     )
-    return list((await connection.scalars(select(payments.c.payment_key).where(stale))).all())
+)
+
+
+async def stale_payment_keys(connection: AsyncConnection, now: datetime) -> list[str]:
+    """The payments past their window at `now` that nobody has expired yet."""
+    thresholds = {
+        "requested_before": now - CHECKOUT_WINDOW,
+        "authenticated_before": now - CONFIRM_WINDOW,
+    }
+    return list((await connection.scalars(_STALE, thresholds)).all())
 
 
 async def expire_payments(

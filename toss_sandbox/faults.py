@@ -175,7 +175,8 @@ def parse_faults(body: object) -> list[FaultSpec]:
     return [parse_fault(definition) for definition in definitions]
 
 
-def _fault(row: Any) -> Fault:
+def fault_from_row(row: Any) -> Fault:
+    """A fault from a row with the `faults` table's columns."""
     return Fault(
         id=row.id,
         spec=FaultSpec(
@@ -214,7 +215,7 @@ async def add_faults(database: Database, specs: list[FaultSpec]) -> list[Fault]:
 async def list_faults(connection: AsyncConnection) -> list[Fault]:
     """Faults still in force, in the order they are tried (first added first)."""
     rows = await connection.execute(select(faults).order_by(faults.c.id))
-    return [_fault(row) for row in rows]
+    return [fault_from_row(row) for row in rows]
 
 
 async def clear_faults(database: Database, fault_id: int | None = None) -> int:
@@ -227,16 +228,16 @@ async def clear_faults(database: Database, fault_id: int | None = None) -> int:
     return result.rowcount
 
 
-async def take_fault(database: Database, candidates: list[Fault]) -> Fault | None:
-    """Apply the first candidate that still has a use left, taking that use."""
-    async with database.write() as connection:
-        for fault in candidates:
-            result = await connection.execute(
-                update(faults)
-                .where(faults.c.id == fault.id, faults.c.times > 0)
-                .values(times=faults.c.times - 1)
-            )
-            if result.rowcount == 1:
-                await connection.execute(delete(faults).where(faults.c.times <= 0))
-                return fault
+async def take_fault_in(connection: AsyncConnection, candidates: list[Fault]) -> Fault | None:
+    """Apply the first candidate that still has a use left, taking that use, in the caller's
+    write transaction."""
+    for fault in candidates:
+        result = await connection.execute(
+            update(faults)
+            .where(faults.c.id == fault.id, faults.c.times > 0)
+            .values(times=faults.c.times - 1)
+        )
+        if result.rowcount == 1:
+            await connection.execute(delete(faults).where(faults.c.times <= 0))
+            return fault
     return None

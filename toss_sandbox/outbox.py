@@ -8,10 +8,11 @@ to a merchant that registered none; `webhook_delivery.py` sends what is recorded
 
 from __future__ import annotations
 
+import copy
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,8 +39,16 @@ class DeliveryStatus(StrEnum):
     FAILED = "FAILED"
 
 
+_RECORD: Final = webhook_deliveries.insert()
+
+
 def json_text(content: Any) -> str:
     return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def effective_webhook_url(url_set: bool, url: str | None, default: str | None) -> str | None:
+    """The URL `PUT /admin/webhook` set (None included), or `default` until it is called."""
+    return url if url_set else default
 
 
 async def webhook_url_in(connection: AsyncConnection, default: str | None) -> str | None:
@@ -48,10 +57,9 @@ async def webhook_url_in(connection: AsyncConnection, default: str | None) -> st
             select(sandbox_state.c.webhook_url_set, sandbox_state.c.webhook_url)
         )
     ).first()
-    if row is None or not row.webhook_url_set:
+    if row is None:
         return default
-    url: str | None = row.webhook_url
-    return url
+    return effective_webhook_url(row.webhook_url_set, row.webhook_url, default)
 
 
 async def set_webhook_url(database: Database, url: str | None) -> None:
@@ -65,6 +73,23 @@ class Outbox:
     def __init__(self, config: SandboxConfig) -> None:
         self._default_url = config.webhook_url
         self._public_base_url = config.public_base_url
+        # Whether `_url` holds the webhook URL already read in the caller's transaction.
+        self._url_known = False
+        self._url: str | None = None
+
+    @property
+    def default_url(self) -> str | None:
+        """Where webhooks go until `PUT /admin/webhook` is called."""
+        return self._default_url
+
+    def knowing_url(self, url: str | None) -> Outbox:
+        """This outbox for a transaction that has read the webhook URL already (a /v1 call
+        reads it with the rest of the sandbox's state), so recording an event reads it no
+        more."""
+        bound = copy.copy(self)
+        bound._url_known = True
+        bound._url = url
+        return bound
 
     async def payment_changed(
         self, connection: AsyncConnection, payment: Payment, now: datetime
@@ -72,7 +97,7 @@ class Outbox:
         """Record the webhooks Toss sends for `payment`'s new status, if any."""
         if payment.status not in NOTIFIED:
             return
-        url = await webhook_url_in(connection, self._default_url)
+        url = self._url if self._url_known else await webhook_url_in(connection, self._default_url)
         if url is None:
             return
         created_at = event_time_kst(now)
@@ -102,18 +127,19 @@ class Outbox:
             )
         for event_type, body in events:
             await connection.execute(
-                webhook_deliveries.insert().values(
-                    transmission_id=new_transmission_id(),
-                    event_type=event_type,
-                    payment_key=payment.payment_key,
-                    order_id=payment.order_id,
-                    url=url,
-                    body=json_text(body),
-                    status=DeliveryStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+                _RECORD,
+                {
+                    "transmission_id": new_transmission_id(),
+                    "event_type": event_type,
+                    "payment_key": payment.payment_key,
+                    "order_id": payment.order_id,
+                    "url": url,
+                    "body": json_text(body),
+                    "status": DeliveryStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                },
             )
 
     def _render(self, payment: Payment, now: datetime) -> dict[str, Any]:

@@ -1,19 +1,25 @@
 """A payment as the sandbox stores it, with its cancels, and reading one back.
 
 Reading runs inside the caller's transaction, so a writer sees the payment it holds the
-lock on, and a reader sees the payment and its cancels as of one moment.
+lock on, and a reader sees the payment and its cancels as of one moment. Cancels are looked
+up only for a payment whose status says it has some (`WITH_CANCELS`).
+
+The statements are built once, with bound parameters, and executed with their values: most
+of what SQLAlchemy spends on a statement built afresh for each call goes into building it
+and computing its cache key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.status import PaymentMethod, PaymentStatus
+from toss_sandbox.status import WITH_CANCELS, PaymentMethod, PaymentStatus
 from toss_sandbox.tables import payment_cancels, payments
 
 
@@ -81,8 +87,14 @@ class Payment:
         return self.cancels[-1].canceled_at if self.cancels else None
 
 
-def by_key(payment_key: str) -> Select[Any]:
-    return select(payments).where(payments.c.payment_key == payment_key)
+BY_KEY: Final = select(payments).where(payments.c.payment_key == bindparam("key"))
+"""One payment; executed with `{"key": payment_key}`."""
+
+_CANCELS: Final = (
+    select(payment_cancels)
+    .where(payment_cancels.c.payment_key == bindparam("key"))
+    .order_by(payment_cancels.c.sequence)
+)
 
 
 def _card(row: Row[Any]) -> Card | None:
@@ -107,11 +119,7 @@ def _virtual_account(row: Row[Any]) -> VirtualAccount | None:
 
 
 async def _cancels(connection: AsyncConnection, payment_key: str) -> tuple[Cancel, ...]:
-    rows = await connection.execute(
-        select(payment_cancels)
-        .where(payment_cancels.c.payment_key == payment_key)
-        .order_by(payment_cancels.c.sequence)
-    )
+    rows = await connection.execute(_CANCELS, {"key": payment_key})
     return tuple(
         Cancel(
             transaction_key=row.transaction_key,
@@ -126,11 +134,8 @@ async def _cancels(connection: AsyncConnection, payment_key: str) -> tuple[Cance
     )
 
 
-async def load_payment(connection: AsyncConnection, query: Select[Any]) -> Payment | None:
-    """The first payment `query` (a select of `payments`) finds, with its cancels."""
-    row = (await connection.execute(query)).first()
-    if row is None:
-        return None
+def payment_from_row(row: Row[Any], cancels: tuple[Cancel, ...]) -> Payment:
+    """A payment from its `payments` row (a select or a RETURNING of all its columns)."""
     return Payment(
         payment_key=row.payment_key,
         order_id=row.order_id,
@@ -149,9 +154,23 @@ async def load_payment(connection: AsyncConnection, query: Select[Any]) -> Payme
         secret=row.secret,
         failure_code=row.failure_code,
         base_url=row.base_url,
-        cancels=await _cancels(connection, row.payment_key),
+        cancels=cancels,
     )
 
 
+async def payment_of_row(connection: AsyncConnection, row: Row[Any]) -> Payment:
+    """The payment of a `payments` row, with its cancels."""
+    cancels = await _cancels(connection, row.payment_key) if row.status in WITH_CANCELS else ()
+    return payment_from_row(row, cancels)
+
+
+async def load_payment(
+    connection: AsyncConnection, query: Select[Any], parameters: Mapping[str, Any]
+) -> Payment | None:
+    """The first payment `query` (a select of `payments`) finds, with its cancels."""
+    row = (await connection.execute(query, parameters)).first()
+    return None if row is None else await payment_of_row(connection, row)
+
+
 async def load_by_key(connection: AsyncConnection, payment_key: str) -> Payment | None:
-    return await load_payment(connection, by_key(payment_key))
+    return await load_payment(connection, BY_KEY, {"key": payment_key})

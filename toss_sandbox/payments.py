@@ -2,7 +2,9 @@
 
 Every function that changes a payment runs in one write transaction (`BEGIN IMMEDIATE`) and
 goes through `change_status`, so a payment changes status at most once per expected state
-even if two requests race.
+even if two requests race. The `..._in` functions run in a write transaction the caller
+holds; what they raise leaves that transaction fit to commit, and a change they made before
+refusing (an expiry) is meant to be committed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Row, Select, bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.database import Database
@@ -26,7 +28,13 @@ from toss_sandbox.keys import (
     random_text,
 )
 from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, by_key, load_by_key, load_payment
+from toss_sandbox.payment_store import (
+    BY_KEY,
+    Payment,
+    load_by_key,
+    load_payment,
+    payment_of_row,
+)
 from toss_sandbox.status import (
     CONFIRMED,
     PROCESSED,
@@ -51,16 +59,17 @@ class ConfirmRequest:
     amount: int
 
 
-async def has_confirmed_payment(
-    connection: AsyncConnection, order_id: str, *, other_than: str | None = None
-) -> bool:
-    """Whether a payment of `order_id` (other than `other_than`) was confirmed."""
-    query = select(payments.c.payment_key).where(
-        payments.c.order_id == order_id, payments.c.status.in_(CONFIRMED)
-    )
-    if other_than is not None:
-        query = query.where(payments.c.payment_key != other_than)
-    return (await connection.execute(query.limit(1))).first() is not None
+_CONFIRMED_OF_ORDER: Final = (
+    select(payments.c.payment_key)
+    .where(payments.c.order_id == bindparam("order_id"), payments.c.status.in_(CONFIRMED))
+    .limit(1)
+)
+
+
+async def has_confirmed_payment(connection: AsyncConnection, order_id: str) -> bool:
+    """Whether a payment of `order_id` was confirmed."""
+    result = await connection.execute(_CONFIRMED_OF_ORDER, {"order_id": order_id})
+    return result.first() is not None
 
 
 def _approval(payment: Payment, now: datetime) -> tuple[PaymentStatus, dict[str, object]]:
@@ -81,20 +90,60 @@ def _approval(payment: Payment, now: datetime) -> tuple[PaymentStatus, dict[str,
     }
 
 
-async def _confirm_in(
+def _with_order_taken() -> Select[Any]:
+    """The payment, and whether another payment of its order was confirmed: what a confirm
+    checks, in one statement."""
+    other = payments.alias("other")
+    taken = (
+        select(other.c.payment_key)
+        .where(
+            other.c.order_id == payments.c.order_id,
+            other.c.status.in_(CONFIRMED),
+            other.c.payment_key != payments.c.payment_key,
+        )
+        .exists()
+    )
+    return BY_KEY.add_columns(taken.label("order_taken"))
+
+
+# Executed with `{"key": payment_key}`.
+_CONFIRMABLE: Final = _with_order_taken()
+
+# The payment Toss would show for an orderId: the confirmed one, else the latest. Executed
+# with `{"order_id": order_id}`.
+_LATEST_OF_ORDER: Final = (
+    select(payments)
+    .where(payments.c.order_id == bindparam("order_id"))
+    .order_by(
+        case((payments.c.status.in_(CONFIRMED), 0), else_=1),
+        payments.c.requested_at.desc(),
+        payments.c.payment_key.desc(),
+    )
+    .limit(1)
+)
+
+
+async def confirm_in(
     connection: AsyncConnection, request: ConfirmRequest, now: datetime, outbox: Outbox
-) -> Payment | TossApiError:
-    payment = await load_by_key(connection, request.payment_key)
-    if payment is None or payment.order_id != request.order_id:
+) -> Payment:
+    """Approve an authenticated payment, as `POST /v1/payments/confirm` does, in the caller's
+    write transaction. A card payment is DONE; a virtual account is issued and
+    WAITING_FOR_DEPOSIT. Raises Toss's refusal; an expiry noticed on the way is to be
+    committed all the same."""
+    row: Row[Any] | None = (
+        await connection.execute(_CONFIRMABLE, {"key": request.payment_key})
+    ).first()
+    if row is None or row.order_id != request.order_id:
         # Toss has no session under that key for that order: the same answer either way.
-        return TossApiError("NOT_FOUND_PAYMENT_SESSION")
+        raise TossApiError("NOT_FOUND_PAYMENT_SESSION")
+    payment = await payment_of_row(connection, row)
     if payment.status in PROCESSED:
-        return TossApiError("ALREADY_PROCESSED_PAYMENT")
+        raise TossApiError("ALREADY_PROCESSED_PAYMENT")
     payment = await expire_if_stale(connection, payment, now, outbox)
     if payment.status is not PaymentStatus.IN_PROGRESS:
-        return TossApiError("NOT_FOUND_PAYMENT_SESSION")
+        raise TossApiError("NOT_FOUND_PAYMENT_SESSION")
     if request.amount != payment.total_amount:
-        return TossApiError(
+        raise TossApiError(
             "INVALID_REQUEST",
             (
                 "잘못된 요청입니다. 결제 금액이 결제 요청 금액과 다릅니다.",
@@ -103,60 +152,52 @@ async def _confirm_in(
         )
     # Where writers interleave (PostgreSQL), this very payment may have been confirmed since
     # it was read; the conditional update below then answers ALREADY_PROCESSED_PAYMENT.
-    if await has_confirmed_payment(connection, payment.order_id, other_than=payment.payment_key):
-        return TossApiError("DUPLICATED_ORDER_ID")
+    if row.order_taken:
+        raise TossApiError("DUPLICATED_ORDER_ID")
     target, values = _approval(payment, now)
     confirmed = await change_status(connection, payment, target, outbox=outbox, now=now, **values)
     if confirmed is None:
-        return TossApiError("ALREADY_PROCESSED_PAYMENT")
+        raise TossApiError("ALREADY_PROCESSED_PAYMENT")
     return confirmed
-
-
-async def confirm_payment(
-    database: Database, request: ConfirmRequest, now: datetime, outbox: Outbox
-) -> Payment:
-    """Approve an authenticated payment, as `POST /v1/payments/confirm` does.
-
-    A card payment is DONE; a virtual account is issued and WAITING_FOR_DEPOSIT.
-    """
-    async with database.write() as connection:
-        # Failures are returned, not raised, so the transaction still commits what they
-        # changed (an expired payment stays EXPIRED).
-        outcome = await _confirm_in(connection, request, now, outbox)
-    if isinstance(outcome, TossApiError):
-        raise outcome
-    return outcome
-
-
-async def _read_fresh(
-    database: Database, query: Select[Any], now: datetime, outbox: Outbox
-) -> Payment | None:
-    async with database.read() as connection:
-        payment = await load_payment(connection, query)
-    if payment is None or not is_stale(payment, now):
-        return payment
-    # A payment left past its window reads as Toss shows it: EXPIRED.
-    async with database.write() as connection:
-        current = await load_by_key(connection, payment.payment_key)
-        assert current is not None
-        return await expire_if_stale(connection, current, now, outbox)
 
 
 async def find_payment(
     database: Database, payment_key: str, now: datetime, outbox: Outbox
 ) -> Payment | None:
-    return await _read_fresh(database, by_key(payment_key), now, outbox)
+    """A payment as Toss shows it at `now`, for a page (the receipt): read, and written only
+    when it is past its window."""
+    async with database.read() as connection:
+        payment = await load_by_key(connection, payment_key)
+    if payment is None or not is_stale(payment, now):
+        return payment
+    # A payment left past its window reads as Toss shows it: EXPIRED.
+    async with database.write() as connection:
+        current = await load_by_key(connection, payment_key)
+        assert current is not None
+        return await expire_if_stale(connection, current, now, outbox)
 
 
-async def find_payment_by_order_id(
-    database: Database, order_id: str, now: datetime, outbox: Outbox
+async def _fresh_in(
+    connection: AsyncConnection,
+    query: Select[Any],
+    parameters: dict[str, Any],
+    now: datetime,
+    outbox: Outbox,
 ) -> Payment | None:
-    """The payment Toss would show for an orderId: the confirmed one, else the latest."""
-    confirmed_first = case((payments.c.status.in_(CONFIRMED), 0), else_=1)
-    query = (
-        select(payments)
-        .where(payments.c.order_id == order_id)
-        .order_by(confirmed_first, payments.c.requested_at.desc(), payments.c.payment_key.desc())
-        .limit(1)
-    )
-    return await _read_fresh(database, query, now, outbox)
+    payment = await load_payment(connection, query, parameters)
+    # A payment left past its window reads as Toss shows it: EXPIRED.
+    return None if payment is None else await expire_if_stale(connection, payment, now, outbox)
+
+
+async def find_payment_in(
+    connection: AsyncConnection, payment_key: str, now: datetime, outbox: Outbox
+) -> Payment | None:
+    """`find_payment` in a write transaction the caller holds."""
+    return await _fresh_in(connection, BY_KEY, {"key": payment_key}, now, outbox)
+
+
+async def find_payment_by_order_id_in(
+    connection: AsyncConnection, order_id: str, now: datetime, outbox: Outbox
+) -> Payment | None:
+    """The payment Toss would show for an orderId, in a write transaction the caller holds."""
+    return await _fresh_in(connection, _LATEST_OF_ORDER, {"order_id": order_id}, now, outbox)

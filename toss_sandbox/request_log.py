@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.database import Database
 from toss_sandbox.tables import request_log
@@ -24,19 +26,23 @@ class LoggedRequest:
     at: datetime
 
 
-async def record(database: Database, entry: LoggedRequest) -> None:
-    async with database.write() as connection:
-        await connection.execute(
-            request_log.insert().values(
-                method=entry.method,
-                path=entry.path,
-                idempotency_key=entry.idempotency_key,
-                status=entry.status,
-                replayed=entry.replayed,
-                fault=entry.fault,
-                at=entry.at,
-            )
-        )
+_INSERT: Final = request_log.insert()
+
+
+async def record_in(connection: AsyncConnection, entry: LoggedRequest) -> None:
+    """Log a call, in the caller's write transaction (the call's own, as a rule)."""
+    await connection.execute(
+        _INSERT,
+        {
+            "method": entry.method,
+            "path": entry.path,
+            "idempotency_key": entry.idempotency_key,
+            "status": entry.status,
+            "replayed": entry.replayed,
+            "fault": entry.fault,
+            "at": entry.at,
+        },
+    )
 
 
 async def list_requests(

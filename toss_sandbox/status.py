@@ -42,6 +42,11 @@ CANCELABLE: Final = frozenset(
     {PaymentStatus.DONE, PaymentStatus.PARTIAL_CANCELED, PaymentStatus.WAITING_FOR_DEPOSIT}
 )
 
+# The only statuses a payment with cancels can have: a cancel moves the payment to one of
+# them, and neither leads anywhere else. A payment in any other status has no cancels, so
+# reading it back needs no look at its cancels.
+WITH_CANCELS: Final = frozenset({PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED})
+
 # Toss sends PAYMENT_STATUS_CHANGED on these, never on READY or IN_PROGRESS (toss-api.md §3.2).
 NOTIFIED: Final = frozenset(
     {

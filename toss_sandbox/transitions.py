@@ -2,20 +2,34 @@
 
 The change is a conditional UPDATE on the status the caller read, inside the caller's write
 transaction, so a payment changes status at most once per expected state even if requests
-race; the webhooks the new status calls for are recorded in that same transaction.
+race; the webhooks the new status calls for are recorded in that same transaction. The UPDATE
+returns the changed row, so the payment is not read again; its cancels cannot have changed,
+since no transition made here adds one (cancels.py records cancels).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, load_by_key
+from toss_sandbox.payment_store import Payment, payment_from_row
 from toss_sandbox.status import PaymentStatus, check_transition
 from toss_sandbox.tables import payments
+
+# The SET clause comes from the values it is executed with; the WHERE clause's parameters
+# are named apart from the columns.
+_CHANGE: Final = (
+    update(payments)
+    .where(
+        payments.c.payment_key == bindparam("expected_key"),
+        payments.c.status == bindparam("expected_status"),
+    )
+    .returning(*payments.c)
+)
 
 
 async def change_status(
@@ -29,14 +43,15 @@ async def change_status(
 ) -> Payment | None:
     """`payment` moved to `target` with `values`; None when it was no longer as read."""
     check_transition(payment.status, target)
-    result = await connection.execute(
-        update(payments)
-        .where(payments.c.payment_key == payment.payment_key, payments.c.status == payment.status)
-        .values(status=target, **values)
-    )
-    if result.rowcount != 1:
+    parameters = {
+        "expected_key": payment.payment_key,
+        "expected_status": payment.status,
+        "status": target,
+        **values,
+    }
+    row = (await connection.execute(_CHANGE, parameters)).first()
+    if row is None:
         return None
-    changed = await load_by_key(connection, payment.payment_key)
-    assert changed is not None
+    changed = payment_from_row(row, payment.cancels)
     await outbox.payment_changed(connection, changed, now)
     return changed

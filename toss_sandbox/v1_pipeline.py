@@ -2,6 +2,12 @@
 switched on, the test-code header, the idempotency key, the operation itself; then the
 request log, and last any hold a fault puts on the answer.
 
+The database work of a call is one write transaction: the shared state (v1_state.py), the
+fault, the operation and the log entry commit together. Two things must be committed before
+the operation runs, and then the operation gets a transaction of its own: an idempotency
+marker, so that a repeat of the key meanwhile finds it taken, in any process; and the use of
+a fault, so that a fault is used up even by a request that then fails.
+
 Whatever happens, the caller gets Toss's JSON error shape, never an HTML traceback. A client
 that hangs up is not an error: Toss finishes what it was asked regardless, and so does the
 sandbox, which notes the hang-up in one log line.
@@ -9,12 +15,14 @@ sandbox, which notes the hang-up in one log line.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -24,17 +32,33 @@ from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
 from toss_sandbox.database import Database
 from toss_sandbox.errors import TossApiError
-from toss_sandbox.faults import HANGING, Fault, FaultKind, list_faults, take_fault
+from toss_sandbox.faults import HANGING, Fault, FaultKind, take_fault_in
 from toss_sandbox.hangs import Hangs
 from toss_sandbox.i18n import Language, language_of
 from toss_sandbox.idempotency import IdempotencyScope, StoredResponse
-from toss_sandbox.outbox import json_text
+from toss_sandbox.outbox import Outbox, json_text
 from toss_sandbox.urls import route_path
+from toss_sandbox.v1_state import read_v1_state
 
 logger = logging.getLogger(__name__)
 
-Operation = Callable[[Request, Language, datetime], Awaitable[Any]]
-"""Returns the JSON content of a 200 answer as of the given time, or raises TossApiError."""
+
+@dataclass(frozen=True, slots=True)
+class V1Call:
+    """What an operation runs with."""
+
+    # The call's write transaction; what the operation raises as TossApiError is answered,
+    # and the transaction still commits.
+    connection: AsyncConnection
+    language: Language
+    # The sandbox's time, read at the call's start.
+    now: datetime
+    # Knows the webhook URL read at the call's start.
+    outbox: Outbox
+
+
+Operation = Callable[[Request, V1Call], Awaitable[Any]]
+"""Returns the JSON content of a 200 answer, or raises TossApiError."""
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -45,6 +69,15 @@ class Answer:
     status: int | None
     body: str
     replayed: bool = False
+
+
+@dataclass(slots=True)
+class _Trace:
+    """What a call has settled so far, for its log entry and its hold whatever happens."""
+
+    now: datetime | None = None
+    # Set once its use is committed.
+    fault: Fault | None = None
 
 
 def _error_answer(error: TossApiError, language: Language) -> Answer:
@@ -61,11 +94,17 @@ def _fault_error(fault: Fault, language: Language) -> Answer:
 
 class V1Pipeline:
     def __init__(
-        self, config: SandboxConfig, database: Database, clock: SandboxClock, hangs: Hangs
+        self,
+        config: SandboxConfig,
+        database: Database,
+        clock: SandboxClock,
+        outbox: Outbox,
+        hangs: Hangs,
     ) -> None:
         self._config = config
         self._database = database
         self._clock = clock
+        self._outbox = outbox
         self._hangs = hangs
 
     def endpoint(self, operation: Operation, *, authenticated: bool = True) -> Endpoint:
@@ -82,26 +121,23 @@ class V1Pipeline:
         idempotency_key = (
             (request.headers.get("idempotency-key") or None) if request.method == "POST" else None
         )
-        now: datetime | None = None
-        fault: Fault | None = None
+        trace = _Trace()
+        logged = False
         try:
-            now, candidates = await self._now_and_faults(request, authenticated=authenticated)
             if authenticated:
                 authenticate(request.headers.get("authorization"), self._config.secret_key)
             # The whole body (kept for the operation) before a fault is used up or any work
             # starts: a client gone halfway through is met here, where nothing is done yet.
             await request.body()
-            # A fault meets only requests that passed authentication.
-            fault = await take_fault(self._database, candidates) if candidates else None
-            answer = await self._answer(
+            answer = await self._serve(
                 request,
                 operation,
                 language,
-                now,
-                fault,
+                trace,
                 authenticated=authenticated,
                 idempotency_key=idempotency_key,
             )
+            logged = True
         except TossApiError as error:
             answer = _error_answer(error, language)
         except ClientDisconnect:
@@ -115,15 +151,115 @@ class V1Pipeline:
         except Exception:
             logger.exception("sandbox request %s %s failed", request.method, route_path(request))
             answer = _error_answer(TossApiError("FAILED_INTERNAL_SYSTEM_PROCESSING"), language)
-        fault_kind = None if fault is None else fault.spec.kind
-        await self._log(request, idempotency_key, answer, fault_kind, now)
-        if fault is not None:
-            await self._hold_answer(request, fault)
+        if not logged:
+            await self._log_apart(request, idempotency_key, answer, trace)
+        if trace.fault is not None:
+            await self._hold_answer(request, trace.fault)
         if answer.status is None:
             # Held until the sandbox gave up: what a gateway in front of Toss would say.
             answer = _error_answer(TossApiError("COMMON_ERROR"), language)
             return Response(answer.body, status_code=504, media_type="application/json")
         return Response(answer.body, status_code=answer.status, media_type="application/json")
+
+    async def _serve(
+        self,
+        request: Request,
+        operation: Operation,
+        language: Language,
+        trace: _Trace,
+        *,
+        authenticated: bool,
+        idempotency_key: str | None,
+    ) -> Answer:
+        """The call's answer, logged; raises only what is a bug or a database failure."""
+        async with self._database.write() as connection:
+            state = await read_v1_state(connection, self._clock, self._outbox.default_url)
+            trace.now = state.now
+            call = V1Call(
+                connection, language, state.now, self._outbox.knowing_url(state.webhook_url)
+            )
+            fault = None
+            if authenticated:
+                path = route_path(request)
+                candidates = [f for f in state.faults if f.spec.matches(request.method, path)]
+                # A fault meets only requests that passed authentication.
+                fault = await take_fault_in(connection, candidates) if candidates else None
+            answer, scope = await self._admit(
+                call,
+                request,
+                fault,
+                authenticated=authenticated,
+                idempotency_key=idempotency_key,
+            )
+            if answer is None and scope is None and fault is None:
+                # Nothing to commit before the work: it shares this transaction.
+                answer = await self._execute(call, request, operation, None)
+            if answer is not None:
+                await self._log_in(connection, request, idempotency_key, answer, state.now, fault)
+        trace.fault = fault
+        if answer is not None:
+            return answer
+        try:
+            async with self._database.write() as connection:
+                call = dataclasses.replace(call, connection=connection)
+                answer = await self._execute(call, request, operation, scope)
+                await self._log_in(connection, request, idempotency_key, answer, state.now, fault)
+        except Exception:
+            # Nothing of the work took effect: a retry of the key may execute afresh.
+            if scope is not None:
+                await idempotency.release(self._database, scope)
+            raise
+        return answer
+
+    async def _admit(
+        self,
+        call: V1Call,
+        request: Request,
+        fault: Fault | None,
+        *,
+        authenticated: bool,
+        idempotency_key: str | None,
+    ) -> tuple[Answer | None, IdempotencyScope | None]:
+        """The answer, when the call gets one without executing; else the idempotency scope
+        whose marker it now holds, if it has a key."""
+        # `latency` and `drop_after_commit` do the work and hold the answer afterwards.
+        if fault is not None:
+            if fault.spec.kind is FaultKind.ERROR:
+                return _fault_error(fault, call.language), None
+            if fault.spec.kind is FaultKind.TIMEOUT:
+                return Answer(None, ""), None
+        try:
+            if authenticated:
+                self._raise_requested_test_error(request)
+            if idempotency_key is None:
+                return None, None
+            scope = IdempotencyScope.of(
+                idempotency_key,
+                secret_key=self._config.secret_key,
+                path=route_path(request),
+                method=request.method,
+            )
+            stored = await idempotency.claim_in(call.connection, scope, call.now)
+        except TossApiError as error:
+            return _error_answer(error, call.language), None
+        if stored is not None:
+            return Answer(stored.status, stored.body, replayed=True), None
+        return None, scope
+
+    @staticmethod
+    async def _execute(
+        call: V1Call, request: Request, operation: Operation, scope: IdempotencyScope | None
+    ) -> Answer:
+        try:
+            answer = Answer(200, json_text(await operation(request, call)))
+        except TossApiError as error:
+            answer = _error_answer(error, call.language)
+        if scope is not None:
+            assert answer.status is not None
+            await idempotency.complete_in(
+                call.connection, scope, StoredResponse(answer.status, answer.body)
+            )
+        return answer
 
     async def _hold_answer(self, request: Request, fault: Fault) -> None:
         """Keep the answer back as the fault says, the work being done already."""
@@ -141,59 +277,6 @@ class V1Pipeline:
                 fault.spec.kind,
             )
 
-    async def _now_and_faults(
-        self, request: Request, *, authenticated: bool
-    ) -> tuple[datetime, list[Fault]]:
-        """The sandbox's time, and the faults this request may meet, read together."""
-        path = route_path(request)
-        async with self._database.read() as connection:
-            now = await self._clock.now_in(connection)
-            if not authenticated:
-                return now, []
-            in_force = await list_faults(connection)
-        return now, [fault for fault in in_force if fault.spec.matches(request.method, path)]
-
-    async def _answer(
-        self,
-        request: Request,
-        operation: Operation,
-        language: Language,
-        now: datetime,
-        fault: Fault | None,
-        *,
-        authenticated: bool,
-        idempotency_key: str | None,
-    ) -> Answer:
-        # `latency` and `drop_after_commit` do the work here and hold the answer afterwards.
-        if fault is not None:
-            if fault.spec.kind is FaultKind.ERROR:
-                return _fault_error(fault, language)
-            if fault.spec.kind is FaultKind.TIMEOUT:
-                return Answer(None, "")
-        if authenticated:
-            self._raise_requested_test_error(request)
-        if idempotency_key is None:
-            return await self._execute(request, operation, language, now)
-        scope = IdempotencyScope.of(
-            idempotency_key,
-            secret_key=self._config.secret_key,
-            path=route_path(request),
-            method=request.method,
-        )
-        stored = await idempotency.claim(self._database, scope, now)
-        if stored is not None:
-            return Answer(stored.status, stored.body, replayed=True)
-        try:
-            answer = await self._execute(request, operation, language, now)
-        except Exception:
-            await idempotency.release(self._database, scope)
-            raise
-        assert answer.status is not None
-        await idempotency.complete(
-            self._database, scope, StoredResponse(answer.status, answer.body)
-        )
-        return answer
-
     def _raise_requested_test_error(self, request: Request) -> None:
         # Toss's test environment answers the named error after authentication and before
         # looking at anything else; live keys ignore the header (toss-api.md §1).
@@ -202,34 +285,36 @@ class V1Pipeline:
             raise TossApiError(code)
 
     @staticmethod
-    async def _execute(
-        request: Request, operation: Operation, language: Language, now: datetime
-    ) -> Answer:
-        try:
-            content = await operation(request, language, now)
-        except TossApiError as error:
-            return _error_answer(error, language)
-        return Answer(200, json_text(content))
-
-    async def _log(
-        self,
+    async def _log_in(
+        connection: AsyncConnection,
         request: Request,
         idempotency_key: str | None,
         answer: Answer,
-        fault: FaultKind | None,
-        now: datetime | None,
+        now: datetime,
+        fault: Fault | None,
     ) -> None:
-        entry = request_log.LoggedRequest(
-            method=request.method,
-            path=route_path(request),
-            idempotency_key=idempotency_key,
-            status=answer.status,
-            replayed=answer.replayed,
-            fault=fault,
-            at=now or self._config.now(),
+        await request_log.record_in(
+            connection,
+            request_log.LoggedRequest(
+                method=request.method,
+                path=route_path(request),
+                idempotency_key=idempotency_key,
+                status=answer.status,
+                replayed=answer.replayed,
+                fault=None if fault is None else fault.spec.kind,
+                at=now,
+            ),
         )
+
+    async def _log_apart(
+        self, request: Request, idempotency_key: str | None, answer: Answer, trace: _Trace
+    ) -> None:
+        """Log a call that ended before or outside its transaction (its authentication
+        failed, its client hung up, or it failed)."""
         try:
-            await request_log.record(self._database, entry)
+            async with self._database.write() as connection:
+                now = trace.now or await self._clock.now_in(connection)
+                await self._log_in(connection, request, idempotency_key, answer, now, trace.fault)
         except Exception:
             # The answer must still reach the caller: the call may already have moved money.
-            logger.exception("sandbox could not log %s %s", request.method, entry.path)
+            logger.exception("sandbox could not log %s %s", request.method, route_path(request))

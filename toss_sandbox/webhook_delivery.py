@@ -4,6 +4,10 @@ A POST of the event's JSON with Toss's three headers; success is HTTP 200 within
 Otherwise the same event (same transmission id) is sent again 1, 4, 16, 64, 256, 1024 and
 4096 minutes after each failed attempt, on the sandbox's clock, and is FAILED after the 7th
 retry. Each attempt is claimed in the database first, so two workers never send it twice.
+
+A pass claims the first due delivery of every payment in one statement, and each later one of
+a payment just before it is sent: a claim lasts `CLAIM_LEASE`, and a payment's deliveries
+go one after another, so a long queue of them claimed at once could outlast its lease.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.database import Database
@@ -29,6 +33,44 @@ RESPONSE_TIMEOUT_SECONDS: Final = 10.0
 CLAIM_LEASE: Final = timedelta(seconds=RESPONSE_TIMEOUT_SECONDS * 3)
 # Due deliveries taken per pass; the rest wait for the next one.
 _BATCH: Final = 100
+
+# The statements are built once and executed with their values (see payment_store.py);
+# parameters of WHERE clauses are named apart from the columns an UPDATE sets.
+_DUE: Final = (
+    select(webhook_deliveries.c.id, webhook_deliveries.c.payment_key)
+    .where(
+        webhook_deliveries.c.status == DeliveryStatus.PENDING,
+        webhook_deliveries.c.next_attempt_at <= bindparam("now"),
+    )
+    .order_by(webhook_deliveries.c.id)
+    .limit(_BATCH)
+)
+# Takes the deliveries' current attempts, but for those another worker holds a live claim
+# on, and returns what sending needs.
+_CLAIM: Final = (
+    update(webhook_deliveries)
+    .where(
+        webhook_deliveries.c.id.in_(bindparam("delivery_ids", expanding=True)),
+        webhook_deliveries.c.status == DeliveryStatus.PENDING,
+        webhook_deliveries.c.next_attempt_at <= bindparam("now"),
+        or_(
+            webhook_deliveries.c.claim_token.is_(None),
+            webhook_deliveries.c.claimed_at < bindparam("lease_expired_before"),
+        ),
+    )
+    .returning(
+        webhook_deliveries.c.id,
+        webhook_deliveries.c.transmission_id,
+        webhook_deliveries.c.event_type,
+        webhook_deliveries.c.url,
+        webhook_deliveries.c.body,
+        webhook_deliveries.c.attempts,
+    )
+)
+_RECORD: Final = update(webhook_deliveries).where(
+    webhook_deliveries.c.id == bindparam("delivery_id"),
+    webhook_deliveries.c.claim_token == bindparam("token"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,14 +95,7 @@ class DueDelivery:
 
 async def due_deliveries(connection: AsyncConnection, now: datetime) -> list[DueDelivery]:
     """Deliveries whose next attempt is due at `now`, oldest first."""
-    table = webhook_deliveries
-    query = (
-        select(table.c.id, table.c.payment_key)
-        .where(table.c.status == DeliveryStatus.PENDING, table.c.next_attempt_at <= now)
-        .order_by(table.c.id)
-        .limit(_BATCH)
-    )
-    rows = (await connection.execute(query)).all()
+    rows = (await connection.execute(_DUE, {"now": now})).all()
     return [DueDelivery(row.id, row.payment_key) for row in rows]
 
 
@@ -117,39 +152,45 @@ class WebhookSender:
         by_payment: dict[str, list[int]] = {}
         for delivery in due:
             by_payment.setdefault(delivery.payment_key, []).append(delivery.delivery_id)
+        firsts = await self._claim([ids[0] for ids in by_payment.values()], now)
         rounds = await asyncio.gather(
-            *(self._attempt_in_order(ids, now) for ids in by_payment.values())
+            *(self._attempt_in_order(ids, firsts, now) for ids in by_payment.values())
         )
         return [attempt for attempts in rounds for attempt in attempts]
 
-    async def _attempt_in_order(self, delivery_ids: list[int], now: datetime) -> list[Attempt]:
-        attempts = [await self._attempt(delivery_id, now) for delivery_id in delivery_ids]
-        return [attempt for attempt in attempts if attempt is not None]
+    async def _attempt_in_order(
+        self, delivery_ids: list[int], firsts: dict[int, _Claimed], now: datetime
+    ) -> list[Attempt]:
+        attempts: list[Attempt] = []
+        for position, delivery_id in enumerate(delivery_ids):
+            claimed = (
+                firsts.get(delivery_id)
+                if position == 0
+                else (await self._claim([delivery_id], now)).get(delivery_id)
+            )
+            # None: another worker has it, or sent it since it was listed.
+            if claimed is not None:
+                attempts.append(await self._attempt(claimed, now))
+        return attempts
 
-    async def _attempt(self, delivery_id: int, now: datetime) -> Attempt | None:
-        claimed = await self._claim(delivery_id, now)
-        if claimed is None:
-            # Another worker has it, or sent it since it was listed.
-            return None
+    async def _attempt(self, claimed: _Claimed, now: datetime) -> Attempt:
         http_status, error = await self._send(claimed, now)
         status, next_attempt_at = _outcome(http_status == 200, claimed.retried_count, now)
         async with self._database.write() as connection:
             await connection.execute(
-                update(webhook_deliveries)
-                .where(
-                    webhook_deliveries.c.id == claimed.delivery_id,
-                    webhook_deliveries.c.claim_token == claimed.token,
-                )
-                .values(
-                    status=status,
-                    attempts=claimed.retried_count + 1,
-                    next_attempt_at=next_attempt_at,
-                    last_attempt_at=now,
-                    last_status=http_status,
-                    last_error=error,
-                    claim_token=None,
-                    claimed_at=None,
-                )
+                _RECORD,
+                {
+                    "delivery_id": claimed.delivery_id,
+                    "token": claimed.token,
+                    "status": status,
+                    "attempts": claimed.retried_count + 1,
+                    "next_attempt_at": next_attempt_at,
+                    "last_attempt_at": now,
+                    "last_status": http_status,
+                    "last_error": error,
+                    "claim_token": None,
+                    "claimed_at": None,
+                },
             )
         return Attempt(
             transmission_id=claimed.transmission_id,
@@ -161,33 +202,37 @@ class WebhookSender:
             next_attempt_at=next_attempt_at,
         )
 
-    async def _claim(self, delivery_id: int, now: datetime) -> _Claimed | None:
-        table = webhook_deliveries
+    async def _claim(self, delivery_ids: list[int], now: datetime) -> dict[int, _Claimed]:
+        """The attempts now claimed for this worker, by delivery id: those of `delivery_ids`
+        still due and not claimed by another worker."""
+        if not delivery_ids:
+            return {}
         token = secrets.token_hex(16)
         real_now = datetime.now(UTC)
         async with self._database.write() as connection:
             result = await connection.execute(
-                update(table)
-                .where(
-                    table.c.id == delivery_id,
-                    table.c.status == DeliveryStatus.PENDING,
-                    table.c.next_attempt_at <= now,
-                    or_(table.c.claim_token.is_(None), table.c.claimed_at < real_now - CLAIM_LEASE),
-                )
-                .values(claim_token=token, claimed_at=real_now)
+                _CLAIM,
+                {
+                    "delivery_ids": delivery_ids,
+                    "now": now,
+                    "lease_expired_before": real_now - CLAIM_LEASE,
+                    "claim_token": token,
+                    "claimed_at": real_now,
+                },
             )
-            if result.rowcount != 1:
-                return None
-            row = (await connection.execute(select(table).where(table.c.id == delivery_id))).one()
-        return _Claimed(
-            delivery_id=row.id,
-            token=token,
-            transmission_id=row.transmission_id,
-            event_type=row.event_type,
-            url=row.url,
-            body=row.body,
-            retried_count=row.attempts,
-        )
+            rows = result.all()
+        return {
+            row.id: _Claimed(
+                delivery_id=row.id,
+                token=token,
+                transmission_id=row.transmission_id,
+                event_type=row.event_type,
+                url=row.url,
+                body=row.body,
+                retried_count=row.attempts,
+            )
+            for row in rows
+        }
 
     async def _send(self, claimed: _Claimed, now: datetime) -> tuple[int | None, str | None]:
         """The receiver's HTTP status, or None and what went wrong."""

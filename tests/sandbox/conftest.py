@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime
@@ -12,8 +13,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
+from tests.support.postgres import required_temporary_database
 from toss_sandbox import Sandbox, SandboxConfig
 
+from .databases import empty_sandbox_tables
 from .driver import MovableClock, SandboxDriver
 from .loopback import WebhookReceiver, serving
 
@@ -27,9 +30,23 @@ def clock() -> MovableClock:
     return MovableClock(datetime(2025, 3, 1, 3, 0, 0, tzinfo=UTC))
 
 
+@pytest.fixture(scope="session")
+def sandbox_postgres_url() -> Iterator[str]:
+    """The session's PostgreSQL database for sandboxes; its own, so the sandbox's tables
+    never meet the API's."""
+    with required_temporary_database() as url:
+        yield url
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path}/sb.db"
+def database_url(database_kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """An empty database per test, on each kind `--db` names (both by default): a SQLite
+    file, or the session's PostgreSQL database emptied (databases.py)."""
+    if database_kind == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/sb.db"
+    url: str = request.getfixturevalue("sandbox_postgres_url")
+    asyncio.run(empty_sandbox_tables(url))
+    return url
 
 
 @pytest.fixture

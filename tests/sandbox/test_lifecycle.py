@@ -91,8 +91,11 @@ async def test_public_base_url_is_used_for_the_links_it_hands_out(
     assert payment["receipt"]["url"] == f"https://pay.example/sandbox/receipt/{payment_key}"
 
 
+@pytest.mark.sqlite_only
 async def test_database_of_an_older_sandbox_is_rebuilt_empty(
-    make_sandbox: SandboxFactory, database_url: str, caplog: pytest.LogCaptureFixture
+    make_sandbox: SandboxFactory,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # The first sandbox's payments table: no method, card columns required, no state table.
     path = database_url.removeprefix("sqlite+aiosqlite:///")

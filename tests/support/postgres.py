@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import asyncpg
+import pytest
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -61,3 +62,16 @@ async def temporary_database_in_loop() -> AsyncIterator[str]:
         yield url
     finally:
         await _execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def required_temporary_database() -> Iterator[str]:
+    """`temporary_database`, or the test skipped when PostgreSQL is not running here: a
+    local run may lack it, CI may not (there it fails)."""
+    if not postgres_available():
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}; CI requires the PostgreSQL run")
+        pytest.skip(message)
+    with temporary_database() as url:
+        yield url
