@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import Cancel, CancelRequest, CancelRequestStatus
 from ..domain.ports.storage import CancelCursor, CancelPage
@@ -57,14 +57,14 @@ def _request(row: Row[Any]) -> CancelRequest:
 
 
 class SqlCancelRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, cancel: Cancel, now: datetime) -> None:
         # Toss's transaction key is the identity of a cancel: two settlers recording the same
         # one leave one row.
         await insert_unless_present(
-            self._session,
+            self._connection,
             cancels,
             {
                 "transaction_key": cancel.transaction_key,
@@ -82,21 +82,21 @@ class SqlCancelRepository:
         )
 
     async def transaction_keys(self, order_id: str) -> set[str]:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(cancels.c.transaction_key).where(cancels.c.order_id == order_id)
         )
         return set(result.scalars())
 
     async def last_canceled_at(self, order_id: str) -> datetime | None:
         # max() takes its argument's type, so the value comes back as an aware datetime.
-        latest: datetime | None = await self._session.scalar(
+        latest: datetime | None = await self._connection.scalar(
             select(func.max(cancels.c.canceled_at)).where(cancels.c.order_id == order_id)
         )
         return latest
 
     async def get(self, transaction_key: str) -> Cancel | None:
         row = (
-            await self._session.execute(
+            await self._connection.execute(
                 select(cancels).where(cancels.c.transaction_key == transaction_key)
             )
         ).first()
@@ -106,7 +106,7 @@ class SqlCancelRepository:
         found: dict[str, list[Cancel]] = {order_id: [] for order_id in order_ids}
         if not order_ids:
             return found
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(cancels)
             .where(cancels.c.order_id.in_(order_ids))
             .order_by(cancels.c.canceled_at, cancels.c.transaction_key)
@@ -129,21 +129,23 @@ class SqlCancelRepository:
             cancels.c.transaction_key,
             (after.canceled_at, after.transaction_key) if after else None,
         )
-        rows = (await self._session.execute(query.limit(first + 1))).all()
+        rows = (await self._connection.execute(query.limit(first + 1))).all()
         page: builtins.list[Cancel] = [_cancel(row) for row in rows[:first]]
         return CancelPage(cancels=page, has_next_page=len(rows) > first)
 
 
 class SqlCancelRequestRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, request: CancelRequest) -> bool:
-        return await insert_unless_present(self._session, cancel_requests, _request_values(request))
+        return await insert_unless_present(
+            self._connection, cancel_requests, _request_values(request)
+        )
 
     async def get(self, request_id: str) -> CancelRequest | None:
         row = (
-            await self._session.execute(
+            await self._connection.execute(
                 select(cancel_requests).where(cancel_requests.c.request_id == request_id)
             )
         ).first()
@@ -151,7 +153,7 @@ class SqlCancelRequestRepository:
 
     async def get_by_client_key(self, buyer: str, client_key: str) -> CancelRequest | None:
         row = (
-            await self._session.execute(
+            await self._connection.execute(
                 select(cancel_requests).where(
                     cancel_requests.c.buyer == buyer, cancel_requests.c.client_key == client_key
                 )
@@ -160,7 +162,7 @@ class SqlCancelRequestRepository:
         return _request(row) if row else None
 
     async def pending_for_order(self, order_id: str) -> list[CancelRequest]:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(cancel_requests)
             .where(
                 cancel_requests.c.order_id == order_id,
@@ -173,7 +175,7 @@ class SqlCancelRequestRepository:
     async def save(self, request: CancelRequest) -> None:
         values = _request_values(request)
         del values["request_id"]
-        await self._session.execute(
+        await self._connection.execute(
             update(cancel_requests)
             .where(cancel_requests.c.request_id == request.request_id)
             .values(**values)

@@ -1,4 +1,4 @@
-"""The repositories of orders, products, payments and audit events over one SQLAlchemy session;
+"""The repositories of orders, products, payments and audit events over one database connection;
 the cancels, cancel requests and webhook inbox have modules of their own beside this one."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, case, delete, func, insert, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import toss_records
 from ..domain.models import (
@@ -79,28 +79,28 @@ def _payment(row: Row[Any]) -> Payment:
 
 
 class SqlProductRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def get_many(self, skus: Sequence[str]) -> dict[str, Product]:
-        result = await self._session.execute(select(products).where(products.c.sku.in_(skus)))
+        result = await self._connection.execute(select(products).where(products.c.sku.in_(skus)))
         return {row.sku: Product(row.sku, row.name, row.price, row.active) for row in result}
 
     async def upsert(self, product: Product) -> None:
         values = {"name": product.name, "price": product.price, "active": product.active}
-        changed = await self._session.execute(
+        changed = await self._connection.execute(
             update(products).where(products.c.sku == product.sku).values(**values)
         )
-        if changed.rowcount == 0:  # type: ignore[attr-defined]
-            await self._session.execute(insert(products).values(sku=product.sku, **values))
+        if changed.rowcount == 0:
+            await self._connection.execute(insert(products).values(sku=product.sku, **values))
 
 
 class SqlOrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, order: Order, lines: Sequence[OrderLine]) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             insert(orders).values(
                 order_id=order.order_id,
                 buyer=order.buyer,
@@ -113,7 +113,7 @@ class SqlOrderRepository:
             )
         )
         if lines:
-            await self._session.execute(
+            await self._connection.execute(
                 insert(order_lines),
                 [
                     {
@@ -128,7 +128,7 @@ class SqlOrderRepository:
             )
 
     async def get(self, order_id: str) -> Order | None:
-        result = await self._session.execute(select(orders).where(orders.c.order_id == order_id))
+        result = await self._connection.execute(select(orders).where(orders.c.order_id == order_id))
         row = result.first()
         return _order(row) if row else None
 
@@ -160,11 +160,11 @@ class SqlOrderRepository:
         }
         if payment_key is not None:
             values["payment_key"] = payment_key
-        result = await self._session.execute(update(orders).where(*conditions).values(**values))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        result = await self._connection.execute(update(orders).where(*conditions).values(**values))
+        return bool(result.rowcount == 1)
 
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(orders)
             .where(orders.c.buyer == buyer, orders.c.order_name == order_name)
             .order_by(orders.c.created_at, orders.c.order_id)
@@ -174,7 +174,7 @@ class SqlOrderRepository:
     async def claim_lock(
         self, order_id: str, *, token: str, now: datetime, stale_before: datetime
     ) -> bool:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             update(orders)
             .where(
                 orders.c.order_id == order_id,
@@ -186,7 +186,7 @@ class SqlOrderRepository:
             )
             .values(lock_token=token, locked_at=now)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
     async def needing_settlement(
         self, *, changed_before: datetime, limit: int
@@ -215,7 +215,7 @@ class SqlOrderRepository:
             )
         )
         union = open_orders.union(pending_cancels).subquery()
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(union.c.order_id)
             .group_by(union.c.order_id)
             .order_by(func.min(union.c.priority), func.min(union.c.updated_at))
@@ -224,14 +224,14 @@ class SqlOrderRepository:
         return list(result.scalars())
 
     async def flag_attention(self, order_id: str, *, reason: str, now: datetime) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             update(orders)
             .where(orders.c.order_id == order_id)
             .values(attention=reason[:200], updated_at=now)
         )
 
     async def release_lock(self, order_id: str, *, token: str) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             update(orders)
             .where(orders.c.order_id == order_id, orders.c.lock_token == token)
             .values(lock_token=None, locked_at=None)
@@ -239,13 +239,13 @@ class SqlOrderRepository:
 
 
 class SqlPaymentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         if not order_ids:
             return {}
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(payments).where(payments.c.order_id.in_(order_ids))
         )
         return {row.order_id: _payment(row) for row in result}
@@ -261,11 +261,11 @@ class SqlPaymentRepository:
             "raw": payment.raw,
             "updated_at": now,
         }
-        changed = await self._session.execute(
+        changed = await self._connection.execute(
             update(payments).where(payments.c.payment_key == payment.payment_key).values(**values)
         )
-        if changed.rowcount == 0:  # type: ignore[attr-defined]
-            await self._session.execute(
+        if changed.rowcount == 0:
+            await self._connection.execute(
                 insert(payments).values(
                     payment_key=payment.payment_key,
                     order_id=payment.order_id,
@@ -276,15 +276,17 @@ class SqlPaymentRepository:
             )
 
     async def remove(self, payment_key: str) -> None:
-        await self._session.execute(delete(payments).where(payments.c.payment_key == payment_key))
+        await self._connection.execute(
+            delete(payments).where(payments.c.payment_key == payment_key)
+        )
 
 
 class SqlPaymentEventRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def append(self, event: PaymentEvent) -> None:
-        await self._session.execute(
+        await self._connection.execute(
             insert(events).values(
                 order_id=event.order_id,
                 event_type=event.event_type.value,

@@ -7,20 +7,20 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, Table, and_, or_
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 async def insert_unless_present(
-    session: AsyncSession, table: Table, values: dict[str, Any]
+    connection: AsyncConnection, table: Table, values: dict[str, Any]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; whether a row was written.
 
     A duplicate must not abort the transaction, as an IntegrityError would on PostgreSQL.
     """
-    dialect = session.get_bind().dialect.name
+    dialect = connection.dialect.name
     insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = await session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
+    return bool(result.rowcount == 1)
 
 
 def newest_first_after(

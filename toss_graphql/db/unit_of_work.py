@@ -1,11 +1,15 @@
-"""The one owner of a transaction: a session begun on entry, committed on a clean exit."""
+"""The one owner of a transaction: a connection begun on entry, committed on a clean exit.
+
+A plain Core connection, not an ORM connection: the repositories run Core statements, and a
+connection would put each one through the ORM's execution path for nothing.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from .cancel_repositories import SqlCancelRepository, SqlCancelRequestRepository
 from .repositories import (
@@ -18,21 +22,25 @@ from .webhook_inbox import SqlWebhookInbox
 
 
 class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-        self._session: AsyncSession | None = None
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        session = self._sessions()
-        await session.begin()
-        self._session = session
-        self.products = SqlProductRepository(session)
-        self.orders = SqlOrderRepository(session)
-        self.payments = SqlPaymentRepository(session)
-        self.events = SqlPaymentEventRepository(session)
-        self.cancels = SqlCancelRepository(session)
-        self.cancel_requests = SqlCancelRequestRepository(session)
-        self.webhooks = SqlWebhookInbox(session)
+        connection = await self._engine.connect().start()
+        try:
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection = connection
+        self.products = SqlProductRepository(connection)
+        self.orders = SqlOrderRepository(connection)
+        self.payments = SqlPaymentRepository(connection)
+        self.events = SqlPaymentEventRepository(connection)
+        self.cancels = SqlCancelRepository(connection)
+        self.cancel_requests = SqlCancelRequestRepository(connection)
+        self.webhooks = SqlWebhookInbox(connection)
         return self
 
     async def __aexit__(
@@ -41,21 +49,21 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self._session
-        assert session is not None, "unit of work used outside 'async with'"
-        self._session = None
+        connection = self._connection
+        assert connection is not None, "unit of work used outside 'async with'"
+        self._connection = None
         try:
             if exc_type is None:
-                await session.commit()
+                await connection.commit()
             else:
-                await session.rollback()
+                await connection.rollback()
         finally:
-            await session.close()
+            await connection.close()
 
 
 class UnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions)
+        return SqlUnitOfWork(self._engine)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import InboxStatus, Webhook, WebhookEventType
 from .statements import insert_unless_present
@@ -32,8 +32,8 @@ def _webhook(row: Row[Any]) -> Webhook:
 
 
 class SqlWebhookInbox:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
     async def add(self, webhook: Webhook) -> bool:
         values = {
@@ -47,10 +47,10 @@ class SqlWebhookInbox:
             "status": RECEIVED,
             "received_at": webhook.received_at,
         }
-        return await insert_unless_present(self._session, inbox, values)
+        return await insert_unless_present(self._connection, inbox, values)
 
     async def unprocessed(self, limit: int) -> Sequence[Webhook]:
-        result = await self._session.execute(
+        result = await self._connection.execute(
             select(inbox)
             .where(inbox.c.status == RECEIVED)
             .order_by(inbox.c.received_at)
@@ -62,7 +62,7 @@ class SqlWebhookInbox:
         self, transmission_id: str, *, status: InboxStatus, outcome: str, now: datetime
     ) -> None:
         # Only while still RECEIVED: another process that settled it first keeps its word.
-        await self._session.execute(
+        await self._connection.execute(
             update(inbox)
             .where(inbox.c.transmission_id == transmission_id, inbox.c.status == RECEIVED)
             .values(status=status.value, outcome=outcome[:200], processed_at=now, secret=None)
