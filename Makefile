@@ -36,8 +36,12 @@ format: $(INSTALLED)
 schema: $(INSTALLED)
 	$(BIN)/toss-graphql export-schema > schema.graphql
 
+# Every hot path against an independent floor, on SQLite and PostgreSQL (docs/benchmarks.md):
+# 11 to 15 minutes on two cores, tables to stdout. Load comes from wrk, installed from
+# Debian's packages when missing; it needs the PostgreSQL of BENCH_POSTGRES_URL (default: local).
 bench: $(INSTALLED)
-	$(BIN)/python -m bench.order_read
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y wrk)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -1,0 +1,1 @@
+"""Every hot path against an independent floor: `python -m bench`, docs/benchmarks.md."""
