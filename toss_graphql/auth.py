@@ -8,6 +8,8 @@ provider's public key, given as a PEM file or as a JWKS file whose key the token
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +33,8 @@ MIN_SECRET_BYTES = 32
 # NIST SP 800-131A; PyJWT would otherwise only warn, on every request.
 MIN_RSA_KEY_BITS = 2048
 MAX_SUBJECT_LENGTH = 128
+# Verified tokens remembered per process (auth.TokenVerifier._verified).
+VERIFIED_TOKENS_KEPT = 4096
 
 PublicKey = RSAPublicKey | EllipticCurvePublicKey
 
@@ -103,9 +107,34 @@ class TokenVerifier:
             audience=settings.auth_jwt_audience or None,
         )
 
+    # Tokens already verified, each with its expiry: a client polling with one token pays for
+    # its signature and claims once. Only a token that verified is kept (the whole string, so
+    # its signature too), and only until it expires; `nbf` and `iat` held when it was checked
+    # and the clock only moves on. Bounded, oldest first out.
+    _verified: dict[str, tuple[float, Principal]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None:
+            expires, principal = known
+            if self.clock() < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = self._verify_signed(token)
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            self._verified.pop(next(iter(self._verified)), None)
+        self._verified[token] = (expires, principal)
+        return principal
+
+    def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
-            key = self._key_for(jwt.get_unverified_header(token).get("kid"))
+            # Only a key set that names its keys needs the header's `kid` read first.
+            only_key = len(self.keys) == 1 and self.keys[0].kid is None
+            kid = None if only_key else jwt.get_unverified_header(token).get("kid")
+            key = self._key_for(kid)
             # With no audience configured PyJWT refuses any token that carries `aud`: a token
             # minted for another API must not be replayed here, so that default stays.
             claims = jwt.decode(
@@ -119,7 +148,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise InvalidToken(_reason(error)) from None
-        return Principal(subject=_subject(claims), role=_role(claims), scopes=_scopes(claims))
+        principal = Principal(subject=_subject(claims), role=_role(claims), scopes=_scopes(claims))
+        # PyJWT accepted `exp` as a number; it stays accepted until the leeway has passed.
+        return principal, float(claims["exp"]) + LEEWAY_SECONDS
 
     def _key_for(self, kid: str | None) -> str | PublicKey:
         # One key (a secret, a PEM, or a one-key JWKS) is used unless the token names another.

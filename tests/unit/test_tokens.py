@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jwt.algorithms import ECAlgorithm
 
+from toss_graphql import auth
 from toss_graphql.auth import (
     LEEWAY_SECONDS,
     InvalidToken,
@@ -100,6 +102,70 @@ def rs256_verifier(tmp_path: Path, rsa_key: rsa.RSAPrivateKey) -> TokenVerifier:
     return TokenVerifier.from_settings(
         settings_for(tmp_path, auth_jwt_algorithm="RS256", auth_jwt_public_key_file=pem_file)
     )
+
+
+# Verified tokens remembered
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return decoded
+
+
+def test_a_token_is_verified_once_then_remembered_until_it_expires(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = _Clock()
+    verifier = dataclasses.replace(TokenVerifier.from_settings(settings_for(tmp_path)), clock=clock)
+    decoded = _counting_decodes(monkeypatch)
+    token = hs256(claims(exp=int(clock.now) + 60))
+
+    assert [verifier.verify(token) for _ in range(3)] == [Principal("alice")] * 3
+    assert decoded == [token]
+
+    # Past its expiry the token is checked by PyJWT again, which decides by its own clock.
+    clock.now += 60 + LEEWAY_SECONDS
+    verifier.verify(token)
+    assert decoded == [token, token]
+
+
+def test_a_refused_token_is_never_remembered(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    decoded = _counting_decodes(monkeypatch)
+    forged = hs256(claims(), secret="another-secret-of-at-least-thirty-two-bytes")
+    for _ in range(2):
+        with pytest.raises(InvalidToken, match="signature"):
+            verifier.verify(forged)
+    assert len(decoded) == 2
+
+
+def test_remembered_tokens_are_bounded(
+    verifier: TokenVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "VERIFIED_TOKENS_KEPT", 3)
+    tokens = [hs256(claims(sub=f"buyer-{number}")) for number in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    decoded = _counting_decodes(monkeypatch)
+    assert verifier.verify(tokens[0]) == Principal("buyer-0")
+    assert verifier.verify(tokens[4]) == Principal("buyer-4")
+    assert decoded == [tokens[0]]
 
 
 # HS256 and the registered claims
