@@ -28,8 +28,8 @@ def create_database_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> Asyn
     if is_sqlite(url):
         return _sqlite_engine(url)
     # The pool holds as many connections as the process has requests in flight: a connection
-    # opened past it for a burst (overflow) is closed again at once, a new TLS and
-    # authentication exchange for every request while the burst lasts.
+    # opened past it for a burst (overflow) is closed again at once: a new connection and
+    # authentication for every request while the burst lasts.
     engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=pool_size // 2, hide_parameters=True
     )

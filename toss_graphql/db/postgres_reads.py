@@ -16,15 +16,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
-from ..domain.models import Order, OrderStatus, Payment
-from ..domain.ports.storage import OrderCursor, OrderPage
-from .read_rows import POSTGRESQL, ReadStatements
+from .read_rows import POSTGRESQL, StatementReads
 
 
-class PostgresOrderReads:
+class PostgresOrderReads(StatementReads):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._statements = ReadStatements.for_dialect(POSTGRESQL)
+        super().__init__(POSTGRESQL)
         pool = engine.sync_engine.pool
         self._idle_at_most = pool.size() if isinstance(pool, QueuePool) else 1
 
@@ -44,37 +42,8 @@ class PostgresOrderReads:
                     await connection.invalidate()
         raise AssertionError("unreachable")
 
-    async def order(self, order_id: str) -> Order | None:
-        rows = await self._fetch(self._statements.order, (order_id,))
-        return self._statements.order_from(rows[0]) if rows else None
-
-    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
-        rows = await self._fetch(self._statements.order_with_payment, (order_id,))
-        return self._statements.order_and_payment_from(rows[0]) if rows else None
-
-    async def orders(
-        self,
-        *,
-        buyer: str | None,
-        status: OrderStatus | None,
-        first: int,
-        after: OrderCursor | None,
-        needs_attention: bool = False,
-    ) -> OrderPage:
-        sql, values = self._statements.orders(
-            buyer=buyer, status=status, first=first, after=after, needs_attention=needs_attention
-        )
-        return self._statements.page_from(await self._fetch(sql, values), first)
-
-    async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
-        if not order_ids:
-            return {}
-        rows = await self._fetch(self._statements.payments(len(order_ids)), order_ids)
-        found = (self._statements.payment_from(row) for row in rows)
-        return {payment.order_id: payment for payment in found if payment is not None}
-
 
 def _is_disconnect(driver_connection: Any, error: Exception) -> bool:
     if isinstance(error, DBAPIError):
         return bool(error.connection_invalidated)
-    return bool(driver_connection.is_closed()) or isinstance(error, OSError | ConnectionError)
+    return bool(driver_connection.is_closed()) or isinstance(error, OSError)

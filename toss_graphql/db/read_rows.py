@@ -1,7 +1,7 @@
 # Every fragment put into these statements is a constant of this module; every value is a
 # bound parameter.
 # ruff: noqa: S608
-"""The statements of the read path and the rows they return, for both databases.
+"""The statements of the read path, the rows they return, and the reads built on them.
 
 The read path runs each statement on the driver itself (db/sqlite_reads.py,
 db/postgres_reads.py): no ORM, no compilation, no result processors. So the SQL is written
@@ -12,6 +12,7 @@ hands back text for timestamps and JSON, asyncpg aware datetimes and decoded JSO
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -193,3 +194,43 @@ class ReadStatements:
             orders=[self.order_from(row) for row in rows[:first]],
             has_next_page=len(rows) > first,
         )
+
+
+class StatementReads(ABC):
+    """`OrderReads` over these statements: the databases differ only in how a statement is
+    run and its rows fetched (db/sqlite_reads.py, db/postgres_reads.py)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._statements = ReadStatements.for_dialect(dialect)
+
+    @abstractmethod
+    async def _fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Sequence[Any]]: ...
+
+    async def order(self, order_id: str) -> Order | None:
+        rows = await self._fetch(self._statements.order, (order_id,))
+        return self._statements.order_from(rows[0]) if rows else None
+
+    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        rows = await self._fetch(self._statements.order_with_payment, (order_id,))
+        return self._statements.order_and_payment_from(rows[0]) if rows else None
+
+    async def orders(
+        self,
+        *,
+        buyer: str | None,
+        status: OrderStatus | None,
+        first: int,
+        after: OrderCursor | None,
+        needs_attention: bool = False,
+    ) -> OrderPage:
+        sql, values = self._statements.orders(
+            buyer=buyer, status=status, first=first, after=after, needs_attention=needs_attention
+        )
+        return self._statements.page_from(await self._fetch(sql, values), first)
+
+    async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
+        if not order_ids:
+            return {}
+        rows = await self._fetch(self._statements.payments(len(order_ids)), order_ids)
+        found = (self._statements.payment_from(row) for row in rows)
+        return {payment.order_id: payment for payment in found if payment is not None}

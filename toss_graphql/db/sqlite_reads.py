@@ -24,10 +24,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from ..domain.models import Order, OrderStatus, Payment
-from ..domain.ports.storage import OrderCursor, OrderPage
 from .engine import SQLITE_BUSY_TIMEOUT_MS
-from .read_rows import SQLITE, ReadStatements
+from .read_rows import SQLITE, StatementReads
 
 # The errors for which SQLite refused to wait: the read is worth running again off the loop.
 _WOULD_WAIT = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
@@ -53,10 +51,10 @@ def _fetch_waiting(path: str, sql: str, values: Sequence[Any]) -> list[Any]:
         connection.close()
 
 
-class SqliteOrderReads:
+class SqliteOrderReads(StatementReads):
     def __init__(self, path: str) -> None:
         self._path = path
-        self._statements = ReadStatements.for_dialect(SQLITE)
+        super().__init__(SQLITE)
         self._connection: sqlite3.Connection | None = None
 
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Any]:
@@ -70,35 +68,6 @@ class SqliteOrderReads:
             if error.sqlite_errorcode & 0xFF not in _WOULD_WAIT:
                 raise
         return await asyncio.to_thread(_fetch_waiting, self._path, sql, values)
-
-    async def order(self, order_id: str) -> Order | None:
-        rows = await self._fetch(self._statements.order, (order_id,))
-        return self._statements.order_from(rows[0]) if rows else None
-
-    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
-        rows = await self._fetch(self._statements.order_with_payment, (order_id,))
-        return self._statements.order_and_payment_from(rows[0]) if rows else None
-
-    async def orders(
-        self,
-        *,
-        buyer: str | None,
-        status: OrderStatus | None,
-        first: int,
-        after: OrderCursor | None,
-        needs_attention: bool = False,
-    ) -> OrderPage:
-        sql, values = self._statements.orders(
-            buyer=buyer, status=status, first=first, after=after, needs_attention=needs_attention
-        )
-        return self._statements.page_from(await self._fetch(sql, values), first)
-
-    async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
-        if not order_ids:
-            return {}
-        rows = await self._fetch(self._statements.payments(len(order_ids)), order_ids)
-        found = (self._statements.payment_from(row) for row in rows)
-        return {payment.order_id: payment for payment in found if payment is not None}
 
     def close(self) -> None:
         if self._connection is not None:
