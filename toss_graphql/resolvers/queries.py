@@ -60,14 +60,11 @@ async def resolve_orders(
         raise GraphQLError(
             error.message, extensions={"code": error.code.value, "field": error.field}
         ) from None
-    edges = [
-        OrderEdge(node=Order.from_domain(item), cursor=encode_cursor(item)) for item in page.orders
-    ]
     return OrderConnection(
-        edges=edges,
+        edges=[OrderEdge(node=Order.from_domain(item)) for item in page.orders],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
-            end_cursor=edges[-1].cursor if edges else None,
+            end_cursor=encode_cursor(page.orders[-1]) if page.orders else None,
         ),
     )
 
@@ -92,15 +89,11 @@ async def resolve_cancels(
         )
     except DomainError as error:
         raise _as_graphql_error(error) from None
-    edges = [
-        CancelEdge(node=Cancel.from_domain(item), cursor=encode_cancel_cursor(item))
-        for item in page.cancels
-    ]
     return CancelConnection(
-        edges=edges,
+        edges=[CancelEdge(node=Cancel.from_domain(item)) for item in page.cancels],
         page_info=PageInfo(
             has_next_page=page.has_next_page,
-            end_cursor=edges[-1].cursor if edges else None,
+            end_cursor=encode_cancel_cursor(page.cancels[-1]) if page.cancels else None,
         ),
     )
 

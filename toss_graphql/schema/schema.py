@@ -24,6 +24,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from ..request_context import request_id
 from ..resolvers import mutations, queries
+from .execution import execution_context_for
 from .limits import MaxDepthRule
 from .types import (
     CancelConnection,
@@ -118,6 +119,7 @@ class PaymentsSchema(strawberry.Schema):
     def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._hide_suggestions = hide_suggestions
+        self.execution_context_class = execution_context_for(self._schema)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

@@ -180,7 +180,11 @@ class PageInfo:
 @strawberry.type
 class OrderEdge:
     node: Order
-    cursor: str
+
+    @strawberry.field
+    def cursor(self) -> str:
+        # Written when asked for: most pages are read for their nodes and the end cursor.
+        return _encode(self.node.created_at, str(self.node.order_id))
 
 
 @strawberry.type
@@ -192,7 +196,10 @@ class OrderConnection:
 @strawberry.type
 class CancelEdge:
     node: Cancel
-    cursor: str
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return _encode(self.node.canceled_at, self.node.transaction_key)
 
 
 @strawberry.type
