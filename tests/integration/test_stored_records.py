@@ -3,6 +3,7 @@ inbox's statuses, pending cancel requests; on both databases."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -166,3 +167,50 @@ async def test_pending_cancel_requests_and_received_webhooks_are_found_and_count
     assert [webhook.transmission_id for webhook in waiting] == ["whtrans_1"]
     stats = await read_service_stats(engine)
     assert (stats.cancel_requests_pending, stats.webhooks_unprocessed) == (1, 1)
+
+
+async def test_a_payment_read_back_in_its_own_transaction_is_what_the_database_stores(
+    engine: AsyncEngine,
+) -> None:
+    """Within the transaction that wrote it, a payment is answered from what was written;
+    it must equal what a later transaction reads from the database."""
+    approved = dataclasses.replace(
+        payment(TossPaymentStatus.DONE, {"status": "DONE", "card": {"number": "4330****"}}),
+        method="카드",
+        approved_at=NOW - timedelta(seconds=3),
+        receipt_url="https://receipts.example/r1",
+    )
+    async with UnitOfWorkFactory(engine)() as uow:
+        assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {}
+        await uow.payments.save(approved, NOW)
+        within = await uow.payments.get_many_by_order_id([ORDER_ID, "order-without-payment"])
+    assert within == {ORDER_ID: approved}
+    assert await read_payment(engine) == approved
+
+    partly_canceled = dataclasses.replace(
+        approved, balance_amount=4000, toss_status=TossPaymentStatus.PARTIAL_CANCELED
+    )
+    async with UnitOfWorkFactory(engine)() as uow:
+        await uow.payments.save(partly_canceled, NOW)
+        assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {ORDER_ID: partly_canceled}
+    assert await read_payment(engine) == partly_canceled
+
+    async with UnitOfWorkFactory(engine)() as uow:
+        await uow.payments.remove(approved.payment_key)
+        assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {}
+    async with UnitOfWorkFactory(engine)() as uow:
+        assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {}
+
+
+async def test_an_order_is_read_with_its_payment_in_one_statement(engine: AsyncEngine) -> None:
+    async with UnitOfWorkFactory(engine)() as uow:
+        alone = await uow.orders.get_with_payment(ORDER_ID)
+        missing = await uow.orders.get_with_payment("order-nobody-made")
+        await uow.payments.save(payment(TossPaymentStatus.DONE, {"status": "DONE"}), NOW)
+    async with UnitOfWorkFactory(engine)() as uow:
+        order = await uow.orders.get(ORDER_ID)
+        paid = await uow.orders.get_with_payment(ORDER_ID)
+
+    assert missing is None
+    assert alone == (order, None)
+    assert paid == (order, await read_payment(engine))

@@ -75,6 +75,10 @@ class _Orders:
     async def get(self, order_id: str) -> Order | None:
         return self._store.orders.get(order_id)
 
+    async def get_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        order = self._store.orders.get(order_id)
+        return None if order is None else (order, self._store.payments.get(order_id))
+
     async def transition(
         self,
         order_id: str,

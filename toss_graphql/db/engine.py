@@ -12,6 +12,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
+from .sqlite_driver import one_trip_connector
+
 # How long a SQLite writer waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # A pooled PostgreSQL connection idle this long is pinged before it is used again.
@@ -65,14 +67,28 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:
-    database = make_url(url).database
+    sqlite_url = make_url(url)
+    database = sqlite_url.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # The arguments SQLAlchemy would give aiosqlite for this URL, to the same connection with
+    # one trip to its thread per statement (db/sqlite_driver.py).
+    (location, *_), options = sqlite_url.get_dialect()().create_connect_args(sqlite_url)
     # One connection per process: aiosqlite runs each connection in its own thread, and a
     # single writer means two transactions of this process can never interleave.
     # hide_parameters: error messages quote statements, never the payment JSON bound to them.
     engine = create_async_engine(
-        url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True
+        url,
+        async_creator=one_trip_connector(location, **options),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        # The driver is in autocommit mode (isolation_level None, below) and a transaction is
+        # only ever the BEGIN IMMEDIATE of the "begin" hook, which the Connection itself ends
+        # with COMMIT or ROLLBACK, on close too: a ROLLBACK on the way back to the pool would
+        # be a trip to the thread that finds nothing to undo.
+        pool_reset_on_return=None,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -4,7 +4,7 @@ the cancels, cancel requests and webhook inbox have modules of their own beside 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from ..domain.models import (
 from ..domain.ports.gateway import TossPaymentStatus
 from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
+from .statements import upsert_for
 from .tables import (
     Base,
     CancelRequestRow,
@@ -61,21 +62,32 @@ def _order(row: Row[Any]) -> Order:
     )
 
 
-def _payment(row: Row[Any]) -> Payment:
+def _payment(row: Mapping[Any, Any]) -> Payment:
     return Payment(
-        payment_key=row.payment_key,
-        order_id=row.order_id,
-        method=row.method,
-        total_amount=row.total_amount,
-        balance_amount=row.balance_amount,
-        toss_status=TossPaymentStatus(row.toss_status),
-        approved_at=row.approved_at,
-        receipt_url=row.receipt_url,
+        payment_key=row["payment_key"],
+        order_id=row["order_id"],
+        method=row["method"],
+        total_amount=row["total_amount"],
+        balance_amount=row["balance_amount"],
+        toss_status=TossPaymentStatus(row["toss_status"]),
+        approved_at=row["approved_at"],
+        receipt_url=row["receipt_url"],
         # Nothing of the account is stored but Toss's JSON: it is read from there, by the same
         # function the gateway reads Toss's reply with (domain/toss_records.py).
-        virtual_account=toss_records.virtual_account(row.raw),
-        raw=row.raw,
+        virtual_account=toss_records.virtual_account(row["raw"]),
+        raw=row["raw"],
     )
+
+
+# The payment's columns beside the order's in one row, under names of their own.
+_JOINED_PAYMENT = [column.label(f"payment__{column.name}") for column in payments.c]
+
+
+def _joined_payment(row: Row[Any]) -> Payment | None:
+    values = row._mapping
+    if values["payment__payment_key"] is None:
+        return None
+    return _payment({column.name: values[f"payment__{column.name}"] for column in payments.c})
 
 
 class SqlProductRepository:
@@ -131,6 +143,15 @@ class SqlOrderRepository:
         result = await self._connection.execute(select(orders).where(orders.c.order_id == order_id))
         row = result.first()
         return _order(row) if row else None
+
+    async def get_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        result = await self._connection.execute(
+            select(orders, *_JOINED_PAYMENT)
+            .select_from(orders.outerjoin(payments, payments.c.order_id == orders.c.order_id))
+            .where(orders.c.order_id == order_id)
+        )
+        row = result.first()
+        return (_order(row), _joined_payment(row)) if row else None
 
     async def transition(
         self,
@@ -241,17 +262,28 @@ class SqlOrderRepository:
 class SqlPaymentRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        # What this transaction wrote, by order id (None: removed). Reading it back answers
+        # from here what the database would: the row is this transaction's until it ends,
+        # locked on PostgreSQL and behind BEGIN IMMEDIATE on SQLite.
+        self._written: dict[str, Payment | None] = {}
 
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]:
-        if not order_ids:
-            return {}
-        result = await self._connection.execute(
-            select(payments).where(payments.c.order_id.in_(order_ids))
-        )
-        return {row.order_id: _payment(row) for row in result}
+        found = {
+            order_id: payment
+            for order_id in order_ids
+            if (payment := self._written.get(order_id)) is not None
+        }
+        unknown = [order_id for order_id in order_ids if order_id not in self._written]
+        if unknown:
+            result = await self._connection.execute(
+                select(payments).where(payments.c.order_id.in_(unknown))
+            )
+            found.update((row.order_id, _payment(row._mapping)) for row in result)
+        return found
 
     async def save(self, payment: Payment, now: datetime) -> None:
-        """Insert the payment, or bring its row up to date (a deposit, a cancel)."""
+        """Insert the payment, or bring its row up to date (a deposit, a cancel): one
+        statement either way."""
         values = {
             "method": payment.method,
             "balance_amount": payment.balance_amount,
@@ -261,24 +293,27 @@ class SqlPaymentRepository:
             "raw": payment.raw,
             "updated_at": now,
         }
-        changed = await self._connection.execute(
-            update(payments).where(payments.c.payment_key == payment.payment_key).values(**values)
-        )
-        if changed.rowcount == 0:
-            await self._connection.execute(
-                insert(payments).values(
-                    payment_key=payment.payment_key,
-                    order_id=payment.order_id,
-                    total_amount=payment.total_amount,
-                    created_at=now,
-                    **values,
-                )
+        upsert = upsert_for(self._connection.dialect.name)
+        await self._connection.execute(
+            upsert(payments)
+            .values(
+                payment_key=payment.payment_key,
+                order_id=payment.order_id,
+                total_amount=payment.total_amount,
+                created_at=now,
+                **values,
             )
+            .on_conflict_do_update(index_elements=[payments.c.payment_key], set_=values)
+        )
+        self._written[payment.order_id] = payment
 
     async def remove(self, payment_key: str) -> None:
         await self._connection.execute(
             delete(payments).where(payments.c.payment_key == payment_key)
         )
+        for order_id, written in self._written.items():
+            if written is not None and written.payment_key == payment_key:
+                self._written[order_id] = None
 
 
 class SqlPaymentEventRepository:

@@ -10,6 +10,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
+def upsert_for(dialect: str) -> Any:
+    """The INSERT construct that has ON CONFLICT on this database."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
 async def insert_unless_present(
     connection: AsyncConnection, table: Table, values: dict[str, Any]
 ) -> bool:
@@ -17,8 +22,7 @@ async def insert_unless_present(
 
     A duplicate must not abort the transaction, as an IntegrityError would on PostgreSQL.
     """
-    dialect = connection.dialect.name
-    insert: Any = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_for(connection.dialect.name)
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount == 1)
 

@@ -77,9 +77,10 @@ async def apply_toss_record(
     does not show approved for this very order and amount."""
     now = services.clock()
     async with services.unit_of_work() as uow:
-        order = await uow.orders.get(order_id)
-        assert order is not None, "callers settle orders they found"
-        settlement = await _apply(uow, order, toss, now, source)
+        found = await uow.orders.get_with_payment(order_id)
+        assert found is not None, "callers settle orders they found"
+        order, payment = found
+        settlement = await _apply(uow, order, payment, toss, now, source)
         # Every read of Toss's record is audited, whether or not it changed anything.
         await uow.events.append(
             PaymentEvent(
@@ -100,9 +101,14 @@ async def apply_toss_record(
 
 
 async def _apply(
-    uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime, source: str
+    uow: UnitOfWork,
+    order: Order,
+    payment_before: Payment | None,
+    toss: TossPayment,
+    now: datetime,
+    source: str,
 ) -> Settlement:
-    unchanged = Settlement(order, await _payment_of(uow, order), changed=False, note="")
+    unchanged = Settlement(order, payment_before, changed=False, note="")
     if toss.order_id != order.order_id or toss.total_amount != order.amount:
         reason = "Toss's record names another order or amount"
         return await _flag(uow, order, reason, now, unchanged)

@@ -66,6 +66,10 @@ class OrderRepository(Protocol):
 
     async def get(self, order_id: str) -> Order | None: ...
 
+    async def get_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        """The order and its payment in force, read together."""
+        ...
+
     async def transition(
         self,
         order_id: str,
