@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench clean
+.PHONY: run test lint format schema bench graphiql browser screenshots clean
+
+# GraphiQL, built from the npm registry into the package (web/); Node.js 20+ and npm.
+GRAPHIQL := toss_graphql/static/graphiql/index.html
+WEB_SOURCES := web/package.json web/package-lock.json web/vite.config.js $(wildcard web/graphiql/*)
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
@@ -13,15 +17,30 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(INSTALLED)
 
-run: $(INSTALLED)
+$(GRAPHIQL): $(WEB_SOURCES)
+	@command -v npm >/dev/null || { echo "GraphiQL is built with Node.js 20+ and npm: install them (Debian: apt-get install nodejs npm)"; exit 1; }
+	cd web && npm ci --no-audit --no-fund && npm run build
+	@touch $@
+
+graphiql: $(GRAPHIQL)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y chromium)
+
+run: $(INSTALLED) $(GRAPHIQL)
 	$(BIN)/toss-graphql seed-demo
 	$(BIN)/toss-graphql serve
 
 # Four pytest-xdist workers, even on two cores: the end-to-end tests mostly wait on Toss
 # timeouts, lock leases and server processes. A file's tests stay on one worker, so an
 # end-to-end module shares one `serve` process among its tests (tests/e2e/conftest.py).
-test: $(INSTALLED)
+test: $(INSTALLED) $(GRAPHIQL) browser
 	$(BIN)/pytest -n 4 --dist loadfile
+
+# The README's screenshots, taken by the browser tests.
+screenshots: $(INSTALLED) $(GRAPHIQL) browser
+	SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest tests/browser -p no:randomly
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -45,3 +64,4 @@ bench: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf web/node_modules toss_graphql/static test-artifacts

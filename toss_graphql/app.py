@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from .graphql_endpoint import GraphQLApp
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
+from .web.graphiql import ASSETS_PATH, graphiql_assets
 from .webhook_endpoint import webhook_endpoint
 
 log = logging.getLogger(__name__)
@@ -127,6 +129,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     settings.reconcile_interval_seconds,
                 )
             )
+            # What start-up built lives as long as the process: modules, the schema, the
+            # engine. Frozen, a full collection no longer walks it: each used to take up to
+            # 70 ms and stall every request in flight (docs/benchmarks.md).
+            gc.freeze()
             yield
 
     production = settings.app_env == "production"
@@ -156,6 +162,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             methods=["POST"],
         ),
     ]
+    if not production:
+        routes.append(Mount(ASSETS_PATH, app=graphiql_assets()))
     if sandbox is not None and not production:
         routes.append(Mount("/sandbox", app=sandbox.app))
     # Outermost first: every answer (a 413, a CORS preflight) carries a request id and the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,13 @@ from urllib.parse import urlencode
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
+
+# The query the printed GraphiQL link opens with: the demo buyer's newest orders.
+FIRST_QUERY = """query MyOrders {
+  orders(first: 5) {
+    edges { node { orderId orderName amount status createdAt } }
+  }
+}"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +76,20 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # uvicorn builds each worker's app from an import string in a fresh process, so the
         # environment is the one channel to it; a TOSS_API_URL the operator set still wins.
         os.environ.setdefault("TOSS_API_URL", f"{base}/sandbox")
-    lines = [f"GraphiQL:           {base}/graphql"]
+    development = settings.app_env == "development"
+    demo_tokens = development and settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM
+    secret = settings.resolved_jwt_secret() if demo_tokens else ""
+    buyer_token = issue_token(secret, "demo-buyer") if demo_tokens else ""
+    lines = []
+    if demo_tokens:
+        # One click to a first query: the demo buyer's header already in GraphiQL's editor.
+        # In the fragment: the browser keeps it (no access log sees the token), and a
+        # `?query=` would be a GET query for the API, not a page.
+        header = json.dumps({"Authorization": f"Bearer {buyer_token}"})
+        first = {"headers": header, "query": FIRST_QUERY}
+        lines.append(f"GraphiQL:           {base}/graphql#{urlencode(first)}")
+    elif development:
+        lines.append(f"GraphiQL:           {base}/graphql")
     if settings.uses_builtin_sandbox:
         lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
         query = urlencode(
@@ -84,10 +105,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
     else:
         lines.append(f"Toss:               {settings.toss_api_url}")
-    if settings.app_env == "development" and settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM:
+    if demo_tokens:
         # Development only: a production log must never hold a token that acts on orders.
-        secret = settings.resolved_jwt_secret()
-        lines.append(f"Demo buyer token:   {issue_token(secret, 'demo-buyer')}")
+        lines.append(f"Demo buyer token:   {buyer_token}")
         lines.append(f"Admin token:        {issue_token(secret, 'demo-admin', Role.ADMIN)}")
         lines.append('Send it as the header {"Authorization": "Bearer <token>"}.')
     else:

@@ -20,6 +20,7 @@ from .domain.models import Principal
 from .schema.context import Context
 from .schema.schema import build_schema
 from .web import MutationRateLimiter, RequestRateLimiter
+from .web.graphiql import graphiql_page
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,10 @@ class GraphQLApp(GraphQL[Context, None]):
         except InvalidToken as error:
             return Caller(None, str(error))
         return Caller(principal, None)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # The GraphiQL built into the package (web/graphiql.py), not Strawberry's CDN page.
+        return graphiql_page()
 
     async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
         caller: Caller = request.state.caller

@@ -3,8 +3,8 @@ the whole payment flow over real HTTP as a browser and a front end perform it.""
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -23,49 +23,32 @@ from tests.support.flows import (
     checkout_form,
     redirect_query,
 )
-from tests.support.servers import SERVICE_SETTINGS, ServerProcess, free_port, run_cli
+from tests.support.servers import SERVICE_SETTINGS, ServerProcess, newcomer_server, printed
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    directory = tmp_path_factory.mktemp("first-run")
-    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
-    env["TOSS_GRAPHQL_VAR_DIR"] = str(directory / "var")
-    subprocess.run(
-        [sys.executable, "-m", "toss_graphql.cli", "seed-demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with run_cli(
-        ["serve", "--port", str(port)],
-        {"TOSS_GRAPHQL_VAR_DIR": str(directory / "var")},
-        f"{url}/readyz",
-        url,
-        directory / "serve.log",
-    ) as server:
+    with newcomer_server(tmp_path_factory.mktemp("first-run")) as server:
         yield server
 
 
-def _printed(server: ServerProcess, label: str) -> str:
-    match = re.search(rf"^{label}:\s+(\S+)", server.log(), re.MULTILINE)
-    assert match, server.log()
-    return match.group(1)
-
-
 def test_serve_prints_graphiql_and_ready_tokens(first_run: ServerProcess) -> None:
-    assert _printed(first_run, "GraphiQL") == f"{first_run.url}/graphql"
+    link = urlsplit(printed(first_run, "GraphiQL"))
+    assert f"{link.scheme}://{link.netloc}{link.path}" == f"{first_run.url}/graphql"
+    # The link opens GraphiQL with the demo buyer's header and a first query filled in.
+    filled = dict(parse_qsl(link.fragment))
+    token = printed(first_run, "Demo buyer token")
+    assert json.loads(filled["headers"]) == {"Authorization": f"Bearer {token}"}
+    assert "orders" in filled["query"]
     assert "built-in sandbox" in first_run.log()
     page = httpx.get(f"{first_run.url}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
 
 def test_order_is_paid_through_the_hosted_checkout(first_run: ServerProcess) -> None:
-    token = _printed(first_run, "Demo buyer token")
+    token = printed(first_run, "Demo buyer token")
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=first_run.url, headers=headers) as api:
         created = api.post(
@@ -136,7 +119,7 @@ def test_order_is_paid_through_the_hosted_checkout(first_run: ServerProcess) -> 
 
 
 def test_paid_order_is_canceled_by_buyer_and_order_name(first_run: ServerProcess) -> None:
-    token = _printed(first_run, "Demo buyer token")
+    token = printed(first_run, "Demo buyer token")
     with httpx.Client(base_url=first_run.url, headers={"Authorization": f"Bearer {token}"}) as api:
         order = api.post(
             "/graphql",
@@ -198,7 +181,7 @@ def _confirm_calls(server: ServerProcess) -> int:
 
 
 def test_tampered_amount_is_refused_over_http(first_run: ServerProcess) -> None:
-    token = _printed(first_run, "Demo buyer token")
+    token = printed(first_run, "Demo buyer token")
     calls_before = _confirm_calls(first_run)
     with httpx.Client(base_url=first_run.url, headers={"Authorization": f"Bearer {token}"}) as api:
         order = api.post(
@@ -223,15 +206,15 @@ def test_tampered_amount_is_refused_over_http(first_run: ServerProcess) -> None:
 def test_token_command_prints_one_verifiable_token(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
     env["TOSS_GRAPHQL_VAR_DIR"] = str(tmp_path)
-    printed = subprocess.run(
+    output = subprocess.run(
         [sys.executable, "-m", "toss_graphql.cli", "token", "alice", "--admin"],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    token = printed.strip()
-    assert printed == token + "\n" and token.count(".") == 2
+    token = output.strip()
+    assert output == token + "\n" and token.count(".") == 2
     from toss_graphql.auth import TokenVerifier
     from toss_graphql.config import Settings
 

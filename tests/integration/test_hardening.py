@@ -40,6 +40,8 @@ async def test_production_refuses_introspection(production_api: httpx.AsyncClien
 async def test_production_serves_no_graphiql(production_api: httpx.AsyncClient) -> None:
     response = await production_api.get("/graphql", headers={"Accept": "text/html"})
     assert "graphiql" not in response.text.lower()
+    # Nor its assets: the folder is not mounted at all.
+    assert (await production_api.get("/graphiql/index.html")).status_code == 404
 
 
 async def test_production_errors_suggest_no_field_names(

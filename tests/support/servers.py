@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -128,3 +129,35 @@ def start_sandbox(directory: Path, port: int) -> Iterator[ServerProcess]:
         directory / "sandbox.log",
     ) as server:
         yield server
+
+
+@contextmanager
+def newcomer_server(directory: Path) -> Iterator[ServerProcess]:
+    """What a newcomer runs: `seed-demo`, then `serve` with no keys and no settings (the
+    built-in sandbox, development tokens), its state in `directory`."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    env["TOSS_GRAPHQL_VAR_DIR"] = str(directory / "var")
+    subprocess.run(
+        [sys.executable, "-m", "toss_graphql.cli", "seed-demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with run_cli(
+        ["serve", "--port", str(port)],
+        {"TOSS_GRAPHQL_VAR_DIR": str(directory / "var")},
+        f"{url}/readyz",
+        url,
+        directory / "serve.log",
+    ) as server:
+        yield server
+
+
+def printed(server: ServerProcess, label: str) -> str:
+    """What `serve` printed after `label:` at start-up (a link, a token)."""
+    match = re.search(rf"^{label}:\s+(\S+)", server.log(), re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"serve printed no {label!r}:\n{server.log()}")
+    return match.group(1)

@@ -1,112 +1,91 @@
-"""The page policy against the GraphiQL page Strawberry really renders.
-
-If a Strawberry upgrade moves GraphiQL to another CDN or changes its inline script, these
-tests fail here instead of leaving a blank page in the browser.
-"""
+"""The GraphiQL the package serves (built by `make graphiql`) against the page policy: every
+script, stylesheet and icon from this origin, no inline script, and a policy naming no host.
+tests/browser/test_graphiql.py shows the same in a real browser."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
-import strawberry
-from strawberry.asgi import GraphQL
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
 
 from tests.web.conftest import ClientFor
 from toss_graphql.web import SecurityHeadersMiddleware
-
-
-@strawberry.type
-class Query:
-    @strawberry.field
-    def ping(self) -> str:
-        return "pong"
+from toss_graphql.web.content_security_policy import PAGE_POLICY
+from toss_graphql.web.graphiql import ASSETS_PATH, GRAPHIQL_BUILD, graphiql_assets, graphiql_page
 
 
 class PageAssets(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.script_urls: list[str] = []
-        self.stylesheet_urls: list[str] = []
-        self.icon_urls: list[str] = []
-        self.inline_scripts: list[str] = []
-        self.inline_styles = 0
-        self._inline: list[str] | None = None
+        self.urls: list[str] = []
+        self.inline_scripts = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs}
         if tag == "script" and found.get("src"):
-            self.script_urls.append(found["src"])
+            self.urls.append(found["src"])
         elif tag == "script":
-            self._inline = []
-        elif tag == "style":
-            self.inline_styles += 1
-        elif tag == "link" and found.get("rel") == "stylesheet":
-            self.stylesheet_urls.append(found["href"])
-        elif tag == "link" and found.get("rel") == "icon":
-            self.icon_urls.append(found["href"])
+            self.inline_scripts += 1
+        elif tag == "link" and found.get("href"):
+            self.urls.append(found["href"])
 
-    def handle_data(self, data: str) -> None:
-        if self._inline is not None:
-            self._inline.append(data)
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._inline is not None:
-            self.inline_scripts.append("".join(self._inline))
-            self._inline = None
+def graphiql_app(build: Path = GRAPHIQL_BUILD) -> SecurityHeadersMiddleware:
+    async def page(_: Request) -> Response:
+        return graphiql_page(build)
+
+    app = Starlette(
+        routes=[Route("/graphql", page), Mount(ASSETS_PATH, app=graphiql_assets(build))]
+    )
+    return SecurityHeadersMiddleware(app, production=False)
 
 
 def directives(policy: str) -> dict[str, list[str]]:
-    parsed: dict[str, list[str]] = {}
-    for directive in policy.split(";"):
-        name, *sources = directive.split()
-        parsed[name] = sources
-    return parsed
+    return {name: sources for name, *sources in (part.split() for part in policy.split(";"))}
 
 
-def source_for(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
+async def test_every_asset_of_the_page_is_served_from_this_origin(client_for: ClientFor) -> None:
+    async with client_for(graphiql_app()) as client:
+        page = await client.get("/graphql")
+        assets = PageAssets()
+        assets.feed(page.text)
+        assets.close()
+        fetched = {url: await client.get(url) for url in assets.urls if not url.startswith("data:")}
+
+    assert page.status_code == 200, "GraphiQL is not built: `make graphiql`"
+    assert page.headers["content-security-policy"] == PAGE_POLICY
+    assert assets.inline_scripts == 0
+    assert fetched, "the page loads no script or stylesheet"
+    for url, response in fetched.items():
+        assert not urlsplit(url).netloc, url
+        assert url.startswith(f"{ASSETS_PATH}/"), url
+        assert response.status_code == 200, url
+        # An editor worker runs under its own script's policy: the page's, not the API's.
+        assert response.headers["content-security-policy"] == PAGE_POLICY, url
 
 
-async def rendered_graphiql(client_for: ClientFor) -> tuple[PageAssets, dict[str, list[str]]]:
-    app = GraphQL[None, None](strawberry.Schema(query=Query), graphql_ide="graphiql")
-    async with client_for(SecurityHeadersMiddleware(app, production=True)) as client:
-        response = await client.get("/", headers={"Accept": "text/html"})
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/html")
-    assets = PageAssets()
-    assets.feed(response.text)
-    assets.close()
-    return assets, directives(response.headers["content-security-policy"])
+def test_the_page_policy_names_no_host_and_allows_no_inline_script() -> None:
+    policy = directives(PAGE_POLICY)
 
-
-async def test_graphiql_scripts_and_stylesheets_come_from_allowed_hosts(
-    client_for: ClientFor,
-) -> None:
-    assets, policy = await rendered_graphiql(client_for)
-
-    assert assets.script_urls
-    assert assets.stylesheet_urls
-    for url in assets.script_urls:
-        assert source_for(url) in policy["script-src"], url
-    for url in assets.stylesheet_urls:
-        assert source_for(url) in policy["style-src"], url
-    for url in assets.icon_urls:
-        assert source_for(url) in policy["img-src"], url
-
-
-async def test_graphiql_inline_code_is_allowed_by_hash_not_by_unsafe_inline(
-    client_for: ClientFor,
-) -> None:
-    assets, policy = await rendered_graphiql(client_for)
-
-    assert assets.inline_scripts
-    for script in assets.inline_scripts:
-        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-        assert f"'sha256-{digest}'" in policy["script-src"]
-    assert "'unsafe-inline'" not in policy["script-src"]
-    assert assets.inline_styles == 0 or "'unsafe-inline'" in policy["style-src"]
+    assert "://" not in PAGE_POLICY and "*" not in PAGE_POLICY
+    assert policy["script-src"] == ["'self'"]
+    assert policy["worker-src"] == ["'self'"]
     assert policy["connect-src"] == ["'self'"]
+    assert policy["default-src"] == ["'none'"]
+
+
+async def test_an_unbuilt_graphiql_says_how_to_build_it(
+    client_for: ClientFor, tmp_path: Path
+) -> None:
+    async with client_for(graphiql_app(tmp_path)) as client:
+        page = await client.get("/graphql")
+        asset = await client.get(f"{ASSETS_PATH}/assets/index.js")
+
+    assert page.status_code == 503
+    assert "make graphiql" in page.text
+    assert asset.status_code == 404

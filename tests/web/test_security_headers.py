@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from tests.web.conftest import ClientFor, routes_app
 from toss_graphql.web import SecurityHeadersMiddleware
-from toss_graphql.web.content_security_policy import API_POLICY, page_policy
+from toss_graphql.web.content_security_policy import API_POLICY, PAGE_POLICY
 
 BASELINE = {
     "x-content-type-options": "nosniff",
@@ -57,8 +57,8 @@ async def test_html_gets_the_page_policy(client_for: ClientFor) -> None:
     async with client_for(SecurityHeadersMiddleware(routes_app(), production=False)) as client:
         response = await client.get("/page")
 
-    assert response.headers["content-security-policy"] == page_policy()
-    assert "frame-ancestors 'none'" in page_policy()
+    assert response.headers["content-security-policy"] == PAGE_POLICY
+    assert "frame-ancestors 'none'" in PAGE_POLICY
     assert "cache-control" not in response.headers
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .content_security_policy import API_POLICY, page_policy
+from .content_security_policy import API_POLICY, PAGE_POLICY
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -46,7 +46,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
         self.app = app
         common = _EVERY_RESPONSE + (_PRODUCTION_ONLY if production else ())
-        self._for_pages = _encoded((*common, ("Content-Security-Policy", page_policy())))
+        self._for_pages = _encoded((*common, ("Content-Security-Policy", PAGE_POLICY)))
         self._for_data = _encoded(
             (
                 *common,
