@@ -19,6 +19,7 @@ from toss_sandbox.database import Database
 from toss_sandbox.hangs import Hangs
 from toss_sandbox.outbox import Outbox
 from toss_sandbox.receipt import ReceiptPages
+from toss_sandbox.sdk import SdkScripts
 from toss_sandbox.v1_pipeline import V1Pipeline
 from toss_sandbox.webhook_delivery import WebhookSender
 
@@ -55,6 +56,8 @@ class Sandbox:
         )
         self.app = Starlette(
             routes=[
+                # Before the API's: its catch-all under /v1/ answers Toss's NOT_FOUND.
+                *SdkScripts(config).routes(),
                 *PaymentsApi(config, pipeline).routes(),
                 *CheckoutPages(config, self._database, clock, outbox).routes(),
                 *ReceiptPages(self._database, clock, outbox).routes(),

@@ -17,15 +17,17 @@ APPROVE: Final = "approve"
 DEFAULT_CUSTOMER_NAME: Final = "김토스"
 MINIMUM_CARD_AMOUNT: Final = 100
 
-_ORDER_ID: Final = re.compile(r"[A-Za-z0-9_-]{6,64}")
+# Shared with the browser SDK the sandbox serves (toss_sandbox/sdk.py), which checks the same.
+ORDER_ID_PATTERN: Final = r"[A-Za-z0-9_-]{6,64}"
+_ORDER_ID: Final = re.compile(ORDER_ID_PATTERN)
 # Up to 15 digits keeps every amount exact as a JSON number in any client (< 2**53).
 _AMOUNT: Final = re.compile(r"[0-9]{1,15}")
 # The code sent back to failUrl; Toss's codes are upper-case words joined by underscores.
 _FAIL_CODE: Final = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
-_TEST_CLIENT_KEY_PREFIXES: Final = ("test_ck_", "test_gck_")
-_MAX_ORDER_NAME_LENGTH: Final = 100
+TEST_CLIENT_KEY_PREFIXES: Final = ("test_ck_", "test_gck_")
+MAX_ORDER_NAME_LENGTH: Final = 100
 _MAX_CUSTOMER_NAME_LENGTH: Final = 100
-_MAX_URL_LENGTH: Final = 2048
+MAX_URL_LENGTH: Final = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +59,14 @@ def _check_client_key(client_key: str, configured: str | None) -> None:
     else:
         accepted = any(
             client_key.startswith(prefix) and len(client_key) > len(prefix)
-            for prefix in _TEST_CLIENT_KEY_PREFIXES
+            for prefix in TEST_CLIENT_KEY_PREFIXES
         )
     if not accepted:
         raise TossApiError("INVALID_CLIENT_KEY")
 
 
 def _is_web_url(url: str) -> bool:
-    if not url or len(url) > _MAX_URL_LENGTH:
+    if not url or len(url) > MAX_URL_LENGTH:
         return False
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.netloc)
@@ -90,7 +92,7 @@ def parse_order(fields: Mapping[str, object], configured_client_key: str | None)
     if not _ORDER_ID.fullmatch(order_id):
         raise TossApiError("INVALID_ORDER_ID")
     order_name = _field(fields, "orderName")
-    if not order_name.strip() or len(order_name) > _MAX_ORDER_NAME_LENGTH:
+    if not order_name.strip() or len(order_name) > MAX_ORDER_NAME_LENGTH:
         raise TossApiError("INVALID_ORDER_NAME")
     amount = _amount(_field(fields, "amount"))
     success_url = _field(fields, "successUrl")

@@ -161,3 +161,33 @@ def printed(server: ServerProcess, label: str) -> str:
     if match is None:
         raise AssertionError(f"serve printed no {label!r}:\n{server.log()}")
     return match.group(1)
+
+
+@contextmanager
+def static_site(folder: Path) -> Iterator[str]:
+    """`folder` served by `python -m http.server` on a free loopback port: a front end's
+    static files on an origin of their own. Yields the site's URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = folder.parent / f"{folder.name}-http.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "http.server",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--directory",
+                str(folder),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(f"{url}/", process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
