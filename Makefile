@@ -24,9 +24,11 @@ $(GRAPHIQL): $(WEB_SOURCES)
 
 graphiql: $(GRAPHIQL)
 
-# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here),
+# with a Korean font so the pages and their screenshots show Hangul, not empty boxes.
 browser:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y chromium)
+	@command -v chromium >/dev/null && fc-list :lang=ko | grep -q . || \
+		(apt-get update -qq && apt-get install -y chromium fonts-nanum)
 
 run: $(INSTALLED) $(GRAPHIQL)
 	$(BIN)/toss-graphql seed-demo

@@ -7,6 +7,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -25,12 +26,14 @@ from .composition import gateway_config, reconcile_policy, service_runtime
 from .config import Settings, load_settings
 from .db.engine import is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
+from .demo_storefront import storefront_config
 from .domain.webhooks import WebhookProcessor
 from .graphql_endpoint import GraphQLApp
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
 from .web.graphiql import ASSETS_PATH, graphiql_assets
+from .web.storefront import DEMO_PATH, storefront_app
 from .webhook_endpoint import webhook_endpoint
 
 log = logging.getLogger(__name__)
@@ -164,6 +167,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     if not production:
         routes.append(Mount(ASSETS_PATH, app=graphiql_assets()))
+        routes.append(Mount(DEMO_PATH, app=storefront_app(partial(storefront_config, settings))))
     if sandbox is not None and not production:
         routes.append(Mount("/sandbox", app=sandbox.app))
     # Outermost first: every answer (a 413, a CORS preflight) carries a request id and the

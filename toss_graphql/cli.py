@@ -90,6 +90,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"GraphiQL:           {base}/graphql#{urlencode(first)}")
     elif development:
         lines.append(f"GraphiQL:           {base}/graphql")
+    if development:
+        lines.append(f"Storefront:         {base}/demo/")
     if settings.uses_builtin_sandbox:
         lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
         query = urlencode(

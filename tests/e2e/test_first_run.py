@@ -43,6 +43,7 @@ def test_serve_prints_graphiql_and_ready_tokens(first_run: ServerProcess) -> Non
     assert json.loads(filled["headers"]) == {"Authorization": f"Bearer {token}"}
     assert "orders" in filled["query"]
     assert "built-in sandbox" in first_run.log()
+    assert printed(first_run, "Storefront") == f"{first_run.url}/demo/"
     page = httpx.get(f"{first_run.url}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 

@@ -132,11 +132,14 @@ def start_sandbox(directory: Path, port: int) -> Iterator[ServerProcess]:
 
 
 @contextmanager
-def newcomer_server(directory: Path) -> Iterator[ServerProcess]:
-    """What a newcomer runs: `seed-demo`, then `serve` with no keys and no settings (the
-    built-in sandbox, development tokens), its state in `directory`."""
+def newcomer_server(
+    directory: Path, settings: Mapping[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """What a newcomer runs: `seed-demo`, then `serve` with no keys (the built-in sandbox,
+    development tokens) and no settings but `settings`, its state in `directory`."""
+    own = {"TOSS_GRAPHQL_VAR_DIR": str(directory / "var"), **(settings or {})}
     env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
-    env["TOSS_GRAPHQL_VAR_DIR"] = str(directory / "var")
+    env.update(own)
     subprocess.run(
         [sys.executable, "-m", "toss_graphql.cli", "seed-demo"],
         env=env,
@@ -147,7 +150,7 @@ def newcomer_server(directory: Path) -> Iterator[ServerProcess]:
     url = f"http://127.0.0.1:{port}"
     with run_cli(
         ["serve", "--port", str(port)],
-        {"TOSS_GRAPHQL_VAR_DIR": str(directory / "var")},
+        own,
         f"{url}/readyz",
         url,
         directory / "serve.log",

@@ -1,0 +1,56 @@
+"""The storefront's config.json in development: where the API and Toss's SDK are, and the demo
+buyer's token for a browser on this machine only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+
+from toss_graphql.auth import TokenVerifier
+from toss_graphql.config import Settings
+from toss_graphql.demo_storefront import TOSS_SDK_URL, storefront_config
+
+
+def _request(client_host: str) -> Request:
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "path": "/demo/config.json",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"127.0.0.1:8000")],
+            "client": (client_host, 50000),
+        }
+    )
+
+
+def test_a_browser_on_this_machine_gets_the_demo_buyers_token(tmp_path: Path) -> None:
+    settings = Settings(toss_graphql_var_dir=tmp_path)
+    config = storefront_config(settings, _request("127.0.0.1"))
+
+    assert config["apiUrl"] == "http://127.0.0.1:8000/graphql"
+    assert config["sdkUrl"] == "http://127.0.0.1:8000/sandbox/v2/standard"
+    assert config["clientKey"] == settings.resolved_client_key()
+    principal = TokenVerifier.from_settings(settings).verify(config["demoToken"])
+    assert principal.subject == "demo-buyer" and not principal.is_admin
+    assert {item["sku"] for item in config["catalog"]} >= {"americano", "cafe-latte"}
+
+
+def test_a_browser_elsewhere_gets_no_token(tmp_path: Path) -> None:
+    settings = Settings(toss_graphql_var_dir=tmp_path)
+    assert storefront_config(settings, _request("192.168.0.20"))["demoToken"] is None
+    assert storefront_config(settings, _request("not-an-address"))["demoToken"] is None
+
+
+def test_a_service_with_tosss_keys_loads_tosss_own_script(tmp_path: Path) -> None:
+    settings = Settings(
+        toss_graphql_var_dir=tmp_path,
+        toss_secret_key="test_sk_merchant",
+        toss_client_key="test_ck_merchant",
+    )
+    config = storefront_config(settings, _request("127.0.0.1"))
+    assert (config["sdkUrl"], config["clientKey"]) == (TOSS_SDK_URL, "test_ck_merchant")

@@ -1,0 +1,65 @@
+// Toss sent the buyer back with paymentKey, orderId and amount. The server confirms them: it
+// checks the amount against the stored order, so an edited address only earns AMOUNT_MISMATCH.
+import { graphql, payloadOrThrow } from "./api.js";
+import { ensureToken } from "./config.js";
+import { errorText, show, won } from "./view.js";
+
+const CONFIRM = `mutation Confirm($paymentKey: String!, $orderId: ID!, $amount: Int!) {
+  confirmPayment(paymentKey: $paymentKey, orderId: $orderId, amount: $amount) {
+    order { orderId status amount }
+    payment { paymentKey method totalAmount balanceAmount approvedAt }
+    errors { code message field }
+  }
+}`;
+const ORDER = `query Order($orderId: ID!) {
+  order(orderId: $orderId) { orderId status amount payment { totalAmount balanceAmount } }
+}`;
+const POLL_MS = 2000;
+const SETTLED = new Set(["PAID", "WAITING_FOR_DEPOSIT", "FAILED", "PARTIALLY_CANCELED", "CANCELED"]);
+
+function render(order, payment) {
+  document.getElementById("details").hidden = false;
+  document.getElementById("order-id").textContent = order.orderId;
+  document.getElementById("order-status").textContent = order.status;
+  document.getElementById("paid").textContent = payment ? won(payment.totalAmount) : "—";
+}
+
+// PAYMENT_PENDING: Toss's answer did not come; the order settles later (webhook, reconciler).
+async function followUntilSettled(orderId) {
+  for (;;) {
+    const { order } = await graphql(ORDER, { orderId });
+    if (order && SETTLED.has(order.status)) {
+      render(order, order.payment);
+      show("status", order.status === "PAID" ? "Paid." : `The order is ${order.status}.`, order.status === "PAID" ? "ok" : "error");
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+async function start() {
+  await ensureToken();
+  const query = new URLSearchParams(location.search);
+  const variables = {
+    paymentKey: query.get("paymentKey") || "",
+    orderId: query.get("orderId") || "",
+    amount: Number(query.get("amount")),
+  };
+  if (!Number.isInteger(variables.amount)) {
+    show("status", "INVALID_INPUT: the amount in the address is not a whole number", "error");
+    return;
+  }
+  const data = await graphql(CONFIRM, variables);
+  try {
+    const { order, payment } = payloadOrThrow(data.confirmPayment);
+    render(order, payment);
+    show("status", "Paid.", "ok");
+  } catch (error) {
+    show("status", errorText(error), "error");
+    if (error.code === "PAYMENT_PENDING" || error.code === "CONFIRM_IN_PROGRESS") {
+      await followUntilSettled(variables.orderId);
+    }
+  }
+}
+
+start().catch((error) => show("status", errorText(error), "error"));

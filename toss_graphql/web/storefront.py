@@ -1,0 +1,36 @@
+"""The reference storefront (toss_graphql/storefront/), served at /demo/ in development.
+
+Plain HTML and ES modules, no build: the same files ship as a static site anywhere, with a
+`config.json` beside them. Here `config.json` is written per request by the app (where the
+API, the client key and Toss's SDK are), so the pages work as soon as `serve` starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+STOREFRONT = Path(__file__).resolve().parent.parent / "storefront"
+DEMO_PATH = "/demo"
+
+StorefrontConfig = Callable[[Request], Mapping[str, Any]]
+
+
+def storefront_app(config_for: StorefrontConfig) -> Starlette:
+    async def config(request: Request) -> Response:
+        # no-store: it may carry the demo buyer's token.
+        return JSONResponse(dict(config_for(request)), headers={"Cache-Control": "no-store"})
+
+    return Starlette(
+        routes=[
+            Route("/config.json", config),
+            Mount("/", app=StaticFiles(directory=STOREFRONT, html=True)),
+        ]
+    )
