@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,30 @@ async def test_a_statement_is_one_trip_and_a_transaction_adds_only_begin_and_com
 
     assert inserted.rowcount == 1
     assert [tuple(row) for row in rows] == [(1, "a")]
-    # BEGIN IMMEDIATE, the INSERT, the SELECT with its rows, COMMIT; no reset on check-in.
-    assert len(trips) == 4, trips
+    # BEGIN IMMEDIATE with the INSERT, the SELECT with its rows, COMMIT; no reset on check-in.
+    assert len(trips) == 3, trips
+
+
+async def test_a_transaction_holds_the_write_lock_from_its_first_statement(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """BEGIN IMMEDIATE rides with the first statement: from then on another writer waits; a
+    transaction with no statement never took the lock, and leaves none behind."""
+    other = sqlite3.connect(tmp_path / "driver.db", timeout=0, isolation_level=None)
+    try:
+        async with engine.begin():
+            pass
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+
+        async with engine.begin() as connection:
+            await connection.execute(text("SELECT count(*) FROM notes"))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
 
 
 async def test_rows_counts_and_ids_come_back_as_sqlite_gives_them(engine: AsyncEngine) -> None:

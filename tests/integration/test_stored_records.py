@@ -24,6 +24,7 @@ from toss_graphql.domain.models import (
     WebhookEventType,
 )
 from toss_graphql.domain.ports.gateway import TossPaymentStatus, VirtualAccount
+from toss_graphql.domain.state_machine import OrderEvent
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 ORDER_ID = "order-stored-1"
@@ -214,3 +215,21 @@ async def test_an_order_is_read_with_its_payment_in_one_statement(engine: AsyncE
     assert missing is None
     assert alone == (order, None)
     assert paid == (order, await read_payment(engine))
+
+
+async def test_a_transition_may_require_the_exact_status_it_leaves(engine: AsyncEngine) -> None:
+    """PENDING and FAILED may both be claimed; a claim that read PENDING must not take a
+    FAILED order, so that its audit line names the status it really left."""
+    claim = OrderEvent.CONFIRM_CLAIMED
+    async with UnitOfWorkFactory(engine)() as uow:
+        as_failed = await uow.orders.transition(
+            ORDER_ID, claim, now=NOW, payment_key="tgen_a", expected_status=OrderStatus.FAILED
+        )
+        as_pending = await uow.orders.transition(
+            ORDER_ID, claim, now=NOW, payment_key="tgen_b", expected_status=OrderStatus.PENDING
+        )
+        order = await uow.orders.get(ORDER_ID)
+
+    assert (as_failed, as_pending) == (False, True)
+    assert order is not None
+    assert (order.status, order.payment_key) == (OrderStatus.CONFIRMING, "tgen_b")

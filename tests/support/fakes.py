@@ -86,6 +86,7 @@ class _Orders:
         *,
         now: datetime,
         expected_payment_key: str | None = None,
+        expected_status: OrderStatus | None = None,
         payment_key: str | None = None,
         failure: Failure | None = None,
     ) -> bool:
@@ -93,6 +94,8 @@ class _Orders:
         move = edge(event)
         order = self._store.orders.get(order_id)
         if order is None or order.status not in move.sources:
+            return False
+        if expected_status is not None and order.status is not expected_status:
             return False
         if expected_payment_key is not None and order.payment_key != expected_payment_key:
             return False

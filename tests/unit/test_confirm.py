@@ -216,6 +216,68 @@ async def test_confirm_while_another_is_in_flight_is_refused_without_toss(
     assert len(gateway.confirm_calls) == 1
 
 
+async def test_a_claim_that_lost_its_order_after_reading_it_is_decided_again(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    store: MemoryStore,
+    gateway: FakeGateway,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The read says PENDING, but another confirm claimed the order before this UPDATE: the
+    claim requires the status it read, so it fails, and the full path answers from the order
+    as it now is."""
+    pending = store.orders[order.order_id]
+    store.orders[order.order_id] = dataclasses.replace(
+        pending, status=OrderStatus.CONFIRMING, payment_key="tgen_other_checkout"
+    )
+
+    async def stale(order_id: str) -> Order | None:
+        return pending if order_id == pending.order_id else None
+
+    monkeypatch.setattr(services.reads, "order", stale)
+    error = await refusal(services, alice, order)
+
+    assert error.code is ErrorCode.CONFIRM_IN_PROGRESS
+    assert store.orders[order.order_id].payment_key == "tgen_other_checkout"
+    assert "CONFIRM_CLAIMED" not in store.event_types(order.order_id)
+    assert gateway.confirm_calls == []
+
+
+async def test_a_claim_audits_the_status_it_left_even_when_it_moved_after_the_read(
+    services: Services,
+    alice: Principal,
+    order: Order,
+    store: MemoryStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read PENDING, but the checkout failed meanwhile (FAILED): the claim is still allowed,
+    and its audit line names FAILED, the status it really left."""
+    pending = store.orders[order.order_id]
+    store.orders[order.order_id] = dataclasses.replace(pending, status=OrderStatus.FAILED)
+
+    async def stale(order_id: str) -> Order | None:
+        return pending
+
+    monkeypatch.setattr(services.reads, "order", stale)
+    await confirm(services, alice, order)
+
+    claimed = [event for event in store.events if event.event_type == "CONFIRM_CLAIMED"]
+    assert [event.detail["previous_status"] for event in claimed] == ["FAILED"]
+    assert store.orders[order.order_id].status is OrderStatus.PAID
+
+
+async def test_a_claim_audits_the_status_it_left(
+    services: Services, alice: Principal, order: Order, store: MemoryStore
+) -> None:
+    store.orders[order.order_id] = dataclasses.replace(
+        store.orders[order.order_id], status=OrderStatus.FAILED
+    )
+    await confirm(services, alice, order)
+    claimed = [event for event in store.events if event.event_type == "CONFIRM_CLAIMED"]
+    assert [event.detail["previous_status"] for event in claimed] == ["FAILED"]
+
+
 @pytest.mark.parametrize(
     "disagree",
     [

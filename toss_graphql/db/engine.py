@@ -12,7 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from .sqlite_driver import one_trip_connector
+from .sqlite_driver import OneTripConnection, one_trip_connector
 
 # How long a SQLite writer waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -108,7 +108,10 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     def begin_immediate(connection: Connection) -> None:
         # Take the write lock up front. A deferred transaction that reads and then writes
         # fails with SQLITE_BUSY when another process wrote in between, and busy_timeout
-        # cannot help it; IMMEDIATE makes cross-process transactions queue instead.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # cannot help it; IMMEDIATE makes cross-process transactions queue instead. It is
+        # sent with the transaction's first statement (db/sqlite_driver.py).
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, OneTripConnection), "the SQLite engine's own driver"
+        driver.begin_with_next_statement()
 
     return engine

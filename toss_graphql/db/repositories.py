@@ -160,6 +160,7 @@ class SqlOrderRepository:
         *,
         now: datetime,
         expected_payment_key: str | None = None,
+        expected_status: OrderStatus | None = None,
         payment_key: str | None = None,
         failure: Failure | None = None,
     ) -> bool:
@@ -173,6 +174,8 @@ class SqlOrderRepository:
         ]
         if expected_payment_key is not None:
             conditions.append(orders.c.payment_key == expected_payment_key)
+        if expected_status is not None:
+            conditions.append(orders.c.status == expected_status.value)
         values: dict[str, Any] = {
             "status": move.target.value,
             "updated_at": now,

@@ -33,7 +33,7 @@ from .ports.gateway import (
 )
 from .ports.storage import UnitOfWork
 from .services import Services
-from .state_machine import PAID_STATES, OrderEvent
+from .state_machine import PAID_STATES, OrderEvent, edge
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,55 @@ async def confirm_payment(
 async def _claim(
     services: Services, principal: Principal, payment_key: str, order_id: str, amount: int
 ) -> Order | ConfirmResult | _Refused:
-    """Decide, in one transaction, whether this call may confirm at Toss.
+    """Decide whether this call may confirm at Toss.
 
-    Refusals are returned rather than raised so that the audit line of a tamper attempt
-    is committed with the transaction.
+    The common case, a new checkout of a claimable order, reads the order on the read path
+    and claims it in a transaction of two statements: the claim's UPDATE requires the very
+    status that was read, so it is the same decision the full path makes, and a claim lost
+    to another caller meanwhile goes the full path. Refusals are returned rather than raised
+    so that the audit line of a tamper attempt is committed.
     """
+    seen = await services.reads.order(order_id)
+    if seen is not None and principal.may_access(seen.buyer) and amount == seen.amount:
+        claimed = await _claim_as_seen(services, seen, payment_key)
+        if claimed is not None:
+            return claimed
+    return await _claim_in_transaction(services, principal, payment_key, order_id, amount)
+
+
+async def _claim_as_seen(services: Services, seen: Order, payment_key: str) -> Order | None:
+    """Claim `seen` if it still has the status it was read with; None when it has not, or
+    when that status is not one a claim may leave."""
+    if seen.status not in edge(OrderEvent.CONFIRM_CLAIMED).sources:
+        return None
+    now = services.clock()
+    async with services.unit_of_work() as uow:
+        claimed = await uow.orders.transition(
+            seen.order_id,
+            OrderEvent.CONFIRM_CLAIMED,
+            payment_key=payment_key,
+            expected_status=seen.status,
+            now=now,
+        )
+        if not claimed:
+            return None
+        await _audit_confirm(
+            uow,
+            seen,
+            PaymentEventType.CONFIRM_CLAIMED,
+            services,
+            payment_key,
+            previous_status=seen.status.value,
+        )
+    return dataclasses.replace(
+        seen, status=OrderStatus.CONFIRMING, payment_key=payment_key, failure=None, updated_at=now
+    )
+
+
+async def _claim_in_transaction(
+    services: Services, principal: Principal, payment_key: str, order_id: str, amount: int
+) -> Order | ConfirmResult | _Refused:
+    """Decide, in one transaction that reads the order first, whether this call may confirm."""
     now = services.clock()
     async with services.unit_of_work() as uow:
         order = await uow.orders.get(order_id)

@@ -77,12 +77,13 @@ class OrderRepository(Protocol):
         *,
         now: datetime,
         expected_payment_key: str | None = None,
+        expected_status: OrderStatus | None = None,
         payment_key: str | None = None,
         failure: Failure | None = None,
     ) -> bool:
         """Move the order along `event`'s edge of the state machine: to its target, if the
-        order's status is one of its sources (and, when given, its bound payment key equals
-        `expected_payment_key`), as one conditional UPDATE.
+        order's status is one of its sources (and, when given, is `expected_status` and its
+        bound payment key equals `expected_payment_key`), as one conditional UPDATE.
 
         Returns whether this call made the change: of any number of concurrent callers,
         across processes, at most one sees True for a given source state.
