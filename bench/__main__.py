@@ -194,7 +194,15 @@ def _code_under_test() -> str:
         check=False,
     )
     commit = done.stdout.strip() or "unknown"
-    return f"the working tree at commit {commit} (uncommitted changes included)"
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "toss_graphql", "toss_sandbox", "bench"],
+        cwd=servers.REPOSITORY,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    state = "with uncommitted changes" if changed else "nothing uncommitted"
+    return f"the working tree at commit {commit} ({state})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,9 +6,22 @@ from __future__ import annotations
 import builtins
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Row,
+    Update,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain import toss_records
@@ -107,6 +120,32 @@ class SqlProductRepository:
             await self._connection.execute(insert(products).values(sku=product.sku, **values))
 
 
+@cache
+def _transition_statement(
+    event: OrderEvent, *, by_payment_key: bool, by_status: bool, binds_payment_key: bool
+) -> Update:
+    """A transition's UPDATE of one shape, built once: a call only binds its values (a
+    confirm runs two, and building a statement cost more than running it)."""
+    move = edge(event)
+    conditions = [
+        orders.c.order_id == bindparam("p_order_id"),
+        orders.c.status.in_(sorted(status.value for status in move.sources)),
+    ]
+    if by_payment_key:
+        conditions.append(orders.c.payment_key == bindparam("p_expected_payment_key"))
+    if by_status:
+        conditions.append(orders.c.status == bindparam("p_expected_status"))
+    values: dict[str, Any] = {
+        "status": move.target.value,
+        "updated_at": bindparam("p_updated_at", type_=orders.c.updated_at.type),
+        "failure_code": bindparam("p_failure_code", type_=orders.c.failure_code.type),
+        "failure_message": bindparam("p_failure_message", type_=orders.c.failure_message.type),
+    }
+    if binds_payment_key:
+        values["payment_key"] = bindparam("p_payment_key", type_=orders.c.payment_key.type)
+    return update(orders).where(*conditions).values(**values)
+
+
 class SqlOrderRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -167,24 +206,24 @@ class SqlOrderRepository:
         # One conditional UPDATE is the whole claim: on PostgreSQL a concurrent UPDATE waits
         # for the row lock and re-checks the WHERE clause against the committed row; on
         # SQLite writers are serialized by BEGIN IMMEDIATE. Either way one caller wins.
-        move = edge(event)
-        conditions = [
-            orders.c.order_id == order_id,
-            orders.c.status.in_(sorted(status.value for status in move.sources)),
-        ]
-        if expected_payment_key is not None:
-            conditions.append(orders.c.payment_key == expected_payment_key)
-        if expected_status is not None:
-            conditions.append(orders.c.status == expected_status.value)
-        values: dict[str, Any] = {
-            "status": move.target.value,
-            "updated_at": now,
-            "failure_code": failure.code if failure else None,
-            "failure_message": failure.message if failure else None,
-        }
-        if payment_key is not None:
-            values["payment_key"] = payment_key
-        result = await self._connection.execute(update(orders).where(*conditions).values(**values))
+        statement = _transition_statement(
+            event,
+            by_payment_key=expected_payment_key is not None,
+            by_status=expected_status is not None,
+            binds_payment_key=payment_key is not None,
+        )
+        result = await self._connection.execute(
+            statement,
+            {
+                "p_order_id": order_id,
+                "p_expected_payment_key": expected_payment_key,
+                "p_expected_status": expected_status.value if expected_status else None,
+                "p_payment_key": payment_key,
+                "p_updated_at": now,
+                "p_failure_code": failure.code if failure else None,
+                "p_failure_message": failure.message if failure else None,
+            },
+        )
         return bool(result.rowcount == 1)
 
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
@@ -319,19 +358,24 @@ class SqlPaymentRepository:
                 self._written[order_id] = None
 
 
+# The audit INSERT, built once; each call binds its row.
+_APPEND_EVENT = insert(events)
+
+
 class SqlPaymentEventRepository:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def append(self, event: PaymentEvent) -> None:
         await self._connection.execute(
-            insert(events).values(
-                order_id=event.order_id,
-                event_type=event.event_type.value,
-                request_id=request_id.get(),
-                payment_key=event.payment_key,
-                gateway_code=event.gateway_code,
-                detail=event.detail,
-                created_at=event.created_at,
-            )
+            _APPEND_EVENT,
+            {
+                "order_id": event.order_id,
+                "event_type": event.event_type.value,
+                "request_id": request_id.get(),
+                "payment_key": event.payment_key,
+                "gateway_code": event.gateway_code,
+                "detail": event.detail,
+                "created_at": event.created_at,
+            },
         )
