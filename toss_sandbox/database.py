@@ -35,6 +35,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from one_trip_sqlite import one_trip_connector
 from toss_sandbox.tables import SCHEMA_VERSION, metadata, sandbox_state
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,16 @@ def _engine_options(database_url: str) -> dict[str, Any]:
             # PostgreSQL can lose only the last moments of test state, never leave it torn.
             options["connect_args"] = {"server_settings": {"synchronous_commit": "off"}}
     elif not _is_sqlite_memory(url):
-        options.update(pool_size=_SQLITE_POOL_SIZE, max_overflow=0)
+        # aiosqlite with one trip to its thread per statement (one_trip_sqlite), to the file
+        # SQLAlchemy would open for this URL; no ROLLBACK on check-in, since every
+        # transaction here is begun by `_begin` and ended by its Connection.
+        (location, *_), connect_options = url.get_dialect()().create_connect_args(url)
+        options.update(
+            pool_size=_SQLITE_POOL_SIZE,
+            max_overflow=0,
+            async_creator=one_trip_connector(location, **connect_options),
+            pool_reset_on_return=None,
+        )
     return options
 
 

@@ -1,5 +1,5 @@
 """SQLite through aiosqlite with one trip to its thread per statement
-(toss_graphql/db/sqlite_driver.py), on a real database file."""
+(one_trip_sqlite), on a real database file."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from .sqlite_driver import OneTripConnection, one_trip_connector
+from one_trip_sqlite import OneTripConnection, one_trip_connector
 
 # How long a SQLite writer waits for another process's write lock before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -72,7 +72,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # The arguments SQLAlchemy would give aiosqlite for this URL, to the same connection with
-    # one trip to its thread per statement (db/sqlite_driver.py).
+    # one trip to its thread per statement (one_trip_sqlite).
     (location, *_), options = sqlite_url.get_dialect()().create_connect_args(sqlite_url)
     # One connection per process: aiosqlite runs each connection in its own thread, and a
     # single writer means two transactions of this process can never interleave.
@@ -109,7 +109,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         # Take the write lock up front. A deferred transaction that reads and then writes
         # fails with SQLITE_BUSY when another process wrote in between, and busy_timeout
         # cannot help it; IMMEDIATE makes cross-process transactions queue instead. It is
-        # sent with the transaction's first statement (db/sqlite_driver.py).
+        # sent with the transaction's first statement (one_trip_sqlite).
         driver = connection.connection.driver_connection
         assert isinstance(driver, OneTripConnection), "the SQLite engine's own driver"
         driver.begin_with_next_statement()

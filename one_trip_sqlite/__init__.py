@@ -1,4 +1,6 @@
-"""aiosqlite with one trip to its thread per statement (docs/architecture.md §5).
+"""aiosqlite with one trip to its thread per statement (docs/architecture.md §5), for the
+service's engine and the sandbox's alike: a package of its own, since neither may import the
+other.
 
 aiosqlite runs each call on the connection's own thread and hands the answer back to the
 event loop: two thread wake-ups, about 0.14 ms of CPU here. SQLAlchemy's adapter makes three
