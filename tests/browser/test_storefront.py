@@ -69,6 +69,8 @@ async def test_an_order_is_paid_then_canceled_in_part_and_in_full(
     order_id = await _order_and_open_window(
         page, shop, f"{newcomer.url}/sandbox", "storefront-shop.png"
     )
+    if path := _screenshot("sandbox-checkout.png"):
+        await page.screenshot(path=path)
     await _approve_and_see_paid(page, shop)
     await expect(page.locator("#order-status")).to_have_text("PAID")
     if path := _screenshot("storefront-success.png"):
@@ -200,3 +202,71 @@ async def test_the_storefront_on_another_origin_is_refused_without_cors(
     await expect(page.locator("#status")).to_contain_text("could not be reached")
     assert page.url == f"{site_url}/refused/index.html"
     assert any("CORS" in line for line in log.console_errors()), log.console
+
+
+@pytest.fixture(scope="module")
+def settling_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A `serve` that gives up on Toss after a second, and reconciles an order left alone for
+    8 s (after the confirm has given up and answered), so an unknown outcome settles while a
+    test watches."""
+    settings = {
+        "TOSS_TIMEOUT_SECONDS": "1",
+        "RECONCILE_INTERVAL_SECONDS": "1",
+        "RECONCILE_MIN_AGE_SECONDS": "8",
+    }
+    with newcomer_server(tmp_path_factory.mktemp("settling-api"), settings) as server:
+        yield server
+
+
+async def test_a_pending_payment_is_followed_until_it_settles(
+    settling_api: ServerProcess, browser_page: BrowserPage
+) -> None:
+    """Toss approves but its replies are lost, and no webhook comes: the success page shows
+    PAYMENT_PENDING, then follows the order until the reconciler reads Toss's record."""
+    page, log = browser_page.page, browser_page.log
+    shop = f"{settling_api.url}/demo"
+    order_id = await _order_and_open_window(page, shop, f"{settling_api.url}/sandbox")
+    async with httpx.AsyncClient(base_url=f"{settling_api.url}/sandbox") as sandbox:
+        webhook_url = (await sandbox.get("/admin/webhook")).json()["url"]
+        assert (await sandbox.put("/admin/webhook", json={"url": None})).status_code == 200
+        fault = {"method": "POST", "path": "/v1/payments/confirm", "kind": "drop_after_commit"}
+        added = await sandbox.post("/admin/faults", json={**fault, "times": 10})
+        assert added.status_code == 201, added.text
+    try:
+        await page.get_by_role("button", name="결제 승인").click()
+        await page.wait_for_url(f"{shop}/success.html?**")
+        await expect(page.locator("#status")).to_contain_text("PAYMENT_PENDING", timeout=60_000)
+        await expect(page.locator("#status")).to_have_text("Paid.", timeout=60_000)
+        await expect(page.locator("#order-status")).to_have_text("PAID")
+    finally:
+        async with httpx.AsyncClient(base_url=f"{settling_api.url}/sandbox") as sandbox:
+            await sandbox.delete("/admin/faults")
+            await sandbox.put("/admin/webhook", json={"url": webhook_url})
+
+    assert await _order_status(settling_api, order_id) == "PAID"
+    assert log.errors == [] and log.console_errors() == []
+
+
+async def test_a_pasted_token_is_the_buyer_the_shop_orders_for(
+    newcomer: ServerProcess, browser_page: BrowserPage
+) -> None:
+    page = browser_page.page
+    shop = f"{newcomer.url}/demo"
+    await page.goto(f"{shop}/index.html")
+    await expect(page.locator("#buyer")).to_have_text("demo-buyer")
+    await page.get_by_text("Use another token").click()
+    await page.get_by_label("Bearer token").fill(printed(newcomer, "Admin token"))
+    await page.get_by_role("button", name="Use this token").click()
+    await expect(page.locator("#buyer")).to_have_text("demo-admin")
+
+    await page.get_by_label(f"{PRODUCT} quantity").fill("1")
+    await page.get_by_role("button", name="Order and pay").click()
+    await page.wait_for_url(f"{newcomer.url}/sandbox/checkout?**")
+    order_id = dict(parse_qsl(urlsplit(page.url).query))["orderId"]
+    async with httpx.AsyncClient(base_url=newcomer.url) as client:
+        answer = await client.post(
+            "/graphql",
+            json={"query": ORDER, "variables": {"orderId": order_id}},
+            headers={"Authorization": f"Bearer {printed(newcomer, 'Admin token')}"},
+        )
+    assert answer.json()["data"]["order"]["buyer"] == "demo-admin"
