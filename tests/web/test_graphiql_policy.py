@@ -89,3 +89,15 @@ async def test_an_unbuilt_graphiql_says_how_to_build_it(
     assert page.status_code == 503
     assert "make graphiql" in page.text
     assert asset.status_code == 404
+
+
+async def test_a_graphiql_built_after_start_up_is_served_at_the_next_reload(
+    client_for: ClientFor, tmp_path: Path
+) -> None:
+    async with client_for(graphiql_app(tmp_path)) as client:
+        before = await client.get("/graphql")
+        (tmp_path / "index.html").write_text("<!doctype html><title>GraphiQL</title>")
+        after = await client.get("/graphql")
+
+    assert (before.status_code, after.status_code) == (503, 200)
+    assert "<title>GraphiQL</title>" in after.text

@@ -30,9 +30,14 @@ then reload. <code>make run</code> builds it too.</p>
 
 
 @cache
+def _read_page(build: Path) -> str:
+    return (build / "index.html").read_text(encoding="utf-8")
+
+
 def _built_page(build: Path) -> str | None:
+    # Only a page found is remembered: one built after start-up is served at the next reload.
     try:
-        return (build / "index.html").read_text(encoding="utf-8")
+        return _read_page(build)
     except FileNotFoundError:
         return None
 
