@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.flows import checkout, confirm, create_order
 from toss_graphql.db.engine import create_database_engine
 
 
@@ -132,3 +134,21 @@ async def test_a_connection_closed_inside_its_transaction_rolls_it_back(
     async with engine.connect() as reader:
         bodies = (await reader.execute(text("SELECT body FROM notes"))).scalars().all()
     assert bodies == ["kept"]
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.usefixtures("catalog")
+async def test_a_confirm_on_sqlite_takes_eight_trips_to_the_thread(
+    api: httpx.AsyncClient, sandbox_client: httpx.AsyncClient, alice: str, trips: list[str]
+) -> None:
+    """The claim (UPDATE, audit INSERT, COMMIT) and the settlement (the order with its
+    payment, UPDATE, the payment's upsert, audit INSERT, COMMIT), each BEGIN IMMEDIATE riding
+    with its first statement; the order is first read on the read path, off the thread."""
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte", "quantity": 2}]})
+    redirect = await checkout(sandbox_client, order)
+    trips.clear()
+
+    payload = await confirm(api, alice, redirect)
+
+    assert payload["errors"] == [] and payload["order"]["status"] == "PAID"
+    assert len(trips) == 8, trips

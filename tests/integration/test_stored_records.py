@@ -192,7 +192,8 @@ async def test_a_payment_read_back_in_its_own_transaction_is_what_the_database_s
         approved, balance_amount=4000, toss_status=TossPaymentStatus.PARTIAL_CANCELED
     )
     async with UnitOfWorkFactory(engine)() as uow:
-        await uow.payments.save(partly_canceled, NOW)
+        # An update never rewrites a payment's total: what is read back is what is stored.
+        await uow.payments.save(dataclasses.replace(partly_canceled, total_amount=99_000), NOW)
         assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {ORDER_ID: partly_canceled}
     assert await read_payment(engine) == partly_canceled
 

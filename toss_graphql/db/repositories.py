@@ -336,7 +336,7 @@ class SqlPaymentRepository:
             "updated_at": now,
         }
         upsert = upsert_for(self._connection.dialect.name)
-        await self._connection.execute(
+        result = await self._connection.execute(
             upsert(payments)
             .values(
                 payment_key=payment.payment_key,
@@ -346,8 +346,11 @@ class SqlPaymentRepository:
                 **values,
             )
             .on_conflict_do_update(index_elements=[payments.c.payment_key], set_=values)
+            # The row as stored (an update keeps its order and total), in the same statement.
+            .returning(*payments.c)
         )
-        self._written[payment.order_id] = payment
+        stored = _payment(result.one()._mapping)
+        self._written[stored.order_id] = stored
 
     async def remove(self, payment_key: str) -> None:
         await self._connection.execute(
