@@ -7,14 +7,17 @@ locally and fails under CI=true.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.applications import Starlette
 
 from tests.support.postgres import required_temporary_database
 from tests.support.servers import ServerProcess, free_port, start_sandbox
@@ -55,6 +58,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         kinds = ["sqlite", "postgresql"] if chosen == "all" else [chosen]
         if metafunc.definition.get_closest_marker("sqlite_only"):
             kinds = [kind for kind in kinds if kind == "sqlite"]
+        if metafunc.definition.get_closest_marker("postgresql_only"):
+            kinds = [kind for kind in kinds if kind == "postgresql"]
         metafunc.parametrize("database_kind", kinds, scope="session")
 
 
@@ -125,13 +130,44 @@ def settings(clean_database: str, sandbox_server: ServerProcess, tmp_path: Path)
 
 
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The API in this process (ASGI transport), its gateway talking to the sandbox process."""
+async def api_app(settings: Settings) -> AsyncIterator[Starlette]:
+    """The API's app in this process, started (its lifespan entered) for the test."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-            yield client
+        yield app
+
+
+@pytest.fixture
+async def api(api_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """The API in this process (ASGI transport), its gateway talking to the sandbox process."""
+    transport = httpx.ASGITransport(app=api_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+        yield client
+
+
+@pytest.fixture
+async def api_url(api_app: Starlette) -> AsyncIterator[str]:
+    """The same app served by uvicorn on a loopback port, for what the ASGI transport cannot
+    carry: a WebSocket, a response that streams."""
+    config = uvicorn.Config(
+        api_app,
+        host="127.0.0.1",
+        port=free_port(),
+        lifespan="off",
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{config.port}"
+    finally:
+        server.should_exit = True
+        await serving
 
 
 @pytest.fixture

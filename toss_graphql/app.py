@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from toss_sandbox import Sandbox, SandboxConfig
@@ -26,9 +26,10 @@ from .composition import gateway_config, reconcile_policy, service_runtime
 from .config import Settings, load_settings
 from .db.engine import is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
+from .db.order_changes import order_change_feed
 from .demo_storefront import storefront_config
 from .domain.webhooks import WebhookProcessor
-from .graphql_endpoint import GraphQLApp
+from .graphql_endpoint import GraphQLApp, SubscriptionRules
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
@@ -122,6 +123,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 stack.push_async_callback(sandbox.close)
             app.state.engine = engine
             app.state.services = services
+            if settings.subscriptions_enabled:
+                app.state.order_changes = await stack.enter_async_context(
+                    order_change_feed(database_url)
+                )
             webhooks = WebhookProcessor(services)
             app.state.webhook_processor = webhooks
             await stack.enter_async_context(
@@ -140,20 +145,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     production = settings.app_env == "production"
     tokens = TokenVerifier.from_settings(settings)
-    routes: list[BaseRoute] = [
-        Route(
-            "/graphql",
-            GraphQLApp(
-                tokens,
-                MutationRateLimiter(settings.rate_limit_per_buyer, settings.rate_limit_per_address),
-                RequestRateLimiter(
-                    settings.rate_limit_requests_per_address,
-                    settings.rate_limit_anonymous_per_address,
-                ),
-                production=production,
-            ),
-            methods=["GET", "POST"],
+    graphql = GraphQLApp(
+        tokens,
+        MutationRateLimiter(settings.rate_limit_per_buyer, settings.rate_limit_per_address),
+        RequestRateLimiter(
+            settings.rate_limit_requests_per_address,
+            settings.rate_limit_anonymous_per_address,
         ),
+        production=production,
+        subscriptions=subscription_rules(settings),
+    )
+    routes: list[BaseRoute] = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Subscriptions over graphql-transport-ws; refused before the handshake when off.
+        WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint(tokens if production else None, settings.metrics_scope)),
@@ -183,6 +188,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 max_request_bytes=settings.max_request_bytes,
             ),
         ],
+    )
+
+
+def subscription_rules(settings: Settings) -> SubscriptionRules | None:
+    if not settings.subscriptions_enabled:
+        return None
+    return SubscriptionRules(
+        per_connection=settings.subscriptions_per_connection,
+        per_subject=settings.subscriptions_per_subject,
+        init_timeout_seconds=settings.subscription_init_timeout_seconds,
+        keepalive_seconds=settings.subscription_keepalive_seconds,
+        send_timeout_seconds=settings.subscription_send_timeout_seconds,
+        # A page may open a WebSocket from the origins it may call the API from (CORS).
+        allowed_origins=tuple(settings.cors_origin_list),
     )
 
 

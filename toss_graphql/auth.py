@@ -117,17 +117,22 @@ class TokenVerifier:
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
 
     def verify(self, token: str) -> Principal:
+        return self.verify_until(token)[0]
+
+    def verify_until(self, token: str) -> tuple[Principal, float]:
+        """The caller, and when (by `clock`) its token stops being accepted: a subscription
+        outlives the request that opened it, and is closed then."""
         known = self._verified.get(token)
         if known is not None:
             expires, principal = known
             if self.clock() < expires:
-                return principal
+                return principal, expires
             del self._verified[token]
         principal, expires = self._verify_signed(token)
         if len(self._verified) >= VERIFIED_TOKENS_KEPT:
             self._verified.pop(next(iter(self._verified)), None)
         self._verified[token] = (expires, principal)
-        return principal
+        return principal, expires
 
     def _verify_signed(self, token: str) -> tuple[Principal, float]:
         try:
@@ -184,12 +189,20 @@ def issue_token(
 
 def principal_from_header(verifier: TokenVerifier, authorization: str | None) -> Principal | None:
     """None when no token was sent; InvalidToken when one was sent and is bad."""
+    session = session_from_header(verifier, authorization)
+    return session[0] if session else None
+
+
+def session_from_header(
+    verifier: TokenVerifier, authorization: str | None
+) -> tuple[Principal, float] | None:
+    """`principal_from_header`, with the moment the token expires."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise InvalidToken("expected 'Authorization: Bearer <token>'")
-    return verifier.verify(token.strip())
+    return verifier.verify_until(token.strip())
 
 
 def _shared_secret(settings: Settings) -> str:

@@ -90,6 +90,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"GraphiQL:           {base}/graphql#{urlencode(first)}")
     elif development:
         lines.append(f"GraphiQL:           {base}/graphql")
+    if settings.subscriptions_enabled:
+        lines.append(f"Subscriptions:      ws://{local_host}:{port}/graphql (graphql-transport-ws)")
     if development:
         lines.append(f"Storefront:         {base}/demo/")
     if settings.uses_builtin_sandbox:
@@ -132,6 +134,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         # pick the address its rate limit is counted on.
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips or None,
+        # A WebSocket message is held to the size of a request body (16 MiB otherwise), and
+        # WebSocket pings find a peer gone silent (docs/realtime.md).
+        ws_max_size=settings.max_request_bytes,
+        ws_ping_interval=settings.subscription_keepalive_seconds,
+        ws_ping_timeout=settings.subscription_keepalive_seconds,
     )
 
 

@@ -64,6 +64,18 @@ class Settings(BaseSettings):
     # what Toss sends from one of its addresses, so none of Toss's is ever refused: raise it
     # if this service takes more than ten payments' webhooks a second.
     webhook_rate_limit_per_address: int = 600
+    # Live order status over subscriptions (docs/realtime.md). Off, the schema has no
+    # Subscription type and a WebSocket upgrade is refused.
+    subscriptions_enabled: bool = True
+    # Operations one WebSocket may run at once, and subscriptions one token subject may hold
+    # open in one process.
+    subscriptions_per_connection: int = 10
+    subscriptions_per_subject: int = 20
+    # A WebSocket must send connection_init this soon after opening; it is pinged this often;
+    # and a message it has not taken this long after it was sent closes it.
+    subscription_init_timeout_seconds: float = 10.0
+    subscription_keepalive_seconds: float = 15.0
+    subscription_send_timeout_seconds: float = 10.0
 
     @property
     def var_dir(self) -> Path:

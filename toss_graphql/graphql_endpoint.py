@@ -5,22 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import (
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    MULTIPART_SUBSCRIPTION_PROTOCOL,
+)
 
-from .auth import InvalidToken, TokenVerifier, principal_from_header
+from .auth import InvalidToken, TokenVerifier, session_from_header
 from .domain import untrusted_json
 from .domain.models import Principal
 from .schema.context import Context
 from .schema.schema import build_schema
 from .web import MutationRateLimiter, RequestRateLimiter
 from .web.graphiql import graphiql_page
+from .web.graphql_ws import GraphQLTransportWS, SocketRules
+from .web.subscription_budget import SubscriptionBudget
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +39,19 @@ class Caller:
 
     principal: Principal | None
     auth_problem: str | None
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRules:
+    """Subscriptions' settings (docs/realtime.md); None where they are turned off."""
+
+    per_connection: int
+    per_subject: int
+    init_timeout_seconds: float
+    keepalive_seconds: float
+    send_timeout_seconds: float
+    allowed_origins: tuple[str, ...]
 
 
 # The GraphQL error shape for answers that never reach execution, by HTTP status.
@@ -55,6 +76,8 @@ def graphql_http_error(
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = GraphQLTransportWS
+
     def __init__(
         self,
         tokens: TokenVerifier,
@@ -62,16 +85,38 @@ class GraphQLApp(GraphQL[Context, None]):
         request_limiter: RequestRateLimiter,
         *,
         production: bool,
+        subscriptions: SubscriptionRules | None,
     ) -> None:
         # In production neither GraphiQL nor introspection is served.
         super().__init__(
-            build_schema(production=production), graphql_ide=None if production else "graphiql"
+            build_schema(production=production, subscriptions=subscriptions is not None),
+            graphql_ide=None if production else "graphiql",
+            subscription_protocols=(
+                (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL)
+                if subscriptions
+                else ()
+            ),
+            connection_init_wait_timeout=timedelta(
+                seconds=subscriptions.init_timeout_seconds if subscriptions else 10
+            ),
+            max_subscriptions_per_connection=subscriptions.per_connection if subscriptions else 0,
+            allowed_origins=subscriptions.allowed_origins if subscriptions else (),
         )
         self._tokens = tokens
         self._mutation_limiter = mutation_limiter
         self._request_limiter = request_limiter
+        self._subscription_budget = (
+            SubscriptionBudget(subscriptions.per_subject) if subscriptions else None
+        )
+        self.rules = SocketRules(
+            keepalive_seconds=subscriptions.keepalive_seconds if subscriptions else 0,
+            send_timeout_seconds=subscriptions.send_timeout_seconds if subscriptions else 0,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._serve_websocket(WebSocket(scope, receive, send))
+            return
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
@@ -94,26 +139,65 @@ class GraphQLApp(GraphQL[Context, None]):
                 response = graphql_http_error(error.status_code, error.reason)
         await response(scope, receive, send)
 
-    def _caller(self, request: Request) -> Caller:
+    async def _serve_websocket(self, websocket: WebSocket) -> None:
+        """Refused before the handshake (HTTP 403) when subscriptions are off or the address
+        is over its request budget; every upgrade counts as one request."""
+        address = websocket.client.host if websocket.client else None
+        if self._subscription_budget is None:
+            await websocket.close(code=1008)
+            return
+        caller = self._caller(websocket)
+        if self._request_limiter.check(address, anonymous=caller.principal is None) is not None:
+            log.info("request rate limited", extra={"address": address})
+            await websocket.close(code=1008)
+            return
+        websocket.state.caller = caller
+        await self.run(websocket)
+
+    def _caller(self, request: Request | WebSocket) -> Caller:
+        return self._caller_from(request.headers.get("authorization"))
+
+    def _caller_from(self, authorization: str | None) -> Caller:
         try:
-            principal = principal_from_header(self._tokens, request.headers.get("authorization"))
+            session = session_from_header(self._tokens, authorization)
         except InvalidToken as error:
             return Caller(None, str(error))
-        return Caller(principal, None)
+        if session is None:
+            return Caller(None, None)
+        return Caller(session[0], None, session[1])
+
+    def authenticate_connection(self, context: Context, params: Mapping[str, object]) -> str | None:
+        """The token of `connection_init`'s payload (`{"Authorization": "Bearer …"}`, any
+        case) wins over the upgrade's header; a connection is admitted only with a valid one."""
+        sent = next(
+            (value for key, value in params.items() if key.lower() == "authorization"), None
+        )
+        if sent is not None:
+            caller = self._caller_from(sent if isinstance(sent, str) else "")
+            context.principal, context.auth_problem = caller.principal, caller.auth_problem
+            context.expires_at = caller.expires_at
+        if context.principal is not None:
+            return None
+        return context.auth_problem or "a valid bearer token is required"
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The GraphiQL built into the package (web/graphiql.py), not Strawberry's CDN page.
         return graphiql_page()
 
-    async def get_context(self, request: Request, response: Response) -> Context:  # type: ignore[override]
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         caller: Caller = request.state.caller
         return Context(
             request=request,
-            response=response,
+            response=response if isinstance(response, Response) else None,
             services=request.app.state.services,
             principal=caller.principal,
             rate_limiter=self._mutation_limiter,
             auth_problem=caller.auth_problem,
+            order_changes=getattr(request.app.state, "order_changes", None),
+            subscriptions=self._subscription_budget,
+            expires_at=caller.expires_at,
         )
 
     def decode_json(self, data: str | bytes) -> object:

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright
+from playwright.async_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    WebSocket,
+    async_playwright,
+)
 
 from tests.support.servers import ServerProcess, newcomer_server
 
@@ -59,6 +66,9 @@ class PageLog:
     """What the page did: every request's URL, its console, its uncaught errors."""
 
     requests: list[str] = field(default_factory=list)
+    # Each WebSocket's URL, and every text frame the page received on one.
+    sockets: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -98,7 +108,12 @@ async def browser_page(
     def on_request(sent: Request) -> None:
         log.requests.append(sent.url)
 
+    def on_websocket(socket: WebSocket) -> None:
+        log.sockets.append(socket.url)
+        socket.on("framereceived", lambda frame: log.frames.append(str(frame)))
+
     page.on("console", on_console)
+    page.on("websocket", on_websocket)
     page.on("pageerror", lambda error: log.errors.append(str(error)))
     page.on("request", on_request)
     try:

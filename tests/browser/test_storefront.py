@@ -222,7 +222,8 @@ async def test_a_pending_payment_is_followed_until_it_settles(
     settling_api: ServerProcess, browser_page: BrowserPage
 ) -> None:
     """Toss approves but its replies are lost, and no webhook comes: the success page shows
-    PAYMENT_PENDING, then follows the order until the reconciler reads Toss's record."""
+    PAYMENT_PENDING, then follows the order live, over the `orderUpdated` subscription, until
+    the reconciler reads Toss's record."""
     page, log = browser_page.page, browser_page.log
     shop = f"{settling_api.url}/demo"
     order_id = await _order_and_open_window(page, shop, f"{settling_api.url}/sandbox")
@@ -245,6 +246,10 @@ async def test_a_pending_payment_is_followed_until_it_settles(
 
     assert await _order_status(settling_api, order_id) == "PAID"
     assert log.errors == [] and log.console_errors() == []
+    assert log.sockets == [f"{settling_api.url.replace('http', 'ws', 1)}/graphql"]
+    live = [json.loads(frame) for frame in log.frames]
+    statuses = [m["payload"]["data"]["orderUpdated"]["status"] for m in live if m["type"] == "next"]
+    assert statuses == ["CONFIRMING", "PAID"]
 
 
 async def test_a_pasted_token_is_the_buyer_the_shop_orders_for(

@@ -30,6 +30,7 @@ from tests.support.flows import (
     create_order,
     paid_order,
 )
+from tests.support.subscriptions import ORDER_UPDATED, first_multipart_result
 from toss_graphql.domain.models import Role
 from toss_graphql.schema.schema import build_schema
 
@@ -97,6 +98,7 @@ UNAUTHENTICATED = Expected(Outcome.GRAPHQL_ERROR, "UNAUTHENTICATED")
 FORBIDDEN_ERROR = Expected(Outcome.GRAPHQL_ERROR, "FORBIDDEN")
 FORBIDDEN = Expected(Outcome.PAYLOAD_ERROR, "FORBIDDEN")
 ORDER_NOT_FOUND = Expected(Outcome.PAYLOAD_ERROR, "ORDER_NOT_FOUND")
+ORDER_NOT_FOUND_ERROR = Expected(Outcome.GRAPHQL_ERROR, "ORDER_NOT_FOUND")
 
 
 def row(
@@ -136,6 +138,11 @@ MATRIX: dict[str, dict[Caller, Expected]] = {
     "Mutation.cancelPayment": row(
         anonymous=UNAUTHENTICATED, owner=OK, other_buyer=FORBIDDEN, admin=OK
     ),
+    # orderUpdated(orderId: <alice's>): its first message; another buyer's order ends the
+    # subscription as a missing one does.
+    "Subscription.orderUpdated": row(
+        anonymous=UNAUTHENTICATED, owner=OK, other_buyer=ORDER_NOT_FOUND_ERROR, admin=OK
+    ),
 }
 
 
@@ -165,6 +172,11 @@ def _admin() -> str:
     token = token_of(Caller.ADMIN)
     assert token is not None
     return token
+
+
+async def _order_updated_call(stage: Stage) -> Call:
+    order = await stage.pending_order()
+    return Call(ORDER_UPDATED, {"orderId": order["orderId"]}, order["orderId"])
 
 
 async def _order_call(stage: Stage) -> Call:
@@ -253,9 +265,26 @@ OPERATIONS: dict[str, Operation] = {
     "Mutation.confirmPayment": Operation("confirmPayment", _confirm_call, _order_is("PAID")),
     "Mutation.failPayment": Operation("failPayment", _fail_call, _order_is("FAILED")),
     "Mutation.cancelPayment": Operation("cancelPayment", _cancel_call, _order_is("CANCELED")),
+    "Subscription.orderUpdated": Operation(
+        "orderUpdated",
+        _order_updated_call,
+        lambda order, order_id: (order or {}).get("orderId") == order_id,
+    ),
 }
 
-CELLS = [(operation, caller) for operation, row in MATRIX.items() for caller in row]
+CELLS = [
+    (operation, caller)
+    for operation, row in MATRIX.items()
+    for caller in row
+    if not operation.startswith("Subscription.")
+]
+# Subscriptions stream: over HTTP multipart, from the same app served on a loopback port.
+STREAMED_CELLS = [
+    (operation, caller)
+    for operation, row in MATRIX.items()
+    for caller in row
+    if operation.startswith("Subscription.")
+]
 
 
 async def _post(
@@ -320,6 +349,28 @@ async def test_caller_gets_the_outcome_the_matrix_decides(
     _assert_answer(body, spec, expected, call.subject)
     if expected.outcome is not Outcome.OK:
         assert await _ledger(stage) == before
+
+
+@pytest.mark.parametrize(
+    ("operation", "caller"),
+    STREAMED_CELLS,
+    ids=[f"{operation}-{caller}" for operation, caller in STREAMED_CELLS],
+)
+async def test_subscriber_gets_the_outcome_the_matrix_decides(
+    api: httpx.AsyncClient,
+    api_url: str,
+    sandbox_client: httpx.AsyncClient,
+    operation: str,
+    caller: Caller,
+) -> None:
+    expected = MATRIX[operation][caller]
+    spec = OPERATIONS[operation]
+    call = await spec.stage(Stage(api, sandbox_client))
+
+    async with httpx.AsyncClient(base_url=api_url, timeout=10) as http:
+        body = await first_multipart_result(http, call.document, call.variables, token_of(caller))
+
+    _assert_answer(body, spec, expected, call.subject)
 
 
 def test_every_operation_has_a_row() -> None:

@@ -15,37 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from toss_graphql.config import SANDBOX_SECRET_KEY
+from toss_graphql.config import SANDBOX_SECRET_KEY, Settings
 
 STARTUP_SECONDS = 30
 # The service's own settings: a test server sees only the ones its test gives it.
-SERVICE_SETTINGS = frozenset(
-    {
-        "APP_ENV",
-        "DATABASE_URL",
-        "DATABASE_POOL_SIZE",
-        "SANDBOX_DATABASE_URL",
-        "TOSS_SECRET_KEY",
-        "TOSS_CLIENT_KEY",
-        "TOSS_API_URL",
-        "AUTH_JWT_SECRET",
-        "TOSS_GRAPHQL_VAR_DIR",
-        "TOSS_TIMEOUT_SECONDS",
-        "RECONCILE_INTERVAL_SECONDS",
-        "RECONCILE_MIN_AGE_SECONDS",
-        "RECONCILE_GIVE_UP_AFTER_SECONDS",
-        "RATE_LIMIT_PER_BUYER",
-        "RATE_LIMIT_PER_ADDRESS",
-        "RATE_LIMIT_REQUESTS_PER_ADDRESS",
-        "RATE_LIMIT_ANONYMOUS_PER_ADDRESS",
-        "FORWARDED_ALLOW_IPS",
-        "METRICS_SCOPE",
-        "WEBHOOK_RATE_LIMIT_PER_ADDRESS",
-        "CORS_ORIGINS",
-        "MAX_REQUEST_BYTES",
-        "LOG_LEVEL",
-    }
-)
+SERVICE_SETTINGS = frozenset(name.upper() for name in Settings.model_fields)
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
 from ..domain import cancel_queries, orders
 from ..domain.errors import DomainError, ErrorCode
 from ..domain.models import Cancel, Payment, Principal
+from ..domain.ports.storage import OrderChanges
 from ..domain.services import Services
 
 
@@ -54,18 +56,40 @@ class RateLimiter(Protocol):
         ...
 
 
+class SubscriptionBudget(Protocol):
+    def slot(self, subject: str) -> AbstractContextManager[None]:
+        """Held while one subscription of `subject` runs; raises TooManySubscriptions when
+        the subject already holds its share."""
+        ...
+
+
 @dataclass
 class Context:
-    request: Request
+    """One HTTP request's, or one WebSocket connection's for every operation sent on it."""
+
+    request: HTTPConnection
     response: Response | None
     services: Services
     principal: Principal | None
     rate_limiter: RateLimiter
     auth_problem: str | None = None
+    # Subscriptions: where changes are announced (None when they are turned off), each
+    # caller's share, and for a WebSocket, the `connection_init` payload and when the
+    # connection's token expires.
+    order_changes: OrderChanges | None = None
+    subscriptions: SubscriptionBudget | None = None
+    connection_params: dict[str, Any] | None = None
+    expires_at: float | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders.for_request(self.services)
+
+    def renew_loaders(self) -> Loaders:
+        """New loaders for each message of a subscription: a connection's context lives
+        as long as it does, and loaders remember what they loaded."""
+        self.loaders = Loaders.for_request(self.services)
+        return self.loaders
 
     def throttle(self) -> DomainError | None:
         """Count one mutation against the caller's and the address's budgets; the refusal,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
 import strawberry
@@ -16,7 +16,7 @@ from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from ..request_context import request_id
-from ..resolvers import mutations, queries
+from ..resolvers import mutations, queries, subscriptions
 from .execution import execution_context_for
 from .limits import MaxDepthRule
 from .types import (
@@ -77,6 +77,16 @@ class Mutation:
     )
 
 
+@strawberry.type
+class Subscription:
+    order_updated: AsyncGenerator[Order, None] = strawberry.subscription(
+        resolver=subscriptions.order_updated,
+        description="The order now, then again after each committed change of it: status, "
+        "payment, a cancel, attention. Each message is the whole order, so a client that "
+        "missed one is right again after the next (docs/realtime.md).",
+    )
+
+
 def _is_unexpected(error: GraphQLError) -> bool:
     """Bugs are masked; errors raised on purpose (auth, bad cursors, validation) are not."""
     original = error.original_error
@@ -105,6 +115,18 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         # rules) repeats and a known document is validated once, not once per request.
         context.validation_rules = context.validation_rules + VALIDATION_RULES
         yield from MaskErrors.on_operation(self)
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        except GraphQLError:
+            # Left for Strawberry to parse again where it reports a document that does not
+            # parse: a subscription's parse error raised here would escape its handler.
+            context.graphql_document = None
+        yield
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         current = request_id.get()
@@ -146,9 +168,10 @@ class PaymentsSchema(strawberry.Schema):
                 log.info("request refused", extra={"code": code, "reason": error.message[:200]})
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+def build_schema(*, production: bool = False, subscriptions: bool = True) -> strawberry.Schema:
     """The schema; in production introspection is refused and field suggestions ("did you
-    mean ...?") are left out of errors, so the schema cannot be mapped from outside."""
+    mean ...?") are left out of errors, so the schema cannot be mapped from outside.
+    Without `subscriptions` it has no Subscription type."""
     # A class, not an instance: Strawberry builds a fresh extension for each request.
     extensions: list[Any] = [RequestPipeline]
     if production:
@@ -156,6 +179,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     return PaymentsSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription if subscriptions else None,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         hide_suggestions=production,

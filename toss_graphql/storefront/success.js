@@ -2,6 +2,7 @@
 // checks the amount against the stored order, so an edited address only earns AMOUNT_MISMATCH.
 import { graphql, payloadOrThrow } from "./api.js";
 import { ensureToken } from "./config.js";
+import { followOrder } from "./live.js";
 import { errorText, show, won } from "./view.js";
 
 const CONFIRM = `mutation Confirm($paymentKey: String!, $orderId: ID!, $amount: Int!) {
@@ -24,13 +25,24 @@ function render(order, payment) {
   document.getElementById("paid").textContent = payment ? won(payment.totalAmount) : "—";
 }
 
+function showSettled(order) {
+  render(order, order.payment);
+  show("status", order.status === "PAID" ? "Paid." : `The order is ${order.status}.`, order.status === "PAID" ? "ok" : "error");
+}
+
 // PAYMENT_PENDING: Toss's answer did not come; the order settles later (webhook, reconciler).
+// The page follows it live, and polls where no WebSocket can be opened.
 async function followUntilSettled(orderId) {
+  try {
+    showSettled(await followOrder(orderId, (order) => SETTLED.has(order.status)));
+    return;
+  } catch (error) {
+    if (error.code !== "NETWORK") throw error;
+  }
   for (;;) {
     const { order } = await graphql(ORDER, { orderId });
     if (order && SETTLED.has(order.status)) {
-      render(order, order.payment);
-      show("status", order.status === "PAID" ? "Paid." : `The order is ${order.status}.`, order.status === "PAID" ? "ok" : "error");
+      showSettled(order);
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));

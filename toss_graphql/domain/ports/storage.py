@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -109,6 +110,19 @@ class OrderRepository(Protocol):
         ...
 
     async def release_lock(self, order_id: str, *, token: str) -> None: ...
+
+
+class OrderChangeSignal(Protocol):
+    async def wait(self) -> None:
+        """Return once the order may have changed since the last return, or since watching
+        began: it may return for a change already seen, never miss one."""
+        ...
+
+
+class OrderChanges(Protocol):
+    """Where committed changes of orders are announced (docs/realtime.md)."""
+
+    def watch(self, order_id: str) -> AbstractContextManager[OrderChangeSignal]: ...
 
 
 class OrderReads(Protocol):

@@ -1,0 +1,31 @@
+"""The process's order change feed: the database's signal, fanned out to its watchers.
+
+Each process keeps one feed (docs/realtime.md): on PostgreSQL a connection that LISTENs to
+the notifications the triggers of migration 0004 send at commit; on SQLite a reader of the
+`order_changes` log those triggers append to. The feed names the order that changed; the
+hub wakes that order's watchers, and each reads the order again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from .engine import is_sqlite
+from .order_change_hub import OrderChangeHub
+from .postgres_notifications import listen_for_changes
+from .sqlite_change_log import follow_change_log
+
+
+@asynccontextmanager
+async def order_change_feed(database_url: str) -> AsyncIterator[OrderChangeHub]:
+    """The process's hub, fed from the database for the block."""
+    hub = OrderChangeHub()
+    follow = follow_change_log if is_sqlite(database_url) else listen_for_changes
+    task = asyncio.create_task(follow(database_url, hub), name="order-change-feed")
+    try:
+        yield hub
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,127 @@
+"""graphql-transport-ws with this service's rules (docs/realtime.md): who may connect, for
+how long, and what a client that stops reading costs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
+
+from ..schema.context import Context
+
+log = logging.getLogger(__name__)
+
+# graphql-transport-ws's close codes, and WebSocket's own for a policy violation.
+FORBIDDEN = 4403
+BAD_REQUEST = 4400
+TOO_MANY_INITIALISATIONS = 4429
+POLICY_VIOLATION = 1008
+
+
+@dataclass(frozen=True, slots=True)
+class SocketRules:
+    keepalive_seconds: float
+    send_timeout_seconds: float
+
+
+class ConnectionGate(Protocol):
+    rules: SocketRules
+
+    def authenticate_connection(self, context: Context, params: Mapping[str, object]) -> str | None:
+        """Settle the connection's caller from `connection_init`'s payload (or the upgrade's
+        Authorization header): None when admitted, else the reason it is not."""
+        ...
+
+
+class SlowConsumer(Exception):
+    pass
+
+
+class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """Strawberry's handler, plus: a connection is authenticated at `connection_init` or
+    closed with 4403 and the reason; it is pinged every `keepalive_seconds`; it is closed
+    with 4403 when its token expires; and a message not taken by the client within
+    `send_timeout_seconds` closes it (1008), so a client that stops reading holds no more
+    than the socket's buffers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._connection_tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def _gate(self) -> ConnectionGate:
+        gate: ConnectionGate = self.view  # type: ignore[assignment]
+        return gate
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        if self.connection_timed_out:
+            return
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.websocket.close(BAD_REQUEST, "Invalid connection init payload")
+            return
+        if self.connection_init_received:
+            await self.websocket.close(TOO_MANY_INITIALISATIONS, "Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        self.context.connection_params = payload
+        problem = self._gate.authenticate_connection(self.context, payload)
+        if problem is not None:
+            log.info("subscription connection refused", extra={"reason": problem})
+            await self.websocket.close(FORBIDDEN, f"Forbidden: {problem}")
+            return
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        self._connection_tasks = [
+            asyncio.create_task(self._keep_alive()),
+            asyncio.create_task(self._close_at_expiry()),
+        ]
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(self._gate.rules.keepalive_seconds)
+            with suppress(SlowConsumer):
+                await self.send_message({"type": "ping"})
+
+    async def _close_at_expiry(self) -> None:
+        expires_at = self.context.expires_at
+        if expires_at is None:
+            return
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        log.info("subscription connection closed: its token expired")
+        await self.websocket.close(FORBIDDEN, "Forbidden: token has expired")
+
+    async def send_message(self, message: Message) -> None:
+        try:
+            async with asyncio.timeout(self._gate.rules.send_timeout_seconds):
+                await self.websocket.send_json(message)
+        except TimeoutError:
+            log.info("subscriber not reading; connection closed")
+            with suppress(Exception):
+                await self.websocket.close(POLICY_VIOLATION, "Messages not read in time")
+            raise SlowConsumer from None
+
+    async def handle_task_exception(self, error: Exception) -> None:
+        # A client that stopped reading was told and logged above: no traceback for it.
+        if not isinstance(error, SlowConsumer):
+            await super().handle_task_exception(error)
+
+    async def shutdown(self) -> None:
+        for task in self._connection_tasks:
+            task.cancel()
+        await asyncio.gather(*self._connection_tasks, return_exceptions=True)
+        await super().shutdown()
