@@ -13,12 +13,14 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import JWT_SECRET, token_for
+from tests.support.database import add_cancels, set_attention
 from tests.support.flows import create_order
 from tests.support.servers import ServerProcess
 from tests.support.subscriptions import (
     ORDER_UPDATED,
     Session,
     first_multipart_result,
+    stalled_subscriber,
     statuses,
     ws_connection,
     ws_session,
@@ -35,6 +37,7 @@ SERVE_SETTINGS = {
     "SUBSCRIPTIONS_PER_SUBJECT": "4",
     "SUBSCRIPTION_INIT_TIMEOUT_SECONDS": "1",
     "SUBSCRIPTION_KEEPALIVE_SECONDS": "0.5",
+    "SUBSCRIPTION_SEND_TIMEOUT_SECONDS": "1",
 }
 
 
@@ -227,3 +230,30 @@ async def test_a_subscription_runs_over_http_multipart_too(
         served_client, ORDER_UPDATED, {"orderId": order_id}, token_for("alice")
     )
     assert result["data"]["orderUpdated"]["status"] == "PENDING"
+
+
+async def test_a_subscriber_that_stops_reading_is_dropped_not_buffered(
+    served_client: httpx.AsyncClient, served_api: ServerProcess, clean_database: str
+) -> None:
+    """Each message is large (the order carries 300 cancels); the client reads nothing after
+    subscribing, so the socket's buffers (megabytes on loopback) fill and a send waits: past
+    SUBSCRIPTION_SEND_TIMEOUT_SECONDS the connection is dropped, and others go on."""
+    order_id = await an_order(served_client)
+    await add_cancels(clean_database, order_id, count=300)
+    alice = token_for("alice")
+    async with stalled_subscriber(served_api.url, alice, order_id):
+        for change in range(150):
+            await set_attention(clean_database, order_id, f"change {change}")
+            await asyncio.sleep(0.06)
+            if "subscriber not reading; connection dropped" in served_api.log():
+                break
+        else:
+            pytest.fail(
+                "a client that reads nothing was never dropped:\n" + served_api.log()[-3000:]
+            )
+    async with ws_session(served_api.url, alice) as reader:
+        await reader.follow("1", order_id)
+        await reader.orders("1", until=lambda o: o["attention"] == f"change {change}")
+        await set_attention(clean_database, order_id, "after")
+        await reader.orders("1", until=lambda o: o["attention"] == "after")
+    assert "Traceback" not in served_api.log()

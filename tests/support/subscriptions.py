@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -23,6 +24,15 @@ subscription Follow($orderId: ID!) {
     orderId status attention updatedAt
     payment { paymentKey balanceAmount }
     cancels { cancelAmount }
+  }
+}"""
+
+
+# Every cancel with its reason: a large message for an order with many.
+EVERY_CANCEL = """
+subscription Follow($orderId: ID!) {
+  orderUpdated(orderId: $orderId) {
+    orderId status attention cancels { transactionKey cancelReason canceledAt }
   }
 }"""
 
@@ -114,6 +124,33 @@ async def ws_connection(
         open_timeout=10,
     ) as socket:
         yield socket
+
+
+@asynccontextmanager
+async def stalled_subscriber(base_url: str, token: str, order_id: str) -> AsyncIterator[None]:
+    """A client that subscribes to the order, then reads nothing more: a socket whose receive
+    buffer is small, and a client library that stops reading after one queued message."""
+    url = httpx.URL(base_url)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((url.host, url.port))
+    sock.setblocking(False)
+    async with connect(
+        websocket_url(base_url),
+        sock=sock,
+        subprotocols=[PROTOCOL],  # type: ignore[list-item]
+        max_queue=1,
+        # Uncompressed: deflate would shrink these repetitive messages to almost nothing.
+        compression=None,
+        open_timeout=10,
+    ) as connection:
+        session = Session(connection)
+        await session.send(
+            {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        )
+        assert (await session.message())["type"] == "connection_ack"
+        await session.subscribe("stalled", EVERY_CANCEL, {"orderId": order_id})
+        yield
 
 
 @asynccontextmanager

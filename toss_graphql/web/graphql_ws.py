@@ -59,6 +59,16 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._connection_tasks: list[asyncio.Task[None]] = []
+        self._main_task: asyncio.Task[Any] | None = None
+        self._dropped = False
+
+    async def handle(self) -> None:
+        self._main_task = asyncio.current_task()
+        try:
+            await super().handle()
+        except (SlowConsumer, asyncio.CancelledError):
+            if not self._dropped:
+                raise
 
     @property
     def _gate(self) -> ConnectionGate:
@@ -110,10 +120,22 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             async with asyncio.timeout(self._gate.rules.send_timeout_seconds):
                 await self.websocket.send_json(message)
         except TimeoutError:
-            log.info("subscriber not reading; connection closed")
-            with suppress(Exception):
-                await self.websocket.close(POLICY_VIOLATION, "Messages not read in time")
+            await self._drop()
             raise SlowConsumer from None
+
+    async def _drop(self) -> None:
+        """End a connection whose client stopped reading: what it has not read stays in the
+        socket's buffers, and nothing more is written for it."""
+        if self._dropped:
+            return
+        self._dropped = True
+        log.info("subscriber not reading; connection dropped")
+        # The close frame waits behind the unread messages: it is given a moment only.
+        with suppress(Exception, TimeoutError):
+            async with asyncio.timeout(1):
+                await self.websocket.close(POLICY_VIOLATION, "Messages not read in time")
+        if self._main_task is not None and self._main_task is not asyncio.current_task():
+            self._main_task.cancel()
 
     async def handle_task_exception(self, error: Exception) -> None:
         # A client that stopped reading was told and logged above: no traceback for it.
