@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import confirm, seed, servers
+from . import confirm, realtime, seed, servers
 from .context import Bench
 from .reads import Read, compare_reads, compare_workers, order_body, orders_body
 from .report import (
@@ -29,7 +29,7 @@ from .report import (
     workers_table,
 )
 
-BENCHMARKS = ("order", "orders", "confirm", "sandbox", "workers")
+BENCHMARKS = ("order", "orders", "confirm", "sandbox", "workers", "subscriptions")
 DATABASES = ("sqlite", "postgresql")
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -83,6 +83,8 @@ class Results:
         self.confirm: list[Comparison] = []
         self.sandbox: list[SandboxRun] = []
         self.workers: list[WorkersComparison] = []
+        self.latency: list[realtime.LatencyRun] = []
+        self.capacity: list[realtime.CapacityRun] = []
         self.failures: list[str] = []
 
     def attempt(self, bench: Bench, what: str, action: Callable[[], None]) -> None:
@@ -108,6 +110,10 @@ class Results:
             parts.append(sandbox_table(self.sandbox, confirm.SANDBOX_TARGET_MS))
         if self.workers:
             parts.append(workers_table(self.workers))
+        if self.latency:
+            parts.append(realtime.latency_table(self.latency))
+        if self.capacity:
+            parts.append(realtime.capacity_table(self.capacity))
         if self.failures:
             failed = "\n".join(f"- {failure}" for failure in self.failures)
             parts.append(f"### Failed\n\n{failed}\n\nTheir tracebacks went to stderr.")
@@ -181,6 +187,23 @@ def _writes(bench: Bench, kind: str, options: argparse.Namespace, results: Resul
         )
 
 
+def _subscriptions(bench: Bench, kind: str, options: argparse.Namespace, results: Results) -> None:
+    """Delivery latency and idle capacity of subscriptions on one database."""
+    if "subscriptions" not in options.only:
+        return
+    name = DATABASE_NAMES[kind]
+    results.attempt(
+        bench,
+        f"subscription latency, {name}",
+        lambda: results.latency.append(realtime.latency(bench, kind, name, options.postgres_url)),
+    )
+    results.attempt(
+        bench,
+        f"idle subscriptions, {name}",
+        lambda: results.capacity.append(realtime.capacity(bench, kind, name, options.postgres_url)),
+    )
+
+
 def _code_under_test() -> str:
     """Which code the figures are of: the commit checked out, or the copy PYTHONPATH names."""
     source = servers.project_source()
@@ -220,6 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind in arguments.databases:
             _reads(bench, kind, arguments, results)
             _writes(bench, kind, arguments, results)
+            _subscriptions(bench, kind, arguments, results)
     minutes = (time.monotonic() - started) / 60
     header = (
         f"## Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}\n\n"

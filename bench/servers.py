@@ -57,6 +57,9 @@ _PROJECT_SETTINGS = frozenset(
         "CORS_ORIGINS",
         "MAX_REQUEST_BYTES",
         "LOG_LEVEL",
+        "SUBSCRIPTIONS_ENABLED",
+        "SUBSCRIPTIONS_PER_CONNECTION",
+        "SUBSCRIPTIONS_PER_SUBJECT",
     }
 )
 
@@ -160,11 +163,15 @@ def project_settings(database_url: str, toss_url: str, directory: Path) -> dict[
 
 
 def project(
-    directory: Path, database_url: str, toss_url: str, workers: int = 1
+    directory: Path,
+    database_url: str,
+    toss_url: str,
+    workers: int = 1,
+    extra: Mapping[str, str] | None = None,
 ) -> AbstractContextManager[Server]:
     """`toss-graphql serve`, as an operator runs it."""
     command = [str(BIN / "toss-graphql"), "serve", "--workers", str(workers)]
-    settings = project_settings(database_url, toss_url, directory)
+    settings = {**project_settings(database_url, toss_url, directory), **(extra or {})}
     return _running(f"project-w{workers}", command, settings, "/readyz", directory)
 
 

@@ -30,6 +30,7 @@ orders = Table(
     Column("payment_key", String(200)),
     Column("failure_code", String(100)),
     Column("failure_message", String(510)),
+    Column("attention", String(200)),
     Column("created_at", _MOMENT),
     Column("updated_at", _MOMENT),
 )
