@@ -235,14 +235,14 @@ async def test_a_subscription_runs_over_http_multipart_too(
 async def test_a_subscriber_that_stops_reading_is_dropped_not_buffered(
     served_client: httpx.AsyncClient, served_api: ServerProcess, clean_database: str
 ) -> None:
-    """Each message is large (the order carries 300 cancels); the client reads nothing after
+    """Each message is large (the order carries 1,000 cancels); the client reads nothing after
     subscribing, so the socket's buffers (megabytes on loopback) fill and a send waits: past
     SUBSCRIPTION_SEND_TIMEOUT_SECONDS the connection is dropped, and others go on."""
     order_id = await an_order(served_client)
-    await add_cancels(clean_database, order_id, count=300)
+    await add_cancels(clean_database, order_id, count=1000)
     alice = token_for("alice")
     async with stalled_subscriber(served_api.url, alice, order_id):
-        for change in range(150):
+        for change in range(300):
             await set_attention(clean_database, order_id, f"change {change}")
             await asyncio.sleep(0.06)
             if "subscriber not reading; connection dropped" in served_api.log():
@@ -257,3 +257,51 @@ async def test_a_subscriber_that_stops_reading_is_dropped_not_buffered(
         await set_attention(clean_database, order_id, "after")
         await reader.orders("1", until=lambda o: o["attention"] == "after")
     assert "Traceback" not in served_api.log()
+
+
+@pytest.mark.parametrize(
+    ("message", "closed_with"),
+    [
+        ({"type": "subscribe", "id": "1", "payload": {"query": 123}}, 4400),
+        ({"type": "subscribe", "id": "1", "payload": {"query": None}}, 4400),
+        ({"type": "subscribe", "id": "1", "payload": {"query": "{ x }", "variables": []}}, 4400),
+        ({"type": "subscribe", "id": "1", "payload": "not an object"}, 4400),
+        ({"type": "subscribe", "payload": {"query": "subscription { x }"}}, 4400),
+        ({"type": "subscribe", "id": ["1"], "payload": {"query": "subscription { x }"}}, 4400),
+        ({"type": "nonsense"}, 4400),
+        ({"no type": True}, 4400),
+    ],
+    ids=[
+        "query-number",
+        "query-null",
+        "variables-list",
+        "payload-string",
+        "no-id",
+        "id-list",
+        "unknown-type",
+        "no-type",
+    ],
+)
+async def test_a_malformed_message_closes_the_socket_without_a_trace(
+    served_client: httpx.AsyncClient,
+    served_api: ServerProcess,
+    message: dict[str, Any],
+    closed_with: int,
+) -> None:
+    async with ws_session(served_api.url, token_for("alice")) as session:
+        await session.send(message)
+        code, _ = await session.closed()
+    assert code == closed_with
+    assert "Traceback" not in served_api.log()
+    assert "ERROR" not in served_api.log()
+
+
+async def test_a_message_larger_than_a_request_body_closes_the_socket(
+    served_client: httpx.AsyncClient, served_api: ServerProcess
+) -> None:
+    async with ws_session(served_api.url, token_for("alice")) as session:
+        await session.subscribe(
+            "big", 'subscription { orderUpdated(orderId: "' + "x" * 200_000 + '") { status } }'
+        )
+        code, _ = await session.closed()
+    assert code == 1009  # message too big

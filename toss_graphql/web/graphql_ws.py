@@ -17,6 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     Message,
+    SubscribeMessage,
 )
 
 from ..schema.context import Context
@@ -47,6 +48,23 @@ class ConnectionGate(Protocol):
 
 class SlowConsumer(Exception):
     pass
+
+
+def malformed_subscribe(message: Mapping[str, object]) -> str | None:
+    """Why a `subscribe` message does not follow graphql-transport-ws, or None."""
+    operation_id, payload = message.get("id"), message.get("payload")
+    if not isinstance(operation_id, str) or not operation_id:
+        return "Invalid message: 'id' must be a non-empty string"
+    if not isinstance(payload, dict):
+        return "Invalid message: 'payload' must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "Invalid message: 'payload.query' must be a string"
+    for name in ("variables", "extensions"):
+        if not isinstance(payload.get(name), dict | None):
+            return f"Invalid message: 'payload.{name}' must be an object or null"
+    if not isinstance(payload.get("operationName"), str | None):
+        return "Invalid message: 'payload.operationName' must be a string or null"
+    return None
 
 
 class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
@@ -100,6 +118,16 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             asyncio.create_task(self._keep_alive()),
             asyncio.create_task(self._close_at_expiry()),
         ]
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        # The protocol's shapes, checked before Strawberry reads them: a payload it would
+        # index into, or a query graphql-core cannot parse, would fail in an operation task.
+        problem = malformed_subscribe(message)
+        if problem is not None:
+            log.info("subscription message refused", extra={"reason": problem})
+            await self.websocket.close(BAD_REQUEST, problem)
+            return
+        await super().handle_subscribe(message)
 
     async def _keep_alive(self) -> None:
         while True:
