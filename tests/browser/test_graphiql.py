@@ -3,11 +3,15 @@ a query runs, and nothing is requested from any host but the API's own."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
+
+import httpx
 
 from tests.browser.conftest import BrowserPage
+from tests.support.flows import FAIL, create_order, graphql
 from tests.support.servers import ServerProcess, printed
 
 LOAD_TIMEOUT_MS = 30_000
@@ -76,3 +80,41 @@ async def test_the_page_asks_nothing_of_another_host_even_before_a_query(
     policy = served.headers["content-security-policy"]
     # The policy names no host: nothing outside this origin could load even if asked.
     assert "://" not in policy and "*" not in policy, policy
+
+
+SUBSCRIPTION = """subscription Follow($orderId: ID!) {
+  orderUpdated(orderId: $orderId) { orderId status failure { code } }
+}"""
+
+
+async def test_a_subscription_runs_live_with_the_headers_editors_token(
+    newcomer: ServerProcess, browser_page: BrowserPage
+) -> None:
+    page, log = browser_page.page, browser_page.log
+    token = printed(newcomer, "Demo buyer token")
+    async with httpx.AsyncClient(base_url=newcomer.url) as api:
+        order = await create_order(api, token, {"lines": [{"sku": "americano"}]})
+        fragment = {
+            "headers": json.dumps({"Authorization": f"Bearer {token}"}),
+            "query": SUBSCRIPTION,
+            "variables": json.dumps({"orderId": order["orderId"]}),
+        }
+        await page.goto(f"{newcomer.url}/graphql#{urlencode(fragment)}")
+        await page.locator(".graphiql-container").wait_for(timeout=LOAD_TIMEOUT_MS)
+        await page.get_by_text("Authorization").first.wait_for(timeout=LOAD_TIMEOUT_MS)
+        await page.locator(".graphiql-execute-button").click()
+        result = page.locator(".graphiql-response")
+        await result.get_by_text('"PENDING"').wait_for(timeout=LOAD_TIMEOUT_MS)
+
+        failed = await graphql(
+            api,
+            FAIL,
+            {"orderId": order["orderId"], "code": "PAY_PROCESS_CANCELED", "message": "취소"},
+            token,
+        )
+        assert failed["data"]["failPayment"]["errors"] == []
+        await result.get_by_text('"FAILED"').wait_for(timeout=LOAD_TIMEOUT_MS)
+
+    assert log.sockets == [f"{newcomer.url.replace('http', 'ws', 1)}/graphql"]
+    assert log.errors == []
+    assert log.console_errors() == []

@@ -13,12 +13,11 @@ from sqlalchemy import text
 
 from tests.conftest import token_for
 from tests.e2e.conftest import serve_api
-from tests.support.database import seed_catalog
+from tests.support.database import kill_change_listeners, seed_catalog
 from tests.support.flows import cancel, checkout, confirm, create_order
 from tests.support.servers import ServerProcess
 from tests.support.subscriptions import Session, statuses, ws_session
 from toss_graphql.db.engine import create_database_engine
-from toss_graphql.db.postgres_notifications import APPLICATION_NAME
 
 pytestmark = pytest.mark.e2e
 
@@ -93,13 +92,7 @@ async def test_a_change_while_the_listener_is_killed_still_reaches_the_subscribe
                     ),
                     {"order_id": order["orderId"]},
                 )
-                killed = await connection.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = :name AND datname = current_database()"
-                    ),
-                    {"name": APPLICATION_NAME},
-                )
+                killed = await kill_change_listeners(connection)
                 await asyncio.sleep(0.3)
             assert killed == 1
             seen = await session.orders("1", until=lambda o: o["attention"] is not None)

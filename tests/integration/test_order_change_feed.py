@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.database import kill_change_listeners
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.order_change_hub import OrderChangeHub, OrderSignal
 from toss_graphql.db.order_changes import order_change_feed
-from toss_graphql.db.postgres_notifications import APPLICATION_NAME
 from toss_graphql.db.sqlite_change_log import ChangeLogReader
 from toss_graphql.db.tables import OrderRow
 
@@ -100,13 +100,7 @@ async def test_a_lost_listener_listens_again_and_every_watcher_reads_again(
         await asyncio.sleep(QUIET_SECONDS)
         with hub.watch(ORDER) as signal:
             async with engine.connect() as connection:
-                killed = await connection.scalar(
-                    text(
-                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                        "WHERE application_name = :name AND datname = current_database()"
-                    ),
-                    {"name": APPLICATION_NAME},
-                )
+                killed = await kill_change_listeners(connection)
             assert killed == 1
             # No change was made: the watcher is raised because the feed was away.
             assert await is_raised(signal)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.postgres_notifications import APPLICATION_NAME
 from toss_graphql.db.tables import CancelRow, OrderRow
 from toss_graphql.db.unit_of_work import UnitOfWorkFactory
 from toss_graphql.demo import DEMO_PRODUCTS
@@ -62,3 +64,15 @@ async def add_cancels(database_url: str, order_id: str, count: int) -> None:
             await connection.execute(insert(CancelRow), rows)
     finally:
         await engine.dispose()
+
+
+async def kill_change_listeners(connection: AsyncConnection) -> int:
+    """pg_terminate_backend for every order-change listener of this database; how many."""
+    killed = await connection.scalar(
+        text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = :name AND datname = current_database()"
+        ),
+        {"name": APPLICATION_NAME},
+    )
+    return int(killed or 0)
