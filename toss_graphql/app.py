@@ -45,12 +45,21 @@ class SchemaBehindError(RuntimeError):
 
 
 class RequestIdMiddleware:
-    """Gives every request an id, echoed as X-Request-ID and carried by logs and audit rows."""
+    """Gives every request an id, echoed as X-Request-ID and carried by logs and audit rows;
+    and every WebSocket connection one, for its log lines."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # The connection's id, carried by the log lines of every operation sent on it.
+            token = request_id.set(secrets.token_hex(8))
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                request_id.reset(token)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -4,6 +4,7 @@ them with two workers, on one database; and on PostgreSQL, a listener killed mid
 from __future__ import annotations
 
 import asyncio
+import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -105,3 +106,25 @@ async def test_a_change_while_the_listener_is_killed_still_reaches_the_subscribe
     finally:
         await engine.dispose()
     assert "order change listener lost its connection" in served_api.log()
+
+
+async def test_stopping_an_instance_closes_its_sockets_as_a_restart(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> None:
+    """A rolling deploy: SIGTERM closes each WebSocket with 1012 (service restart), which
+    graphql-ws clients retry, and the process shuts down cleanly (uvicorn then ends by the
+    signal it caught)."""
+    await seed_catalog(clean_database)
+    alice = token_for("alice")
+    with serve_api(tmp_path, clean_database, sandbox_server.url, "stopping") as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as api:
+            order = await create_order(api, alice, {"lines": [{"sku": "americano"}]})
+        async with ws_session(server.url, alice) as session:
+            await session.follow("1", order["orderId"])
+            assert statuses(await session.orders("1", until=lambda _: True)) == ["PENDING"]
+            server.process.send_signal(signal.SIGTERM)
+            code, _ = await session.closed()
+        server.process.wait(timeout=15)
+    assert code == 1012
+    assert "Application shutdown complete" in server.log()
+    assert "Traceback" not in server.log()
