@@ -24,6 +24,13 @@ $(GRAPHIQL): $(WEB_SOURCES)
 
 graphiql: $(GRAPHIQL)
 
+# graphql-http's conformance audit, which a test runs against the live API (Node.js and npm).
+HTTP_AUDIT := tests/http_audit/node_modules/.package-lock.json
+
+$(HTTP_AUDIT): tests/http_audit/package.json tests/http_audit/package-lock.json
+	cd tests/http_audit && npm ci --no-audit --no-fund
+	@touch $@
+
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here),
 # with a Korean font so the pages and their screenshots show Hangul, not empty boxes.
 browser:
@@ -37,7 +44,7 @@ run: $(INSTALLED) $(GRAPHIQL)
 # Four pytest-xdist workers, even on two cores: the end-to-end tests mostly wait on Toss
 # timeouts, lock leases and server processes. A file's tests stay on one worker, so an
 # end-to-end module shares one `serve` process among its tests (tests/e2e/conftest.py).
-test: $(INSTALLED) $(GRAPHIQL) browser
+test: $(INSTALLED) $(GRAPHIQL) $(HTTP_AUDIT) browser
 	$(BIN)/pytest -n 4 --dist loadfile
 
 # The README's screenshots, taken by the browser tests.
@@ -66,4 +73,4 @@ bench: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
-	rm -rf web/node_modules toss_graphql/static test-artifacts
+	rm -rf web/node_modules tests/http_audit/node_modules toss_graphql/static test-artifacts

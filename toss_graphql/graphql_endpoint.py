@@ -10,15 +10,17 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import (
     GRAPHQL_TRANSPORT_WS_PROTOCOL,
     MULTIPART_SUBSCRIPTION_PROTOCOL,
 )
+from strawberry.types import ExecutionResult
 
 from .auth import InvalidToken, TokenVerifier, session_from_header
 from .domain import untrusted_json
@@ -27,7 +29,15 @@ from .schema.context import Context
 from .schema.schema import build_schema
 from .web import MutationRateLimiter, RequestRateLimiter
 from .web.graphiql import graphiql_page
+from .web.graphql_over_http import (
+    ALLOWED_FOR_MUTATIONS,
+    answer_media_type,
+    graphql_http_error,
+    status_of,
+    unsupported_body,
+)
 from .web.graphql_ws import GraphQLTransportWS, SocketRules
+from .web.media_types import GRAPHQL_RESPONSE, JSON
 from .web.subscription_budget import SubscriptionBudget
 
 log = logging.getLogger(__name__)
@@ -52,27 +62,6 @@ class SubscriptionRules:
     keepalive_seconds: float
     send_timeout_seconds: float
     allowed_origins: tuple[str, ...]
-
-
-# The GraphQL error shape for answers that never reach execution, by HTTP status.
-_HTTP_ERROR_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    415: "UNSUPPORTED_MEDIA_TYPE",
-    429: "RATE_LIMITED",
-}
-
-
-def graphql_http_error(
-    status: int, message: str, headers: Mapping[str, str] | None = None
-) -> Response:
-    code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": code}}]},
-        status_code=status,
-        headers=headers,
-    )
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -121,23 +110,39 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        response = await self._answer(request)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        streams = self._get_stream_transport_from_headers(request.headers) is not None
+        media_type = answer_media_type(request, streams)
         caller = self._caller(request)
         address = request.client.host if request.client else None
         wait = self._request_limiter.check(address, anonymous=caller.principal is None)
         if wait is not None:
             log.info("request rate limited", extra={"address": address})
-            response = graphql_http_error(
-                429, f"too many requests; retry in {wait} seconds", {"Retry-After": str(wait)}
+            return graphql_http_error(
+                429,
+                f"too many requests; retry in {wait} seconds",
+                {"Retry-After": str(wait)},
+                media_type or JSON,
             )
-        else:
-            request.state.caller = caller
-            try:
-                response = await self.run(request)
-            except HTTPException as error:
-                # Every refusal in GraphQL's error shape, as JSON: a client parses one format.
-                log.info("request refused", extra={"status": error.status_code})
-                response = graphql_http_error(error.status_code, error.reason)
-        await response(scope, receive, send)
+        if media_type is None:
+            log.info("request refused", extra={"status": 406})
+            message = f"answers are {GRAPHQL_RESPONSE} or {JSON}: accept one of them"
+            return graphql_http_error(406, message)
+        if (problem := unsupported_body(request)) is not None:
+            log.info("request refused", extra={"status": 415})
+            return graphql_http_error(415, problem, media_type=media_type)
+        request.state.caller = caller
+        request.state.media_type = media_type
+        try:
+            return await self.run(request)
+        except HTTPException as error:
+            # Every refusal in GraphQL's error shape, as JSON: a client parses one format.
+            log.info("request refused", extra={"status": error.status_code})
+            headers = ALLOWED_FOR_MUTATIONS if error.status_code == 405 else None
+            return graphql_http_error(error.status_code, error.reason, headers, media_type)
 
     async def _serve_websocket(self, websocket: WebSocket) -> None:
         """Refused before the handshake (HTTP 403) when subscriptions are off or the address
@@ -188,6 +193,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         caller: Caller = request.state.caller
+        if isinstance(response, Response):
+            # Where process_result sets the status and create_response finds the media type.
+            response.media_type = request.state.media_type
+            request.state.sub_response = response
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,
@@ -199,6 +208,40 @@ class GraphQLApp(GraphQL[Context, None]):
             subscriptions=self._subscription_budget,
             expires_at=caller.expires_at,
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = await super().process_result(request, result)
+        sub_response: Response | None = getattr(request.state, "sub_response", None)
+        if sub_response is None or sub_response.media_type is None:
+            return answer
+        status = status_of(sub_response.media_type, result)
+        if status is not None:
+            # Nothing was executed, or nothing was answered: no `data` (GraphQL over HTTP).
+            sub_response.status_code = status
+            answer.pop("data", None)
+            if status == 401:
+                sub_response.headers["WWW-Authenticate"] = "Bearer"
+        return answer
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = sub_response.media_type or JSON
+        return response
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        # Strawberry checks the other parameters' types; operationName too, or it is a 500.
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `operationName` must be a string or null."
+            )
+        return data
 
     def decode_json(self, data: str | bytes) -> object:
         # A body that is not UTF-8, nests too deep, or is JSON but not an object (or a batch

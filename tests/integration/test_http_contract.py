@@ -169,6 +169,7 @@ async def test_graphql_response_media_type_is_honoured(api: httpx.AsyncClient) -
         headers={"Accept": "application/graphql-response+json"},
     )
     assert response.status_code == 200
+    assert response.headers["content-type"] == "application/graphql-response+json"
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
