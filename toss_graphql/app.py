@@ -29,7 +29,7 @@ from .db.migrate import is_at_head, upgrade_to_head
 from .db.order_changes import order_change_feed
 from .demo_storefront import storefront_config
 from .domain.webhooks import WebhookProcessor
-from .graphql_endpoint import GraphQLApp, SubscriptionRules
+from .graphql_endpoint import GraphQLApp, SubscriptionRules, TrustedDocumentsSource
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
@@ -163,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ),
         production=production,
         subscriptions=subscription_rules(settings),
+        trusted_documents=trusted_documents_source(settings),
     )
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -198,6 +199,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
     )
+
+
+def trusted_documents_source(settings: Settings) -> TrustedDocumentsSource | None:
+    if settings.trusted_documents_file is None:
+        if settings.trusted_documents_only:
+            raise RuntimeError("TRUSTED_DOCUMENTS_ONLY=true needs TRUSTED_DOCUMENTS_FILE")
+        return None
+    return TrustedDocumentsSource(settings.trusted_documents_file, settings.trusted_documents_only)
 
 
 def subscription_rules(settings: Settings) -> SubscriptionRules | None:

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
@@ -28,14 +29,33 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toss-graphql", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the GraphQL API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    serve = commands.add_parser("serve", help="run the GraphQL API", formatter_class=defaults)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes, each with its own pool"
+    )
 
-    sandbox = commands.add_parser("sandbox", help="run the Toss emulator alone")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8100)
+    sandbox = commands.add_parser(
+        "sandbox", help="run the Toss emulator alone", formatter_class=defaults
+    )
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--port", type=int, default=8100, help="port to listen on")
+
+    documents = commands.add_parser(
+        "trusted-documents",
+        help="build a trusted documents manifest (TRUSTED_DOCUMENTS_FILE) from .graphql files",
+        formatter_class=defaults,
+    )
+    documents.add_argument(
+        "folder",
+        type=Path,
+        help="a folder of .graphql files, one operation (and its fragments) each",
+    )
+    documents.add_argument(
+        "--out", type=Path, default=None, help="write the manifest here instead of standard output"
+    )
 
     reconcile = commands.add_parser(
         "reconcile", help="settle orders whose outcome at Toss is not known here"
@@ -197,6 +217,31 @@ async def _seed_demo(settings: Settings) -> None:
         print(f"{product.sku:<12} {product.price:>7} KRW  {product.name}")
 
 
+def _trusted_documents(folder: Path, out: Path | None) -> int:
+    from .schema.schema import build_schema
+    from .schema.trusted_documents import TrustedDocuments, TrustedDocumentsError, manifest_from
+
+    files = sorted(folder.rglob("*.graphql"))
+    if not files:
+        print(f"no .graphql files in {folder}", file=sys.stderr)
+        return 2
+    manifest = manifest_from(path.read_text(encoding="utf-8") for path in files)
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    schema = build_schema()._schema
+    try:
+        # The same checks as at start-up, so a manifest that is written also loads.
+        TrustedDocuments.check(manifest, schema)
+    except TrustedDocumentsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"{len(manifest)} trusted documents written to {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
@@ -222,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.write(build_schema().as_str() + "\n")
     elif args.command == "seed-demo":
         asyncio.run(_seed_demo(settings))
+    elif args.command == "trusted-documents":
+        return _trusted_documents(args.folder, args.out)
     elif args.command == "token":
         if settings.auth_jwt_algorithm != DEVELOPMENT_ALGORITHM:
             print(

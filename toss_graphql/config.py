@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     # what Toss sends from one of its addresses, so none of Toss's is ever refused: raise it
     # if this service takes more than ten payments' webhooks a second.
     webhook_rate_limit_per_address: int = 600
+    # Trusted documents (docs/http.md): a JSON map of id to document, parsed and validated at
+    # start-up; with TRUSTED_DOCUMENTS_ONLY no other document runs (recommended in production).
+    trusted_documents_file: Path | None = None
+    trusted_documents_only: bool = False
     # Live order status over subscriptions (docs/realtime.md). Off, the schema has no
     # Subscription type and a WebSocket upgrade is refused.
     subscriptions_enabled: bool = True

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cross_web import HTTPException
@@ -27,10 +28,17 @@ from .domain import untrusted_json
 from .domain.models import Principal
 from .schema.context import Context
 from .schema.schema import build_schema
+from .schema.trusted_documents import (
+    TrustedDocuments,
+    UntrustedDocument,
+    document_to_run,
+    persisted_query_hash,
+)
 from .web import MutationRateLimiter, RequestRateLimiter
 from .web.graphiql import graphiql_page
 from .web.graphql_over_http import (
     ALLOWED_FOR_MUTATIONS,
+    CodedHTTPException,
     answer_media_type,
     graphql_http_error,
     status_of,
@@ -50,6 +58,14 @@ class Caller:
     principal: Principal | None
     auth_problem: str | None
     expires_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedDocumentsSource:
+    """TRUSTED_DOCUMENTS_FILE and TRUSTED_DOCUMENTS_ONLY (docs/http.md)."""
+
+    path: Path
+    only: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +91,12 @@ class GraphQLApp(GraphQL[Context, None]):
         *,
         production: bool,
         subscriptions: SubscriptionRules | None,
+        trusted_documents: TrustedDocumentsSource | None = None,
     ) -> None:
         # In production neither GraphiQL nor introspection is served.
+        schema = build_schema(production=production, subscriptions=subscriptions is not None)
         super().__init__(
-            build_schema(production=production, subscriptions=subscriptions is not None),
+            schema,
             graphql_ide=None if production else "graphiql",
             subscription_protocols=(
                 (GRAPHQL_TRANSPORT_WS_PROTOCOL, MULTIPART_SUBSCRIPTION_PROTOCOL)
@@ -90,6 +108,13 @@ class GraphQLApp(GraphQL[Context, None]):
             ),
             max_subscriptions_per_connection=subscriptions.per_connection if subscriptions else 0,
             allowed_origins=subscriptions.allowed_origins if subscriptions else (),
+        )
+        self.trusted = (
+            TrustedDocuments.load(
+                trusted_documents.path, schema._schema, only=trusted_documents.only
+            )
+            if trusted_documents
+            else None
         )
         self._tokens = tokens
         self._mutation_limiter = mutation_limiter
@@ -142,7 +167,8 @@ class GraphQLApp(GraphQL[Context, None]):
             # Every refusal in GraphQL's error shape, as JSON: a client parses one format.
             log.info("request refused", extra={"status": error.status_code})
             headers = ALLOWED_FOR_MUTATIONS if error.status_code == 405 else None
-            return graphql_http_error(error.status_code, error.reason, headers, media_type)
+            code = error.code if isinstance(error, CodedHTTPException) else None
+            return graphql_http_error(error.status_code, error.reason, headers, media_type, code)
 
     async def _serve_websocket(self, websocket: WebSocket) -> None:
         """Refused before the handshake (HTTP 403) when subscriptions are off or the address
@@ -184,6 +210,11 @@ class GraphQLApp(GraphQL[Context, None]):
         if context.principal is not None:
             return None
         return context.auth_problem or "a valid bearer token is required"
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a trusted document by id is a query, not a visit.
+        documented = request.query_params.get("documentId") is not None
+        return not documented and super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The GraphiQL built into the package (web/graphiql.py), not Strawberry's CDN page.
@@ -236,12 +267,31 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
+        if not isinstance(data, GraphQLRequestData):
+            return data
         # Strawberry checks the other parameters' types; operationName too, or it is a 500.
-        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+        if not isinstance(data.operation_name, str | None):
             raise HTTPException(
                 400, "The GraphQL operation's `operationName` must be a string or null."
             )
+        if self.trusted is not None:
+            document_id = await self._document_id(request, data)
+            try:
+                data.query = document_to_run(self.trusted, data.query, document_id)
+            except UntrustedDocument as refused:
+                raise CodedHTTPException(400, refused.message, refused.code) from None
         return data
+
+    async def _document_id(self, request: Any, data: GraphQLRequestData) -> str | None:
+        """`documentId` (GraphQL over HTTP), or Apollo's persisted query hash."""
+        if request.method == "GET":
+            named = request.query_params.get("documentId")
+        else:
+            body = self.decode_json(await request.get_body())
+            named = body.get("documentId") if isinstance(body, dict) else None
+        if named is not None and not isinstance(named, str):
+            raise HTTPException(400, "The GraphQL request's `documentId` must be a string.")
+        return named or persisted_query_hash(data.extensions)
 
     def decode_json(self, data: str | bytes) -> object:
         # A body that is not UTF-8, nests too deep, or is JSON but not an object (or a batch

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,6 +26,16 @@ _HTTP_ERROR_CODES = {
     415: "UNSUPPORTED_MEDIA_TYPE",
     429: "RATE_LIMITED",
 }
+
+
+class CodedHTTPException(HTTPException):
+    """A refusal before execution with a code of its own for `extensions.code`."""
+
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
 # A mutation sent with GET, or a method /graphql does not serve.
 ALLOWED_FOR_MUTATIONS = {"Allow": "POST"}
 
@@ -34,9 +45,10 @@ def graphql_http_error(
     message: str,
     headers: Mapping[str, str] | None = None,
     media_type: str = JSON,
+    code: str | None = None,
 ) -> Response:
     """A refusal in GraphQL's error shape, with no `data`: nothing was executed."""
-    code = _HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
+    code = code or _HTTP_ERROR_CODES.get(status, "BAD_REQUEST")
     return JSONResponse(
         {"errors": [{"message": message, "extensions": {"code": code}}]},
         status_code=status,

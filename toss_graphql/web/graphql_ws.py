@@ -11,16 +11,24 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
+    ErrorMessage,
     Message,
     SubscribeMessage,
 )
 
 from ..schema.context import Context
+from ..schema.trusted_documents import (
+    TrustedDocuments,
+    UntrustedDocument,
+    document_to_run,
+    persisted_query_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +47,7 @@ class SocketRules:
 
 class ConnectionGate(Protocol):
     rules: SocketRules
+    trusted: TrustedDocuments | None
 
     def authenticate_connection(self, context: Context, params: Mapping[str, object]) -> str | None:
         """Settle the connection's caller from `connection_init`'s payload (or the upgrade's
@@ -57,13 +66,14 @@ def malformed_subscribe(message: Mapping[str, object]) -> str | None:
         return "Invalid message: 'id' must be a non-empty string"
     if not isinstance(payload, dict):
         return "Invalid message: 'payload' must be an object"
-    if not isinstance(payload.get("query"), str):
+    if not isinstance(payload.get("query"), str) and not isinstance(payload.get("documentId"), str):
         return "Invalid message: 'payload.query' must be a string"
     for name in ("variables", "extensions"):
         if not isinstance(payload.get(name), dict | None):
             return f"Invalid message: 'payload.{name}' must be an object or null"
-    if not isinstance(payload.get("operationName"), str | None):
-        return "Invalid message: 'payload.operationName' must be a string or null"
+    for name in ("operationName", "documentId"):
+        if not isinstance(payload.get(name), str | None):
+            return f"Invalid message: 'payload.{name}' must be a string or null"
     return None
 
 
@@ -127,6 +137,23 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             log.info("subscription message refused", extra={"reason": problem})
             await self.websocket.close(BAD_REQUEST, problem)
             return
+        trusted = self._gate.trusted
+        if trusted is not None:
+            payload = message["payload"]
+            named = payload.get("documentId")
+            document_id = named if isinstance(named, str) else None
+            try:
+                text = document_to_run(
+                    trusted,
+                    payload.get("query"),
+                    document_id or persisted_query_hash(payload.get("extensions")),
+                )
+            except UntrustedDocument as refused:
+                error = GraphQLError(refused.message, extensions={"code": refused.code})
+                refusal = ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
+                await self.send_message(refusal)
+                return
+            message = {**message, "payload": {**payload, "query": text}}  # type: ignore[typeddict-item]
         await super().handle_subscribe(message)
 
     async def _keep_alive(self) -> None:
