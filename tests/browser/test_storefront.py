@@ -4,9 +4,12 @@ partial and full cancel; and the same files on another origin, allowed or refuse
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -275,3 +278,59 @@ async def test_a_pasted_token_is_the_buyer_the_shop_orders_for(
             headers={"Authorization": f"Bearer {printed(newcomer, 'Admin token')}"},
         )
     assert answer.json()["data"]["order"]["buyer"] == "demo-admin"
+
+
+OPERATIONS = STOREFRONT / "operations"
+
+
+@pytest.fixture(scope="module")
+def trusted_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A `serve` that runs trusted documents only, its manifest built by the project's CLI
+    from the storefront's operations/ folder."""
+    directory = tmp_path_factory.mktemp("trusted-api")
+    manifest = directory / "trusted.json"
+    built = subprocess.run(
+        [sys.executable, "-m", "toss_graphql.cli", "trusted-documents", str(OPERATIONS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    manifest.write_text(built.stdout, encoding="utf-8")
+    settings = {"TRUSTED_DOCUMENTS_FILE": str(manifest), "TRUSTED_DOCUMENTS_ONLY": "true"}
+    with newcomer_server(directory, settings) as server:
+        yield server
+
+
+async def test_the_storefront_runs_on_trusted_documents_only(
+    trusted_api: ServerProcess, browser_page: BrowserPage
+) -> None:
+    """Every document the shop sends is one of operations/: paid, seen in the list, canceled,
+    against an API that runs nothing else."""
+    page, log = browser_page.page, browser_page.log
+    shop = f"{trusted_api.url}/demo"
+    order_id = await _order_and_open_window(page, shop, f"{trusted_api.url}/sandbox")
+    await _approve_and_see_paid(page, shop)
+    await page.goto(f"{shop}/orders.html")
+    row = page.locator(f"#order-{order_id}")
+    await row.get_by_role("button", name="Cancel").click()
+    await expect(row.locator(".order-status")).to_have_text("CANCELED", timeout=TIMEOUT_MS)
+
+    token = printed(trusted_api, "Demo buyer token")
+    settled = (OPERATIONS / "SettledOrder.graphql").read_text(encoding="utf-8")
+    async with httpx.AsyncClient(base_url=trusted_api.url) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+        by_id = await client.post(
+            "/graphql",
+            json={"documentId": f"sha256:{sha256(settled)}", "variables": {"orderId": order_id}},
+            headers=headers,
+        )
+        arbitrary = await client.post("/graphql", json={"query": ORDER}, headers=headers)
+    assert by_id.json()["data"]["order"]["status"] == "CANCELED"
+    assert arbitrary.status_code == 400
+    assert arbitrary.json()["errors"][0]["extensions"]["code"] == "TRUSTED_DOCUMENTS_ONLY"
+    assert log.errors == [] and log.console_errors() == []
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()

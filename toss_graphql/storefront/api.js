@@ -1,7 +1,28 @@
 // The storefront's one way to the API: a GraphQL POST with the buyer's bearer token. Every
 // answer is checked: a refused request, a GraphQL error or a typed payload error becomes an
 // exception whose message the page shows.
+//
+// The documents are the files of operations/, sent as they are written there: the same files
+// `toss-graphql trusted-documents` builds a manifest from, so the shop works against an API that
+// runs trusted documents only (docs/http.md).
 import { loadConfig, token } from "./config.js";
+
+const documents = new Map();
+
+// The text of operations/<name>.graphql, fetched once.
+export function operation(name) {
+  if (!documents.has(name)) {
+    const url = new URL(`operations/${name}.graphql`, import.meta.url);
+    documents.set(
+      name,
+      fetch(url).then((response) => {
+        if (!response.ok) throw new ApiError(`${url}: HTTP ${response.status}`, "NETWORK");
+        return response.text();
+      }),
+    );
+  }
+  return documents.get(name);
+}
 
 export class ApiError extends Error {
   constructor(message, code) {
@@ -10,8 +31,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function graphql(query, variables = {}) {
-  const config = await loadConfig();
+export async function graphql(name, variables = {}) {
+  const [config, query] = await Promise.all([loadConfig(), operation(name)]);
   let response;
   try {
     response = await fetch(config.apiUrl, {

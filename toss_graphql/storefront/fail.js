@@ -6,14 +6,6 @@ import { ensureToken } from "./config.js";
 import { openPaymentWindow } from "./pay.js";
 import { errorText, show } from "./view.js";
 
-const FAIL = `mutation Fail($orderId: ID!, $code: String!, $message: String) {
-  failPayment(orderId: $orderId, code: $code, message: $message) {
-    order { orderId orderName amount status }
-    errors { code message field }
-  }
-}`;
-const ORDER = `query Order($orderId: ID!) { order(orderId: $orderId) { orderId orderName amount status } }`;
-
 async function start() {
   await ensureToken();
   const query = new URLSearchParams(location.search);
@@ -23,12 +15,12 @@ async function start() {
   show("toss-message", message ? `${message} (${code})` : code, "error");
   let order;
   try {
-    ({ order } = payloadOrThrow((await graphql(FAIL, { orderId, code, message })).failPayment));
+    ({ order } = payloadOrThrow((await graphql("FailPayment", { orderId, code, message })).failPayment));
     show("status", `Order ${order.orderId} is ${order.status}.`);
   } catch (error) {
     // A repeat of this page finds the order FAILED already: it can still be paid again.
     show("status", errorText(error), "error");
-    ({ order } = await graphql(ORDER, { orderId }));
+    ({ order } = await graphql("FailedOrder", { orderId }));
   }
   if (order && order.status === "FAILED") {
     const retry = document.getElementById("retry");

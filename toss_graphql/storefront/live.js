@@ -1,12 +1,8 @@
 // An order followed live (docs/realtime.md): one graphql-transport-ws subscription, whose
 // first message is the order as it is and each next one the order after a change. Small
 // enough to write out here: the shop has no build step to bring in a client library.
-import { ApiError } from "./api.js";
+import { ApiError, operation } from "./api.js";
 import { loadConfig, token } from "./config.js";
-
-const ORDER_UPDATED = `subscription Follow($orderId: ID!) {
-  orderUpdated(orderId: $orderId) { orderId status amount payment { totalAmount balanceAmount } }
-}`;
 
 function socketUrl(apiUrl) {
   const url = new URL(apiUrl, location.href);
@@ -17,7 +13,7 @@ function socketUrl(apiUrl) {
 // Resolves with the first order `isDone` accepts; rejects when the subscription is refused or
 // the connection closes first (the caller may then poll instead).
 export async function followOrder(orderId, isDone) {
-  const config = await loadConfig();
+  const [config, query] = await Promise.all([loadConfig(), operation("FollowOrder")]);
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(socketUrl(config.apiUrl), "graphql-transport-ws");
     const send = (message) => socket.send(JSON.stringify(message));
@@ -30,7 +26,7 @@ export async function followOrder(orderId, isDone) {
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
       if (message.type === "connection_ack") {
-        send({ id: "order", type: "subscribe", payload: { query: ORDER_UPDATED, variables: { orderId } } });
+        send({ id: "order", type: "subscribe", payload: { query, variables: { orderId } } });
       } else if (message.type === "ping") {
         send({ type: "pong" });
       } else if (message.type === "next" && message.payload.errors) {

@@ -4,23 +4,6 @@ import { graphql, payloadOrThrow } from "./api.js";
 import { buyer, ensureToken } from "./config.js";
 import { element, errorText, show, won } from "./view.js";
 
-const ORDERS = `query MyOrders {
-  orders(first: 20) {
-    edges { node { orderId orderName amount status payment { balanceAmount } } }
-  }
-  cancels(first: 50) {
-    edges { node { transactionKey orderId orderName cancelAmount cancelReason canceledAt } }
-  }
-}`;
-const CANCEL = `mutation Cancel($buyer: String!, $orderName: String!, $reason: String!, $amount: Int,
-                 $orderId: ID, $idempotencyKey: String) {
-  cancelPayment(buyer: $buyer, orderName: $orderName, reason: $reason, amount: $amount,
-                orderId: $orderId, idempotencyKey: $idempotencyKey) {
-    order { orderId status payment { balanceAmount } }
-    cancel { transactionKey cancelAmount }
-    errors { code message field }
-  }
-}`;
 const CANCELABLE = new Set(["PAID", "PARTIALLY_CANCELED"]);
 
 function cancelCell(order) {
@@ -42,7 +25,7 @@ function cancelCell(order) {
       idempotencyKey: crypto.randomUUID(),
     };
     try {
-      const { cancel } = payloadOrThrow((await graphql(CANCEL, variables)).cancelPayment);
+      const { cancel } = payloadOrThrow((await graphql("CancelPayment", variables)).cancelPayment);
       show("status", `Canceled ${won(cancel.cancelAmount)} of ${order.orderId}.`, "ok");
     } catch (error) {
       show("status", errorText(error), "error");
@@ -53,7 +36,7 @@ function cancelCell(order) {
 }
 
 async function refresh() {
-  const data = await graphql(ORDERS);
+  const data = await graphql("MyOrders");
   const rows = data.orders.edges.map(({ node: order }) =>
     element(
       "tr",

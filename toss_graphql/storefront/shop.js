@@ -4,13 +4,6 @@ import { buyer, ensureToken, loadConfig, useToken } from "./config.js";
 import { openPaymentWindow } from "./pay.js";
 import { element, errorText, show, won } from "./view.js";
 
-const CREATE_ORDER = `mutation CreateOrder($input: CreateOrderInput!) {
-  createOrder(input: $input) {
-    order { orderId orderName amount status }
-    errors { code message field }
-  }
-}`;
-
 async function start() {
   const config = await loadConfig();
   await ensureToken();
@@ -41,7 +34,7 @@ async function order() {
   const button = document.getElementById("order");
   button.disabled = true;
   try {
-    const data = await graphql(CREATE_ORDER, { input: { lines } });
+    const data = await graphql("CreateOrder", { input: { lines } });
     const { order } = payloadOrThrow(data.createOrder);
     show("status", `Order ${order.orderId}: ${order.orderName}, ${won(order.amount)}. Opening Toss's payment window…`);
     await openPaymentWindow(order);

@@ -5,16 +5,6 @@ import { ensureToken } from "./config.js";
 import { followOrder } from "./live.js";
 import { errorText, show, won } from "./view.js";
 
-const CONFIRM = `mutation Confirm($paymentKey: String!, $orderId: ID!, $amount: Int!) {
-  confirmPayment(paymentKey: $paymentKey, orderId: $orderId, amount: $amount) {
-    order { orderId status amount }
-    payment { paymentKey method totalAmount balanceAmount approvedAt }
-    errors { code message field }
-  }
-}`;
-const ORDER = `query Order($orderId: ID!) {
-  order(orderId: $orderId) { orderId status amount payment { totalAmount balanceAmount } }
-}`;
 const POLL_MS = 2000;
 const SETTLED = new Set(["PAID", "WAITING_FOR_DEPOSIT", "FAILED", "PARTIALLY_CANCELED", "CANCELED"]);
 
@@ -40,7 +30,7 @@ async function followUntilSettled(orderId) {
     if (error.code !== "NETWORK") throw error;
   }
   for (;;) {
-    const { order } = await graphql(ORDER, { orderId });
+    const { order } = await graphql("SettledOrder", { orderId });
     if (order && SETTLED.has(order.status)) {
       showSettled(order);
       return;
@@ -61,7 +51,7 @@ async function start() {
     show("status", "INVALID_INPUT: the amount in the address is not a whole number", "error");
     return;
   }
-  const data = await graphql(CONFIRM, variables);
+  const data = await graphql("ConfirmPayment", variables);
   try {
     const { order, payment } = payloadOrThrow(data.confirmPayment);
     render(order, payment);
