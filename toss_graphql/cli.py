@@ -25,6 +25,10 @@ FIRST_QUERY = """query MyOrders {
 }"""
 
 
+# Toss's browser SDK (docs/sandbox.md), for the banner of a server that talks to Toss itself.
+TOSS_BROWSER_SDK = "https://js.tosspayments.com/v2/standard"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="toss-graphql", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -58,21 +62,25 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     reconcile = commands.add_parser(
-        "reconcile", help="settle orders whose outcome at Toss is not known here"
+        "reconcile",
+        help="settle orders whose outcome at Toss is not known here",
+        formatter_class=defaults,
     )
     reconcile.add_argument(
         "--min-age",
         type=float,
         default=None,
-        help="seconds an open order must be left alone first (default RECONCILE_MIN_AGE_SECONDS)",
+        help="seconds an open order must be left alone first (None: RECONCILE_MIN_AGE_SECONDS)",
     )
 
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("export-schema", help="print the GraphQL SDL")
     commands.add_parser("seed-demo", help="add the demo products")
 
-    token = commands.add_parser("token", help="print a bearer token for BUYER")
-    token.add_argument("buyer")
+    token = commands.add_parser(
+        "token", help="print a bearer token for BUYER", formatter_class=defaults
+    )
+    token.add_argument("buyer", help="the token's subject (`sub`): the buyer id")
     role = token.add_mutually_exclusive_group()
     role.add_argument("--admin", action="store_true", help="an admin token")
     role.add_argument("--service", action="store_true", help="a service token")
@@ -129,6 +137,11 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
     else:
         lines.append(f"Toss:               {settings.toss_api_url}")
+        client_key = settings.toss_client_key or "TOSS_CLIENT_KEY (not set)"
+        lines.append(
+            f"Checkout:           Toss's payment window, opened by {TOSS_BROWSER_SDK} "
+            f"with the client key {client_key}"
+        )
     if demo_tokens:
         # Development only: a production log must never hold a token that acts on orders.
         lines.append(f"Demo buyer token:   {buyer_token}")

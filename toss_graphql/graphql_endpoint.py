@@ -27,7 +27,7 @@ from .auth import InvalidToken, TokenVerifier, session_from_header
 from .domain import untrusted_json
 from .domain.models import Principal
 from .schema.context import Context
-from .schema.schema import build_schema
+from .schema.schema import PaymentsSchema, build_schema
 from .schema.trusted_documents import (
     TrustedDocuments,
     UntrustedDocument,
@@ -116,6 +116,8 @@ class GraphQLApp(GraphQL[Context, None]):
             if trusted_documents
             else None
         )
+        if self.trusted is not None and isinstance(schema, PaymentsSchema):
+            schema.prepared_documents = self.trusted.prepared
         self._tokens = tokens
         self._mutation_limiter = mutation_limiter
         self._request_limiter = request_limiter

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from toss_sandbox.config import PUBLIC_TEST_SECRET_KEY as _DEFAULT_SECRET_KEY
 from toss_sandbox.standalone import run_standalone
 
 _DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sandbox.db"
-# A well-known test key, not a secret: the sandbox moves no money.
-_DEFAULT_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:

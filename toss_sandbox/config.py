@@ -12,6 +12,10 @@ import httpx
 Clock = Callable[[], datetime]
 
 
+# The sandbox's well-known test key: a public key, not a secret, since the sandbox moves no money.
+PUBLIC_TEST_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
+
+
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
     """Settings of one sandbox.
@@ -30,7 +34,7 @@ class SandboxConfig:
     """
 
     database_url: str
-    secret_key: str = "test_sk_sandbox"  # noqa: S105 (a public test key, not a secret)
+    secret_key: str = PUBLIC_TEST_SECRET_KEY
     client_key: str | None = None
     public_base_url: str | None = None
     clock: Clock | None = None

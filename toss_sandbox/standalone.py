@@ -10,7 +10,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from toss_sandbox.app import Sandbox
-from toss_sandbox.config import SandboxConfig
+from toss_sandbox.config import PUBLIC_TEST_SECRET_KEY, SandboxConfig
 
 # A request held by a `timeout` fault must not keep a stopping server up for two minutes.
 _GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -28,13 +28,34 @@ def _logging_config() -> dict[str, Any]:
     return config
 
 
+def banner(host: str, port: int, config: SandboxConfig) -> str:
+    """What is listening, where, and the keys it takes. The sandbox's own public test key is
+    shown; a key given in the environment is named, never printed."""
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+    base = f"http://{local_host}:{port}"
+    public = config.secret_key == PUBLIC_TEST_SECRET_KEY
+    secret = config.secret_key if public else "the one in TOSS_SECRET_KEY"
+    return "\n".join(
+        (
+            f"Toss sandbox:       {base} (Toss's API: /v1/payments/...)",
+            f"Secret key:         {secret} (Basic auth, as Toss's API takes it)",
+            "Client key:         any test_ck_... key, such as test_ck_sandbox",
+            f"Checkout:           {base}/checkout?clientKey=test_ck_sandbox&orderId=...",
+            f"Browser SDK:        {base}/v2/standard (Toss's v2 SDK at Toss's path)",
+            f"Webhooks to:        {config.webhook_url or 'nowhere (--webhook-url sets it)'}",
+        )
+    )
+
+
 def run_standalone(
     host: str, port: int, database_url: str, secret_key: str, webhook_url: str | None = None
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted."""
-    sandbox = Sandbox(
-        SandboxConfig(database_url=database_url, secret_key=secret_key, webhook_url=webhook_url)
+    config = SandboxConfig(
+        database_url=database_url, secret_key=secret_key, webhook_url=webhook_url
     )
+    sandbox = Sandbox(config)
+    print(banner(host, port, config), flush=True)
     uvicorn.run(
         sandbox.app,
         host=host,

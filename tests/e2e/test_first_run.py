@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
+from tests.e2e.conftest import serve_api
 from tests.support.flows import (
     CANCEL,
     CONFIRM,
@@ -23,7 +24,15 @@ from tests.support.flows import (
     checkout_form,
     redirect_query,
 )
-from tests.support.servers import SERVICE_SETTINGS, ServerProcess, newcomer_server, printed
+from tests.support.servers import (
+    SERVICE_SETTINGS,
+    ServerProcess,
+    free_port,
+    newcomer_server,
+    printed,
+    printed_line,
+    run_cli,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -223,3 +232,40 @@ def test_token_command_prints_one_verifiable_token(tmp_path: Path) -> None:
     verifier = TokenVerifier.from_settings(Settings(toss_graphql_var_dir=tmp_path))
     principal = verifier.verify(token)
     assert (principal.subject, principal.is_admin) == ("alice", True)
+
+
+def test_the_standalone_sandbox_says_where_it_listens_and_which_keys_it_takes(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"TOSS_GRAPHQL_VAR_DIR": str(tmp_path)}
+    with run_cli(
+        ["sandbox", "--port", str(port)], env, f"{url}/admin/clock", url, tmp_path / "s.log"
+    ) as sandbox:
+        assert printed(sandbox, "Toss sandbox") == url
+        assert printed(sandbox, "Secret key") == "test_sk_sandbox"
+        assert printed(sandbox, "Checkout").startswith(f"{url}/checkout?clientKey=test_ck_sandbox")
+        assert printed(sandbox, "Browser SDK") == f"{url}/v2/standard"
+
+
+def test_a_sandbox_given_a_key_of_its_own_never_prints_it(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    own_key = "test_sk_" + "k" * 24
+    env = {"TOSS_GRAPHQL_VAR_DIR": str(tmp_path), "TOSS_SECRET_KEY": own_key}
+    with run_cli(
+        ["sandbox", "--port", str(port)], env, f"{url}/admin/clock", url, tmp_path / "s.log"
+    ) as sandbox:
+        assert printed_line(sandbox, "Secret key").startswith("the one in TOSS_SECRET_KEY")
+        assert own_key not in sandbox.log()
+
+
+def test_serve_against_toss_says_how_the_checkout_opens(
+    migrated_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> None:
+    settings = {"TOSS_CLIENT_KEY": "test_ck_shop"}
+    with serve_api(tmp_path, migrated_database, sandbox_server.url, settings=settings) as api:
+        checkout_line = printed_line(api, "Checkout")
+    assert "https://js.tosspayments.com/v2/standard" in checkout_line
+    assert checkout_line.endswith("with the client key test_ck_shop")

@@ -134,10 +134,15 @@ def newcomer_server(
 
 def printed(server: ServerProcess, label: str) -> str:
     """What `serve` printed after `label:` at start-up (a link, a token)."""
-    match = re.search(rf"^{label}:\s+(\S+)", server.log(), re.MULTILINE)
+    return printed_line(server, label).split()[0]
+
+
+def printed_line(server: ServerProcess, label: str) -> str:
+    """The whole of what was printed after `label:` at start-up."""
+    match = re.search(rf"^{label}:\s+(.+)$", server.log(), re.MULTILINE)
     if match is None:
-        raise AssertionError(f"serve printed no {label!r}:\n{server.log()}")
-    return match.group(1)
+        raise AssertionError(f"the server printed no {label!r}:\n{server.log()}")
+    return match.group(1).strip()
 
 
 @contextmanager

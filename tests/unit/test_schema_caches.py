@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from toss_graphql.schema.limits import MaxDepthRule
-from toss_graphql.schema.schema import build_schema
+from toss_graphql.schema.schema import PaymentsSchema, build_schema
+from toss_graphql.schema.trusted_documents import TrustedDocuments
 
 
 async def test_a_repeated_document_is_validated_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,3 +28,35 @@ async def test_a_repeated_document_is_validated_once(monkeypatch: pytest.MonkeyP
         result = await schema.execute(document)
         assert result.errors is None
     assert validations == 1
+
+
+async def test_a_trusted_document_is_neither_parsed_nor_validated_per_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Its parse and validation were done when the manifest was loaded."""
+    validations = 0
+    original = MaxDepthRule.__init__
+
+    def counting(self: MaxDepthRule, *args: object, **kwargs: object) -> None:
+        nonlocal validations
+        validations += 1
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    text = "query Trusted { __typename trustedDocumentMarker: __typename }"
+    manifest = tmp_path / "trusted.json"
+    manifest.write_text(json.dumps({"one": text}), encoding="utf-8")
+    schema = build_schema()
+    assert isinstance(schema, PaymentsSchema)
+    trusted = TrustedDocuments.load(manifest, schema._schema, only=True)
+    schema.prepared_documents = trusted.prepared
+    monkeypatch.setattr(MaxDepthRule, "__init__", counting)
+
+    def no_parse(*_: object, **__: object) -> None:
+        raise AssertionError("a trusted document was parsed again")
+
+    monkeypatch.setattr("graphql.language.parser.Parser.parse_document", no_parse)
+    for _ in range(3):
+        result = await schema.execute(text)
+        assert result.errors is None
+        assert result.data == {"__typename": "Query", "trustedDocumentMarker": "Query"}
+    assert validations == 0

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import AsyncGenerator, Iterator, Mapping
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
@@ -118,6 +118,12 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
+        prepared = _prepared(context)
+        if prepared is not None:
+            # A trusted document, parsed and validated when the manifest was loaded.
+            context.graphql_document = prepared
+            yield
+            return
         try:
             context.graphql_document = self.cached_parse_document(
                 context.query, **context.parse_options
@@ -127,6 +133,14 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
             # parse: a subscription's parse error raised here would escape its handler.
             context.graphql_document = None
         yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.graphql_document is not None and context.graphql_document is _prepared(context):
+            context.pre_execution_errors = []
+            yield
+            return
+        yield from ValidationCache.on_validate(self)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         current = request_id.get()
@@ -138,6 +152,11 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": current},
         )
+
+
+def _prepared(context: ExecutionContext) -> DocumentNode | None:
+    documents: Mapping[str, DocumentNode] = getattr(context.schema, "prepared_documents", {})
+    return documents.get(context.query) if context.query else None
 
 
 class PaymentsSchema(strawberry.Schema):
@@ -152,6 +171,9 @@ class PaymentsSchema(strawberry.Schema):
         super().__init__(*args, **kwargs)
         self._hide_suggestions = hide_suggestions
         self.execution_context_class = execution_context_for(self._schema)
+        # Trusted documents by their text, parsed and validated once, at load
+        # (schema/trusted_documents.py): the request pipeline neither parses nor validates them.
+        self.prepared_documents: Mapping[str, DocumentNode] = {}
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

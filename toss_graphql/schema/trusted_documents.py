@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphql import GraphQLError, GraphQLSchema, parse, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import specified_rules
 
 from .schema import MAX_TOKENS, VALIDATION_RULES
@@ -39,6 +39,8 @@ class TrustedDocuments:
     # Only these may run (TRUSTED_DOCUMENTS_ONLY); otherwise any document may, and a known
     # id is a shortcut.
     only: bool
+    # Each text's document, parsed and validated at load.
+    prepared: Mapping[str, DocumentNode] = field(default_factory=dict)
     _by_hash: Mapping[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,21 +58,24 @@ class TrustedDocuments:
         ):
             raise TrustedDocumentsError(f"{path}: expected a JSON object of id to document text")
         try:
-            cls.check(manifest, schema)
+            prepared = cls.check(manifest, schema)
         except TrustedDocumentsError as error:
             raise TrustedDocumentsError(f"{path}: {error}") from None
-        return cls(dict(manifest), only)
+        return cls(dict(manifest), only, prepared)
 
     @staticmethod
-    def check(manifest: Mapping[str, str], schema: GraphQLSchema) -> None:
-        """Every document parses and validates, with the limits of any request."""
-        problems = [
-            f"{document_id}: {problem}"
-            for document_id, text in manifest.items()
-            if (problem := _why_invalid(text, schema)) is not None
-        ]
+    def check(manifest: Mapping[str, str], schema: GraphQLSchema) -> dict[str, DocumentNode]:
+        """Every document parsed and validated, with the limits of any request: by text."""
+        prepared: dict[str, DocumentNode] = {}
+        problems = []
+        for document_id, text in manifest.items():
+            try:
+                prepared[text] = _prepare(text, schema)
+            except _Invalid as invalid:
+                problems.append(f"{document_id}: {invalid}")
         if problems:
             raise TrustedDocumentsError("; ".join(problems))
+        return prepared
 
     def text_of(self, document_id: str) -> str | None:
         """The document a `documentId` (`sha256:<hex>` or the manifest's own id) names."""
@@ -82,13 +87,19 @@ class TrustedDocuments:
         return document_hash(text) in self._by_hash
 
 
-def _why_invalid(text: str, schema: GraphQLSchema) -> str | None:
+class _Invalid(Exception):
+    pass
+
+
+def _prepare(text: str, schema: GraphQLSchema) -> DocumentNode:
     try:
         document = parse(text, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
-        return error.message
+        raise _Invalid(error.message) from None
     errors = validate(schema, document, (*specified_rules, *VALIDATION_RULES))
-    return "; ".join(error.message for error in errors) or None
+    if errors:
+        raise _Invalid("; ".join(error.message for error in errors))
+    return document
 
 
 def manifest_from(texts: Iterable[str]) -> dict[str, str]:
