@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench graphiql browser screenshots clean
+.PHONY: run test lint format schema bench graphiql browser services screenshots clean
 
 # GraphiQL, built from the npm registry into the package (web/); Node.js 20+ and npm.
 GRAPHIQL := toss_graphql/static/graphiql/index.html
@@ -44,7 +44,12 @@ run: $(INSTALLED) $(GRAPHIQL)
 # Four pytest-xdist workers, even on two cores: the end-to-end tests mostly wait on Toss
 # timeouts, lock leases and server processes. A file's tests stay on one worker, so an
 # end-to-end module shares one `serve` process among its tests (tests/e2e/conftest.py).
-test: $(INSTALLED) $(GRAPHIQL) $(HTTP_AUDIT) browser
+# PgBouncer and Redis from Debian's packages, which the tests start themselves on free ports.
+services:
+	@test -x /usr/sbin/pgbouncer && command -v redis-server >/dev/null || \
+		(apt-get update -qq && apt-get install -y pgbouncer redis-server)
+
+test: $(INSTALLED) $(GRAPHIQL) $(HTTP_AUDIT) browser services
 	$(BIN)/pytest -n 4 --dist loadfile
 
 # The README's screenshots, taken by the browser tests.

@@ -34,6 +34,7 @@ from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
 from .web.graphiql import ASSETS_PATH, graphiql_assets
+from .web.shared_rate_limits import window_store
 from .web.storefront import DEMO_PATH, storefront_app
 from .webhook_endpoint import webhook_endpoint
 
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.services = services
             if settings.subscriptions_enabled:
                 app.state.order_changes = await stack.enter_async_context(
-                    order_change_feed(database_url)
+                    order_change_feed(settings.resolved_listen_url())
                 )
             webhooks = WebhookProcessor(services)
             app.state.webhook_processor = webhooks
@@ -154,12 +155,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     production = settings.app_env == "production"
     tokens = TokenVerifier.from_settings(settings)
+    # One store for every limit of the process: its memory, or Redis shared by the fleet.
+    limits = window_store(settings.rate_limit_storage_url)
     graphql = GraphQLApp(
         tokens,
-        MutationRateLimiter(settings.rate_limit_per_buyer, settings.rate_limit_per_address),
+        MutationRateLimiter(
+            settings.rate_limit_per_buyer, settings.rate_limit_per_address, store=limits
+        ),
         RequestRateLimiter(
             settings.rate_limit_requests_per_address,
             settings.rate_limit_anonymous_per_address,
+            store=limits,
         ),
         production=production,
         subscriptions=subscription_rules(settings),
@@ -175,7 +181,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route(
             "/webhooks/toss",
             webhook_endpoint(
-                AddressRateLimiter(settings.webhook_rate_limit_per_address, "webhooks")
+                AddressRateLimiter(
+                    settings.webhook_rate_limit_per_address, "webhooks", store=limits
+                )
             ),
             methods=["POST"],
         ),
@@ -228,5 +236,5 @@ def create_app_from_env() -> Any:
     from .logging_setup import configure_logging
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return create_app(settings)

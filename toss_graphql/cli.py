@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     base = f"http://{local_host}:{port}"
@@ -154,10 +156,21 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             else "from your identity provider"
         )
         lines.append(f"Tokens:             {settings.auth_jwt_algorithm}, {source}")
-    print("\n".join(lines), flush=True)
+    json_logs = settings.log_format == "json"
+    if json_logs:
+        # A log shipper reads one JSON object per line, the banner and uvicorn's own
+        # messages included: uvicorn's loggers then pass theirs to ours.
+        from .logging_setup import configure_logging
+
+        configure_logging(settings.log_level, "json")
+        for line in lines:
+            logging.getLogger(__name__).info(line)
+    else:
+        print("\n".join(lines), flush=True)
     uvicorn.run(
         "toss_graphql.app:create_app_from_env",
         factory=True,
+        log_config=None if json_logs else LOGGING_CONFIG,
         host=host,
         port=port,
         workers=workers,
@@ -179,7 +192,9 @@ async def _migrate(settings: Settings) -> None:
     from .db.engine import create_database_engine
     from .db.migrate import upgrade_to_head
 
-    engine = create_database_engine(settings.resolved_database_url())
+    engine = create_database_engine(
+        settings.resolved_database_url(), pgbouncer=settings.database_pgbouncer
+    )
     try:
         await upgrade_to_head(engine)
     finally:
@@ -193,7 +208,7 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     from .logging_setup import configure_logging
 
     # An order that fails is logged with its id; without this only the bare message would show.
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     policy = reconcile_policy(settings)
     if min_age is not None:
         policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
@@ -217,7 +232,7 @@ async def _seed_demo(settings: Settings) -> None:
     from .demo import DEMO_PRODUCTS
 
     url = settings.resolved_database_url()
-    engine = create_database_engine(url)
+    engine = create_database_engine(url, pgbouncer=settings.database_pgbouncer)
     try:
         if is_sqlite(url):
             await upgrade_to_head(engine)

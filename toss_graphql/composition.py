@@ -36,7 +36,9 @@ async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """The runtime for the block; its engine and HTTP client are closed after it."""
     config = gateway_config(settings)
     engine = create_database_engine(
-        settings.resolved_database_url(), pool_size=settings.database_pool_size
+        settings.resolved_database_url(),
+        pool_size=settings.database_pool_size,
+        pgbouncer=settings.database_pgbouncer,
     )
     try:
         async with create_http_client(config) as http_client, order_reads(engine) as reads:

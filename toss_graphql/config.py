@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # PostgreSQL connections each process keeps open: about the requests it serves at once.
     database_pool_size: int = 20
+    # DATABASE_URL leads to PgBouncer in transaction mode: no prepared statement outlives its
+    # transaction (docs/operations.md).
+    database_pgbouncer: bool = False
+    # Where the order change listener connects (LISTEN needs a session of its own, which a
+    # transaction pooler does not give): PostgreSQL itself. Default: DATABASE_URL.
+    database_listen_url: str | None = None
     sandbox_database_url: str | None = None
     toss_secret_key: str | None = None
     toss_client_key: str | None = None
@@ -38,6 +44,9 @@ class Settings(BaseSettings):
     cors_origins: str = ""
     # The largest request body accepted, in bytes.
     max_request_bytes: int = 100_000
+    # Where rate limits are counted: memory:// (each process its own), or redis://host:port
+    # for one budget across a fleet (docs/operations.md).
+    rate_limit_storage_url: str = "memory://"
     # Mutations allowed per minute, per buyer and per client address.
     rate_limit_per_buyer: int = 30
     rate_limit_per_address: int = 120
@@ -53,6 +62,8 @@ class Settings(BaseSettings):
     # scope (or an admin token); in development it is open.
     metrics_scope: str = "metrics"
     log_level: str = "INFO"
+    # text: a line with key=value fields, for people; json: one object per line, for shippers.
+    log_format: Literal["text", "json"] = "text"
     # How long the API waits for Toss to answer one attempt.
     toss_timeout_seconds: float = 30.0
     # The reconciler inside `serve`: how often it runs (0 turns it off), how old an open order
@@ -80,6 +91,9 @@ class Settings(BaseSettings):
     subscription_init_timeout_seconds: float = 10.0
     subscription_keepalive_seconds: float = 15.0
     subscription_send_timeout_seconds: float = 10.0
+
+    def resolved_listen_url(self) -> str:
+        return self.database_listen_url or self.resolved_database_url()
 
     @property
     def var_dir(self) -> Path:

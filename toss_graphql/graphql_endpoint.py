@@ -145,7 +145,7 @@ class GraphQLApp(GraphQL[Context, None]):
         media_type = answer_media_type(request, streams)
         caller = self._caller(request)
         address = request.client.host if request.client else None
-        wait = self._request_limiter.check(address, anonymous=caller.principal is None)
+        wait = await self._request_limiter.check(address, anonymous=caller.principal is None)
         if wait is not None:
             log.info("request rate limited", extra={"address": address})
             return graphql_http_error(
@@ -180,7 +180,7 @@ class GraphQLApp(GraphQL[Context, None]):
             await websocket.close(code=1008)
             return
         caller = self._caller(websocket)
-        if self._request_limiter.check(address, anonymous=caller.principal is None) is not None:
+        if await self._request_limiter.check(address, anonymous=caller.principal is None):
             log.info("request rate limited", extra={"address": address})
             await websocket.close(code=1008)
             return

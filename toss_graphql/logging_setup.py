@@ -1,29 +1,60 @@
-"""One log format for the service: a plain line with the record's extra fields as key=value."""
+"""The service's log lines: plain text with the record's extra fields as key=value for people
+(LOG_FORMAT=text, the default), or one JSON object per line for log shippers (LOG_FORMAT=json)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from .request_context import request_id
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
+    current = request_id.get()
+    if current:
+        extras.setdefault("request_id", current)
+    return extras
+
+
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD}
-        current = request_id.get()
-        if current:
-            extras.setdefault("request_id", current)
+        extras = _extras(record)
         if extras:
             line += " " + " ".join(f"{key}={value}" for key, value in extras.items())
         return line
 
 
-def configure_logging(level: str) -> None:
+class JsonFormatter(logging.Formatter):
+    """One object per line: time (UTC, ISO 8601), level, logger, message, the record's extra
+    fields and the request id; a traceback, when there is one, as `exception`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(_extras(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        # default=str: an extra field that is not JSON (a Decimal, an enum) is written as text.
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, log_format: Literal["text", "json"] = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter()
+        if log_format == "json"
+        else KeyValueFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -155,7 +155,7 @@ def webhook_endpoint(limiter: AddressRateLimiter) -> Endpoint:
 
     async def toss_webhook(request: Request) -> Response:
         address = request.client.host if request.client else None
-        wait = limiter.check(address)
+        wait = await limiter.check(address)
         if wait is not None:
             log.info("webhook refused: rate limit", extra={"client": address, "retry_after": wait})
             return JSONResponse(

@@ -105,7 +105,7 @@ def _store() -> MemoryStore:
 
 
 class _NoLimits:
-    def check(self, buyer: str | None, address: str | None) -> int | None:
+    async def check(self, buyer: str | None, address: str | None) -> int | None:
         return None
 
 

@@ -1,60 +1,61 @@
 from __future__ import annotations
 
-import time
+import asyncio
 
 import pytest
 
 from toss_graphql.web import MutationRateLimiter
-from toss_graphql.web.rate_limit import _MovingWindows
+from toss_graphql.web.rate_limit import MemoryWindows, _MovingWindows
+from toss_graphql.web.shared_rate_limits import RedisWindows, window_store
 
 
-def test_the_buyer_over_the_limit_is_told_when_to_retry() -> None:
+async def test_the_buyer_over_the_limit_is_told_when_to_retry() -> None:
     limiter = MutationRateLimiter(per_buyer=3, per_address=100)
 
-    allowed = [limiter.check("buyer-1", "10.0.0.1") for _ in range(3)]
-    refused = limiter.check("buyer-1", "10.0.0.1")
+    allowed = [await limiter.check("buyer-1", "10.0.0.1") for _ in range(3)]
+    refused = await limiter.check("buyer-1", "10.0.0.1")
 
     assert allowed == [None, None, None]
     assert refused is not None
     assert 1 <= refused <= 60
 
 
-def test_another_buyer_is_unaffected() -> None:
+async def test_another_buyer_is_unaffected() -> None:
     limiter = MutationRateLimiter(per_buyer=2, per_address=100)
     for _ in range(2):
-        limiter.check("buyer-1", "10.0.0.1")
+        await limiter.check("buyer-1", "10.0.0.1")
 
-    assert limiter.check("buyer-1", "10.0.0.1") is not None
-    assert limiter.check("buyer-2", "10.0.0.1") is None
+    assert await limiter.check("buyer-1", "10.0.0.1") is not None
+    assert await limiter.check("buyer-2", "10.0.0.1") is None
 
 
-def test_anonymous_callers_are_limited_by_address() -> None:
+async def test_anonymous_callers_are_limited_by_address() -> None:
     limiter = MutationRateLimiter(per_buyer=100, per_address=2)
 
-    answers = [limiter.check(None, "10.0.0.1") for _ in range(3)]
+    answers = [await limiter.check(None, "10.0.0.1") for _ in range(3)]
 
     assert answers[:2] == [None, None]
     assert answers[2] is not None
-    assert limiter.check(None, "10.0.0.2") is None
+    assert await limiter.check(None, "10.0.0.2") is None
 
 
-def test_a_refusal_spends_nothing_from_the_other_bucket() -> None:
+async def test_a_refusal_spends_nothing_from_the_other_bucket() -> None:
     limiter = MutationRateLimiter(per_buyer=1, per_address=2)
-    assert limiter.check("buyer-1", "10.0.0.1") is None
+    assert await limiter.check("buyer-1", "10.0.0.1") is None
 
-    assert limiter.check("buyer-1", "10.0.0.1") is not None
-    assert limiter.check("buyer-2", "10.0.0.1") is None
+    assert await limiter.check("buyer-1", "10.0.0.1") is not None
+    assert await limiter.check("buyer-2", "10.0.0.1") is None
 
 
-def test_waiting_the_retry_after_frees_the_caller() -> None:
+async def test_waiting_the_retry_after_frees_the_caller() -> None:
     limiter = MutationRateLimiter(per_buyer=1, per_address=100, window_seconds=1)
-    assert limiter.check("buyer-1", None) is None
-    retry_after = limiter.check("buyer-1", None)
+    assert await limiter.check("buyer-1", None) is None
+    retry_after = await limiter.check("buyer-1", None)
     assert retry_after == 1
 
-    time.sleep(retry_after + 0.01)
+    await asyncio.sleep(retry_after + 0.01)
 
-    assert limiter.check("buyer-1", None) is None
+    assert await limiter.check("buyer-1", None) is None
 
 
 @pytest.mark.parametrize(("per_buyer", "per_address"), [(0, 10), (10, 0)])
@@ -92,3 +93,10 @@ def test_buckets_with_nothing_in_the_window_are_forgotten() -> None:
     clock.now += 61
     windows.spend([(limit, "10.0.1.1")])
     assert list(windows._hits) == [("requests", "10.0.1.1")]
+
+
+def test_the_storage_url_chooses_where_limits_are_counted() -> None:
+    assert isinstance(window_store("memory://"), MemoryWindows)
+    assert isinstance(window_store("redis://127.0.0.1:6379"), RedisWindows)
+    with pytest.raises(ValueError, match="memory:// or redis://"):
+        window_store("memcached://127.0.0.1:11211")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +23,37 @@ PING_AFTER_IDLE_SECONDS = 10.0
 DEFAULT_POOL_SIZE = 20
 
 
+# Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER, docs/operations.md) consecutive
+# transactions of one connection may run on different server connections, which PgBouncer
+# 1.18 does not give prepared statements. So asyncpg keeps no statement cache (its fetches use
+# unnamed statements), SQLAlchemy's asyncpg dialect keeps none either, and the statements it
+# must name get names no other client can have chosen (SQLAlchemy's documented settings for
+# PgBouncer; asyncpg's FAQ). Without them: DuplicatePreparedStatementError.
+PGBOUNCER_CONNECT_ARGS: dict[str, Any] = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4().hex}__",
+}
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_database_engine(url: str, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
+def create_database_engine(
+    url: str, pool_size: int = DEFAULT_POOL_SIZE, *, pgbouncer: bool = False
+) -> AsyncEngine:
     if is_sqlite(url):
         return _sqlite_engine(url)
     # The pool holds as many connections as the process has requests in flight: a connection
     # opened past it for a burst (overflow) is closed again at once: a new connection and
     # authentication for every request while the burst lasts.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size // 2, hide_parameters=True
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size // 2,
+        hide_parameters=True,
+        connect_args=PGBOUNCER_CONNECT_ARGS if pgbouncer else {},
     )
     _ping_when_idle(engine)
     return engine

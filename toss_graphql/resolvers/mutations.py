@@ -49,7 +49,7 @@ async def _order_after(
 
 async def create_order(info: Info[Context, None], input: CreateOrderInput) -> CreateOrderPayload:
     principal = info.context.require_principal()
-    if refused := info.context.throttle():
+    if refused := await info.context.throttle():
         return CreateOrderPayload(order=None, errors=[PaymentError.from_domain(refused)])
     request = orders.CreateOrderRequest(
         lines=[orders.LineRequest(line.sku, line.quantity) for line in input.lines]
@@ -70,7 +70,7 @@ async def confirm_payment(
     info: Info[Context, None], payment_key: str, order_id: strawberry.ID, amount: int
 ) -> ConfirmPaymentPayload:
     principal = info.context.require_principal()
-    if refused := info.context.throttle():
+    if refused := await info.context.throttle():
         return ConfirmPaymentPayload(
             order=None, payment=None, errors=[PaymentError.from_domain(refused)]
         )
@@ -99,7 +99,7 @@ async def fail_payment(
     info: Info[Context, None], order_id: strawberry.ID, code: str, message: str | None = None
 ) -> FailPaymentPayload:
     principal = info.context.require_principal()
-    if refused := info.context.throttle():
+    if refused := await info.context.throttle():
         return FailPaymentPayload(order=None, errors=[PaymentError.from_domain(refused)])
     try:
         failed = await confirm.fail_payment(
@@ -123,7 +123,7 @@ async def cancel_payment(
     idempotency_key: str | None = None,
 ) -> CancelPaymentPayload:
     principal = info.context.require_principal()
-    if refused := info.context.throttle():
+    if refused := await info.context.throttle():
         return CancelPaymentPayload(
             order=None, cancel=None, errors=[PaymentError.from_domain(refused)]
         )

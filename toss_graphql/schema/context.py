@@ -51,7 +51,7 @@ class Loaders:
 
 
 class RateLimiter(Protocol):
-    def check(self, buyer: str | None, address: str | None) -> int | None:
+    async def check(self, buyer: str | None, address: str | None) -> int | None:
         """None when allowed (one hit taken), else the seconds to wait."""
         ...
 
@@ -91,12 +91,12 @@ class Context:
         self.loaders = Loaders.for_request(self.services)
         return self.loaders
 
-    def throttle(self) -> DomainError | None:
+    async def throttle(self) -> DomainError | None:
         """Count one mutation against the caller's and the address's budgets; the refusal,
         with a Retry-After header set, when either is spent."""
         buyer = self.principal.subject if self.principal else None
         address = self.request.client.host if self.request.client else None
-        wait = self.rate_limiter.check(buyer, address)
+        wait = await self.rate_limiter.check(buyer, address)
         if wait is None:
             return None
         if self.response is not None:

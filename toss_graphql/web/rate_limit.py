@@ -1,4 +1,7 @@
-"""How many requests, and how many mutations, a buyer and a client address may send per minute."""
+"""How many requests, and how many mutations, a buyer and a client address may send per minute.
+
+The limiters share one `WindowStore` per process: `MemoryWindows` here, or the Redis windows
+of web/shared_rate_limits.py."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
-class _Limit:
+class Limit:
     namespace: str
     per_window: int
 
@@ -34,12 +38,12 @@ class _MovingWindows:
         self._hits: dict[tuple[str, str], deque[float]] = {}
         self._next_sweep = clock() + window_seconds
 
-    def item(self, per_window: int, namespace: str) -> _Limit:
+    def item(self, per_window: int, namespace: str) -> Limit:
         if per_window < 1:
             raise ValueError("rate limits must be at least 1")
-        return _Limit(namespace, per_window)
+        return Limit(namespace, per_window)
 
-    def spend(self, buckets: list[tuple[_Limit, str]]) -> int | None:
+    def spend(self, buckets: list[tuple[Limit, str]]) -> int | None:
         """None when every bucket had room (one hit spent from each), or the whole seconds, at
         least 1, until the fullest may be used again (nothing spent)."""
         now = self._clock()
@@ -56,7 +60,7 @@ class _MovingWindows:
             self._hits.setdefault((limit.namespace, key), deque()).append(now)
         return None
 
-    def _wait(self, hits: deque[float] | None, limit: _Limit, now: float) -> float | None:
+    def _wait(self, hits: deque[float] | None, limit: Limit, now: float) -> float | None:
         if not hits:
             return None
         window_start = now - self.window_seconds
@@ -74,57 +78,102 @@ class _MovingWindows:
         self._next_sweep = now + self.window_seconds
 
 
+class WindowStore(Protocol):
+    """Where the moving windows' hits are counted: this process's memory, or Redis for a
+    fleet (RATE_LIMIT_STORAGE_URL, web/shared_rate_limits.py)."""
+
+    def item(self, per_window: int, namespace: str) -> Limit: ...
+
+    async def spend(self, buckets: list[tuple[Limit, str]]) -> int | None: ...
+
+
+class MemoryWindows:
+    """The windows in this process's memory (RATE_LIMIT_STORAGE_URL=memory://)."""
+
+    def __init__(self, window_seconds: int = 60) -> None:
+        self._windows = _MovingWindows(window_seconds)
+
+    def item(self, per_window: int, namespace: str) -> Limit:
+        return self._windows.item(per_window, namespace)
+
+    async def spend(self, buckets: list[tuple[Limit, str]]) -> int | None:
+        return self._windows.spend(buckets)
+
+
 class MutationRateLimiter:
     """Mutations per buyer and per client address within a moving window (a minute).
 
-    Counts live in this process's memory: each worker process or instance keeps its own,
-    so with N of them a client may send up to N times the limit. That bounds abuse without
-    a shared store; an exact bound across instances needs a shared one (Redis).
+    Counts live in the store given: this process's memory by default, so that with N
+    processes a client may send up to N times the limit; or Redis, shared by the fleet
+    (RATE_LIMIT_STORAGE_URL, web/shared_rate_limits.py).
     """
 
-    def __init__(self, per_buyer: int, per_address: int, *, window_seconds: int = 60) -> None:
-        self._windows = _MovingWindows(window_seconds)
+    def __init__(
+        self,
+        per_buyer: int,
+        per_address: int,
+        *,
+        window_seconds: int = 60,
+        store: WindowStore | None = None,
+    ) -> None:
+        self._windows = store or MemoryWindows(window_seconds)
         self._per_buyer = self._windows.item(per_buyer, "buyer")
         self._per_address = self._windows.item(per_address, "address")
 
-    def check(self, buyer: str | None, address: str | None) -> int | None:
+    async def check(self, buyer: str | None, address: str | None) -> int | None:
         """None when the mutation may go ahead (one hit spent from each bucket that applies),
         or the whole seconds, at least 1, until it may be retried (nothing spent)."""
-        buckets: list[tuple[_Limit, str]] = []
+        buckets: list[tuple[Limit, str]] = []
         if buyer is not None:
             buckets.append((self._per_buyer, buyer))
         if address is not None:
             buckets.append((self._per_address, address))
-        return self._windows.spend(buckets)
+        return await self._windows.spend(buckets)
 
 
 class AddressRateLimiter:
     """Requests to one endpoint per client address within a moving window (a minute)."""
 
-    def __init__(self, per_address: int, namespace: str, *, window_seconds: int = 60) -> None:
-        self._windows = _MovingWindows(window_seconds)
+    def __init__(
+        self,
+        per_address: int,
+        namespace: str,
+        *,
+        window_seconds: int = 60,
+        store: WindowStore | None = None,
+    ) -> None:
+        self._windows = store or MemoryWindows(window_seconds)
         self._per_address = self._windows.item(per_address, namespace)
 
-    def check(self, address: str | None) -> int | None:
+    async def check(self, address: str | None) -> int | None:
         """None when the request may go ahead, else the seconds until it may be retried."""
-        return None if address is None else self._windows.spend([(self._per_address, address)])
+        if address is None:
+            return None
+        return await self._windows.spend([(self._per_address, address)])
 
 
 class RequestRateLimiter:
     """Every GraphQL request, query or not, per client address within a moving window; and
     a much smaller budget for requests without a valid token, which can only be refused and
-    so only cost the server (per process, like the mutation limits)."""
+    so only cost the server (counted in the same store as the mutation limits)."""
 
-    def __init__(self, per_address: int, anonymous_per_address: int, *, window_seconds: int = 60):
-        self._windows = _MovingWindows(window_seconds)
+    def __init__(
+        self,
+        per_address: int,
+        anonymous_per_address: int,
+        *,
+        window_seconds: int = 60,
+        store: WindowStore | None = None,
+    ):
+        self._windows = store or MemoryWindows(window_seconds)
         self._per_address = self._windows.item(per_address, "requests")
         self._anonymous = self._windows.item(anonymous_per_address, "anonymous")
 
-    def check(self, address: str | None, *, anonymous: bool) -> int | None:
+    async def check(self, address: str | None, *, anonymous: bool) -> int | None:
         """None when the request may go ahead, else the seconds until it may be retried."""
         if address is None:
             return None
         buckets = [(self._per_address, address)]
         if anonymous:
             buckets.append((self._anonymous, address))
-        return self._windows.spend(buckets)
+        return await self._windows.spend(buckets)
