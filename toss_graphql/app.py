@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import secrets
@@ -45,6 +46,20 @@ class SchemaBehindError(RuntimeError):
     pass
 
 
+SHUTTING_DOWN = JSONResponse(
+    {
+        "errors": [
+            {
+                "message": "the server is shutting down: retry the request",
+                "extensions": {"code": "SERVICE_UNAVAILABLE"},
+            }
+        ]
+    },
+    status_code=503,
+    headers={"Retry-After": "1"},
+)
+
+
 class RequestIdMiddleware:
     """Gives every request an id, echoed as X-Request-ID and carried by logs and audit rows;
     and every WebSocket connection one, for its log lines."""
@@ -66,9 +81,12 @@ class RequestIdMiddleware:
             return
         current = secrets.token_hex(8)
         token = request_id.set(current)
+        started = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", current.encode()))
                 message = {**message, "headers": headers}
@@ -76,6 +94,14 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # uvicorn cancels the requests still running when SHUTDOWN_GRACE_SECONDS is over.
+            # The client is told to retry elsewhere (503), not "internal error" (500); a
+            # confirm cut here is CONFIRMING, and the reconciler settles it.
+            if started:
+                raise
+            log.info("request cut short by shutdown")
+            await SHUTTING_DOWN(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
 

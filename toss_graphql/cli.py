@@ -8,10 +8,12 @@ import dataclasses
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from urllib.parse import urlencode
 
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
@@ -28,6 +30,10 @@ FIRST_QUERY = """query MyOrders {
 
 # Toss's browser SDK (docs/sandbox.md), for the banner of a server that talks to Toss itself.
 TOSS_BROWSER_SDK = "https://js.tosspayments.com/v2/standard"
+
+
+def _exit_after_shutdown(_signal: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,9 +173,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             logging.getLogger(__name__).info(line)
     else:
         print("\n".join(lines), flush=True)
+    # uvicorn shuts down gracefully on SIGTERM, restores the handler it found, and raises the
+    # signal again: this one, so a rolling deploy's stop ends with 0, not "killed by SIGTERM".
+    signal.signal(signal.SIGTERM, _exit_after_shutdown)
     uvicorn.run(
         "toss_graphql.app:create_app_from_env",
         factory=True,
+        # In-flight requests get this long to finish; a confirm cut short stays CONFIRMING
+        # for the reconciler (docs/operations.md).
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
         log_config=None if json_logs else LOGGING_CONFIG,
         host=host,
         port=port,

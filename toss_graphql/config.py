@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # what Toss sends from one of its addresses, so none of Toss's is ever refused: raise it
     # if this service takes more than ten payments' webhooks a second.
     webhook_rate_limit_per_address: int = 600
+    # On SIGTERM, how long requests in flight may take to finish before the process stops.
+    shutdown_grace_seconds: float = 30.0
     # Trusted documents (docs/http.md): a JSON map of id to document, parsed and validated at
     # start-up; with TRUSTED_DOCUMENTS_ONLY no other document runs (recommended in production).
     trusted_documents_file: Path | None = None
