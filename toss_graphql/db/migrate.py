@@ -24,10 +24,20 @@ def head_revisions() -> set[str]:
 
 
 async def upgrade_to_head(engine: AsyncEngine) -> None:
+    await upgrade_to(engine, "head")
+
+
+async def upgrade_to(engine: AsyncEngine, revision: str) -> None:
     # One transaction: on SQLite BEGIN IMMEDIATE makes processes starting together migrate
     # one after the other, the second finding nothing left to do.
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), "head"))
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+
+
+def revisions_in_order() -> list[str]:
+    """Every migration, oldest first."""
+    script = ScriptDirectory.from_config(_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:

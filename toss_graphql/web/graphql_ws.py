@@ -59,14 +59,16 @@ class SlowConsumer(Exception):
     pass
 
 
-def malformed_subscribe(message: Mapping[str, object]) -> str | None:
-    """Why a `subscribe` message does not follow graphql-transport-ws, or None."""
+def malformed_subscribe(message: Mapping[str, object], *, by_id: bool = False) -> str | None:
+    """Why a `subscribe` message does not follow graphql-transport-ws, or None; `by_id`: a
+    trusted document may be named by `documentId` instead of sent as `query`."""
     operation_id, payload = message.get("id"), message.get("payload")
     if not isinstance(operation_id, str) or not operation_id:
         return "Invalid message: 'id' must be a non-empty string"
     if not isinstance(payload, dict):
         return "Invalid message: 'payload' must be an object"
-    if not isinstance(payload.get("query"), str) and not isinstance(payload.get("documentId"), str):
+    named = by_id and isinstance(payload.get("documentId"), str)
+    if not isinstance(payload.get("query"), str) and not named:
         return "Invalid message: 'payload.query' must be a string"
     for name in ("variables", "extensions"):
         if not isinstance(payload.get(name), dict | None):
@@ -132,7 +134,7 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         # The protocol's shapes, checked before Strawberry reads them: a payload it would
         # index into, or a query graphql-core cannot parse, would fail in an operation task.
-        problem = malformed_subscribe(message)
+        problem = malformed_subscribe(message, by_id=self._gate.trusted is not None)
         if problem is not None:
             log.info("subscription message refused", extra={"reason": problem})
             await self.websocket.close(BAD_REQUEST, problem)
