@@ -67,7 +67,7 @@ async def follow_change_log(database_url: str, hub: OrderChangeHub) -> None:
                 continue
             try:
                 reader.read_into(hub)
-            except sqlite3.OperationalError as error:
+            except sqlite3.Error as error:
                 log.info("order change log not read; trying again", extra={"error": str(error)})
     finally:
         reader.close()
