@@ -36,6 +36,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from . import seed, servers
 from .context import Bench
+from .report import table_row
 from .tables import orders, stored
 
 CHANNEL = "toss_graphql_order_changed"
@@ -287,7 +288,7 @@ def _rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-async def _hold_idle(server: servers.Server, url: str, token: str) -> CapacityRun:
+async def _hold_idle(server: servers.Server, url: str, token: str, name: str) -> CapacityRun:
     order_ids = await _pending_orders(url, IDLE_ORDERS)
     # One subscription first, so start-up allocations are not counted per subscription.
     warm = await _session(server, token)
@@ -346,7 +347,7 @@ async def _hold_idle(server: servers.Server, url: str, token: str) -> CapacityRu
     for socket in [*sockets, warm]:
         await socket.close()
     return CapacityRun(
-        database="",
+        database=name,
         subscriptions=IDLE_SUBSCRIPTIONS,
         rss_before_mib=before,
         rss_after_mib=after,
@@ -362,28 +363,21 @@ def capacity(bench: Bench, kind: str, name: str, postgres_url: str) -> CapacityR
             bench.directory, url, servers.UNUSED_TOSS_URL, extra=SETTINGS
         ) as server:
             bench.say(f"{IDLE_SUBSCRIPTIONS:,} idle subscriptions on one worker, {name}")
-            run = asyncio.run(_hold_idle(server, url, bench.token))
-    return CapacityRun(
-        name,
-        run.subscriptions,
-        run.rss_before_mib,
-        run.rss_after_mib,
-        run.open_seconds,
-        run.latency_ms,
-    )
-
-
-def _row(cells: list[str]) -> str:
-    return "| " + " | ".join(cells) + " |"
+            return asyncio.run(_hold_idle(server, url, bench.token, name))
 
 
 def latency_table(runs: list[LatencyRun]) -> str:
     header = ["database", "side", "p50 ms", "p99 ms", "per round (p50 / p99 ms)"]
-    lines = ["### Subscriptions: commit to subscriber", "", _row(header), _row(["---"] * 5)]
+    lines = [
+        "### Subscriptions: commit to subscriber",
+        "",
+        table_row(header),
+        table_row(["---"] * 5),
+    ]
     for run in runs:
         for side, rounds in (("project", run.project), ("floor", run.floor)):
             lines.append(
-                _row(
+                table_row(
                     [
                         run.database,
                         side,
@@ -415,11 +409,11 @@ def capacity_table(runs: list[CapacityRun]) -> str:
         "opened in s",
         "a change, then, in ms",
     ]
-    lines = ["### Subscriptions: idle ones one worker holds", "", _row(header)]
-    lines.append(_row(["---"] * len(header)))
+    lines = ["### Subscriptions: idle ones one worker holds", "", table_row(header)]
+    lines.append(table_row(["---"] * len(header)))
     for run in runs:
         lines.append(
-            _row(
+            table_row(
                 [
                     run.database,
                     f"{run.subscriptions:,}",

@@ -64,7 +64,7 @@ def comparison_table(title: str, comparisons: Sequence[Comparison]) -> str:
     if with_sandbox:
         header.append("sandbox CPU ms/req")
     header.append("per round (req/s; ratio: project/floor)")
-    lines = [f"### {title}", "", _row(header), _row(["---"] * len(header))]
+    lines = [f"### {title}", "", table_row(header), table_row(["---"] * len(header))]
     for c in comparisons:
         for side, samples in (("project", c.project), ("floor", c.floor)):
             cells = [c.database, c.case, side]
@@ -72,7 +72,7 @@ def comparison_table(title: str, comparisons: Sequence[Comparison]) -> str:
             if with_sandbox:
                 cells.append(f"{median(c.sandbox_cpu_ms.get(side, [0.0])):.2f}")
             cells.append(_rounds([s.rate for s in samples], "{:.0f}"))
-            lines.append(_row(cells))
+            lines.append(table_row(cells))
         ratio_cells = [c.database, c.case, "**project/floor**"]
         ratio_cells += [f"**{median(_ratios(c.project, c.floor, m)):.2f}**" for _, m, _ in _METRICS]
         if with_sandbox:
@@ -80,7 +80,7 @@ def comparison_table(title: str, comparisons: Sequence[Comparison]) -> str:
             ratios = [p / f for p, f in zip(project_cpu, floor_cpu, strict=True)]
             ratio_cells.append(f"{median(ratios):.2f}")
         ratio_cells.append(_rounds(_ratios(c.project, c.floor, lambda s: s.rate), "{:.2f}"))
-        lines.append(_row(ratio_cells))
+        lines.append(table_row(ratio_cells))
     lines += [
         "",
         "Each figure is the median of the rounds. The project/floor row is the median of the "
@@ -103,13 +103,13 @@ def workers_table(comparisons: Sequence[WorkersComparison]) -> str:
         "per round (gain)",
     ]
     lines = ["### Workers: `order` read, 2 workers against 1", ""]
-    lines += [_row(header), _row(["---"] * len(header))]
+    lines += [table_row(header), table_row(["---"] * len(header))]
     for c in comparisons:
         gains: dict[str, list[float]] = {}
         for side, runs in (("project", c.project), ("floor", c.floor)):
             gains[side] = [two.rate / one.rate for one, two in zip(runs[1], runs[2], strict=True)]
             lines.append(
-                _row(
+                table_row(
                     [
                         c.database,
                         side,
@@ -125,7 +125,7 @@ def workers_table(comparisons: Sequence[WorkersComparison]) -> str:
             )
         relative = [p / f for p, f in zip(gains["project"], gains["floor"], strict=True)]
         lines.append(
-            _row(
+            table_row(
                 [
                     c.database,
                     "**project gain / floor gain**",
@@ -152,11 +152,11 @@ def sandbox_table(runs: Sequence[SandboxRun], target_ms: float) -> str:
     header = ["database", "confirms/s", "p50 ms", "p99 ms", "CPU ms/confirm", "target"]
     header.append("per round (CPU ms)")
     lines = ["### Sandbox: `POST /v1/payments/confirm` on the standalone `toss-sandbox`", ""]
-    lines += [_row(header), _row(["---"] * len(header))]
+    lines += [table_row(header), table_row(["---"] * len(header))]
     for run in runs:
         cpu = median([s.cpu_ms_per_request for s in run.samples])
         lines.append(
-            _row(
+            table_row(
                 [
                     run.database,
                     f"{median([s.rate for s in run.samples]):.0f}",
@@ -171,5 +171,5 @@ def sandbox_table(runs: Sequence[SandboxRun], target_ms: float) -> str:
     return "\n".join(lines)
 
 
-def _row(cells: Sequence[str]) -> str:
+def table_row(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"

@@ -5,6 +5,9 @@ status, whose listener reaches PostgreSQL directly (DATABASE_LISTEN_URL)."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +29,11 @@ from tests.support.flows import (
 )
 from tests.support.outages import CONFIRM_PATH, lose_replies, reconcile
 from tests.support.pgbouncer import pgbouncer_in_front_of
-from tests.support.servers import ServerProcess
+from tests.support.postgres import temporary_database_in_loop
+from tests.support.servers import SERVICE_SETTINGS, ServerProcess
 from tests.support.subscriptions import statuses, ws_session
+from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.migrate import is_at_head
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgresql_only]
 
@@ -134,6 +140,34 @@ async def test_the_reconciler_settles_a_lost_reply_through_pgbouncer(
             settled = await session.orders("1", until=lambda o: o["status"] == "PAID")
     assert settled[-1]["payment"]["paymentKey"] == redirect["paymentKey"]
     assert "prepared statement" not in run.stdout + run.stderr
+
+
+async def test_migrate_runs_through_pgbouncer(tmp_path: Path) -> None:
+    """`toss-graphql migrate` on a new database, every migration through the pooler."""
+    async with temporary_database_in_loop() as fresh:
+        with pgbouncer_in_front_of(fresh) as bounced:
+            env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+            env.update(
+                DATABASE_URL=bounced,
+                DATABASE_PGBOUNCER="true",
+                TOSS_GRAPHQL_VAR_DIR=str(tmp_path),
+            )
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "toss_graphql.cli", "migrate"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        engine = create_database_engine(fresh)
+        try:
+            at_head = await is_at_head(engine)
+        finally:
+            await engine.dispose()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert at_head
 
 
 async def test_a_paid_order_is_read_through_pgbouncer_by_many_at_once(

@@ -46,10 +46,6 @@ class OrderChangeHub:
     def watching(self) -> bool:
         return bool(self._watchers)
 
-    @property
-    def watcher_count(self) -> int:
-        return sum(len(watchers) for watchers in self._watchers.values())
-
     def changed(self, order_id: str) -> None:
         for signal in self._watchers.get(order_id, ()):
             signal.raise_()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection
@@ -74,11 +74,9 @@ class Context:
     rate_limiter: RateLimiter
     auth_problem: str | None = None
     # Subscriptions: where changes are announced (None when they are turned off), each
-    # caller's share, and for a WebSocket, the `connection_init` payload and when the
-    # connection's token expires.
+    # caller's share, and when the caller's token expires.
     order_changes: OrderChanges | None = None
     subscriptions: SubscriptionBudget | None = None
-    connection_params: dict[str, Any] | None = None
     expires_at: float | None = None
     loaders: Loaders = field(init=False)
 

@@ -118,7 +118,6 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             await self.websocket.close(TOO_MANY_INITIALISATIONS, "Too many initialisation requests")
             return
         self.connection_init_received = True
-        self.context.connection_params = payload
         problem = self._gate.authenticate_connection(self.context, payload)
         if problem is not None:
             log.info("subscription connection refused", extra={"reason": problem})
