@@ -6,11 +6,12 @@ import asyncio
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from functools import partial
 from typing import Any
 
+from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from toss_sandbox import Sandbox, SandboxConfig
 
+from . import telemetry
 from .auth import TokenVerifier
 from .background import running_reconciler
 from .composition import gateway_config, reconcile_policy, service_runtime
@@ -28,6 +30,7 @@ from .config import Settings, load_settings
 from .db.engine import is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
 from .db.order_changes import order_change_feed
+from .db.statement_tracing import traced_statements
 from .demo_storefront import storefront_config
 from .domain.webhooks import WebhookProcessor
 from .graphql_endpoint import GraphQLApp, SubscriptionRules, TrustedDocumentsSource
@@ -37,6 +40,7 @@ from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, ht
 from .web.graphiql import ASSETS_PATH, graphiql_assets
 from .web.shared_rate_limits import window_store
 from .web.storefront import DEMO_PATH, storefront_app
+from .web.tracing import tracing_middleware
 from .webhook_endpoint import webhook_endpoint
 
 log = logging.getLogger(__name__)
@@ -124,8 +128,14 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, tracer_provider: TracerProvider | None = None
+) -> Starlette:
+    """The app; traced to `tracer_provider`, or to the one the OTEL_* environment describes
+    (telemetry.py), or not at all."""
     settings = settings or load_settings()
+    owns_tracing = tracer_provider is None
+    tracing = telemetry.provider_from_environment() if owns_tracing else tracer_provider
     if settings.app_env == "production" and settings.uses_builtin_sandbox:
         raise RuntimeError(
             "APP_ENV=production needs TOSS_SECRET_KEY: the sandbox is for development"
@@ -157,6 +167,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if sandbox is not None:
                 await sandbox.start()
                 stack.push_async_callback(sandbox.close)
+            if tracing is not None:
+                stack.enter_context(traced_for_the_process(tracing, owns=owns_tracing))
+                stack.enter_context(traced_statements(engine, tracing))
             app.state.engine = engine
             app.state.services = services
             if settings.subscriptions_enabled:
@@ -225,6 +238,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            # Outside the request id, so that every log line of a request has its trace id.
+            *([tracing_middleware(tracing)] if tracing is not None else []),
             Middleware(RequestIdMiddleware),
             *http_defences(
                 production=production,
@@ -233,6 +248,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
             ),
         ],
     )
+
+
+@contextmanager
+def traced_for_the_process(provider: TracerProvider, *, owns: bool) -> Iterator[None]:
+    """The service's own spans go to `provider` while the app runs; what is still batched is
+    sent at the end, and a provider the app made is shut down."""
+    telemetry.start(provider)
+    try:
+        yield
+    finally:
+        telemetry.stop()
+        if owns:
+            provider.shutdown()
+        else:
+            provider.force_flush()
 
 
 def trusted_documents_source(settings: Settings) -> TrustedDocumentsSource | None:

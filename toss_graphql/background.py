@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
-from .domain.reconcile import ReconcilePolicy, settle_unknown_outcomes
+from . import telemetry
+from .domain.reconcile import (
+    Progress,
+    ReconcilePolicy,
+    ReconcileReport,
+    settle_unknown_outcomes,
+)
 from .domain.services import Services
 from .domain.webhooks import WebhookProcessor
 
@@ -24,14 +30,37 @@ async def reconcile_forever(
         # other, nor end the loop; the next round retries, and nothing was committed halfway.
         # A failing order stops neither: both set it aside and go on to the next.
         try:
-            await webhooks.wake()
+            await webhooks_pass(webhooks.wake)
         except Exception:
             log.exception("processing received webhooks failed")
         try:
-            await settle_unknown_outcomes(services, policy)
+            await reconcile_pass(services, policy)
         except Exception:
             log.exception("reconciliation round failed")
         await asyncio.sleep(interval)
+
+
+async def webhooks_pass(process: Callable[[], Awaitable[int]]) -> int:
+    """The received webhooks processed by `process`, in a span of their own."""
+    with telemetry.span("webhooks pass") as span:
+        processed = await process()
+        if span is not None:
+            span.set_attribute("toss_graphql.webhooks.processed", processed)
+        return processed
+
+
+async def reconcile_pass(
+    services: Services, policy: ReconcilePolicy, progress: Progress | None = None
+) -> ReconcileReport:
+    """One round of settling open outcomes, in a span of its own."""
+    with telemetry.span("reconcile pass") as span:
+        report = await settle_unknown_outcomes(services, policy, progress)
+        if span is not None:
+            span.set_attribute("toss_graphql.reconcile.examined", report.examined)
+            span.set_attribute("toss_graphql.reconcile.settled", len(report.settled))
+            span.set_attribute("toss_graphql.reconcile.unreachable", len(report.unreachable))
+            span.set_attribute("toss_graphql.reconcile.failed", len(report.failed))
+        return report
 
 
 @asynccontextmanager

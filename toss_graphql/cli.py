@@ -11,11 +11,13 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlencode
 
+from . import telemetry
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
@@ -126,6 +128,8 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"GraphiQL:           {base}/graphql#{urlencode(first)}")
     elif development:
         lines.append(f"GraphiQL:           {base}/graphql")
+    if exporters := telemetry.exporter_names():
+        lines.append(f"Tracing:            OpenTelemetry, spans sent to {', '.join(exporters)}")
     if settings.subscriptions_enabled:
         lines.append(f"Subscriptions:      ws://{local_host}:{port}/graphql (graphql-transport-ws)")
     if development:
@@ -214,8 +218,9 @@ async def _migrate(settings: Settings) -> None:
 
 
 async def _reconcile(settings: Settings, min_age: float | None) -> int:
+    from .background import reconcile_pass, webhooks_pass
     from .composition import reconcile_policy, service_runtime
-    from .domain.reconcile import settle_unknown_outcomes
+    from .db.statement_tracing import traced_statements
     from .domain.webhooks import process_received_webhooks
     from .logging_setup import configure_logging
 
@@ -224,14 +229,23 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     policy = reconcile_policy(settings)
     if min_age is not None:
         policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
-    async with service_runtime(settings) as runtime:
-        webhooks = await process_received_webhooks(runtime.services)
-        print(f"webhooks processed: {webhooks}", flush=True)
-        report = await settle_unknown_outcomes(
-            runtime.services,
-            policy,
-            progress=lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
-        )
+    tracing = telemetry.provider_from_environment()
+    if tracing is not None:
+        telemetry.start(tracing)
+    try:
+        async with service_runtime(settings) as runtime:
+            with traced_statements(runtime.engine, tracing) if tracing else nullcontext():
+                webhooks = await webhooks_pass(lambda: process_received_webhooks(runtime.services))
+                print(f"webhooks processed: {webhooks}", flush=True)
+                report = await reconcile_pass(
+                    runtime.services,
+                    policy,
+                    lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
+                )
+    finally:
+        if tracing is not None:
+            telemetry.stop()
+            tracing.shutdown()
     print(report.summary(), flush=True)
     # Non-zero whenever an order is still open for a reason a person may have to look into.
     return 1 if report.failed or report.gave_up or report.unreachable else 0
@@ -285,6 +299,12 @@ def _trusted_documents(folder: Path, out: Path | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = load_settings()
+    if args.command in ("serve", "reconcile"):
+        try:
+            telemetry.exporter_names()
+        except telemetry.TracingConfigError as error:
+            print(error, file=sys.stderr)
+            return 2
     if args.command == "serve":
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "sandbox":

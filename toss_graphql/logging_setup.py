@@ -8,6 +8,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from opentelemetry import trace
+
 from .request_context import request_id
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -18,6 +20,12 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
     current = request_id.get()
     if current:
         extras.setdefault("request_id", current)
+    # The trace the line was written in, when tracing is on (telemetry.py): a log line leads
+    # to its trace, and a trace to its lines.
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        extras.setdefault("trace_id", trace.format_trace_id(span.trace_id))
+        extras.setdefault("span_id", trace.format_span_id(span.span_id))
     return extras
 
 
@@ -32,7 +40,8 @@ class KeyValueFormatter(logging.Formatter):
 
 class JsonFormatter(logging.Formatter):
     """One object per line: time (UTC, ISO 8601), level, logger, message, the record's extra
-    fields and the request id; a traceback, when there is one, as `exception`."""
+    fields, the request id and the trace and span ids; a traceback, when there is one, as
+    `exception`."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

@@ -66,7 +66,12 @@ def run_cli(
     args: list[str], env: Mapping[str, str], ready_url: str, base_url: str, log_path: Path
 ) -> Iterator[ServerProcess]:
     """Runs `toss-graphql ARGS` until the context ends, output to `log_path`."""
-    inherited = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    # Nor does a test server trace unless its test asks: the shell's OTEL_* stay out too.
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in SERVICE_SETTINGS and not k.startswith("OTEL_")
+    }
     full_env = {**inherited, **env}
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(

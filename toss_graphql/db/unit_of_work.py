@@ -11,6 +11,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from .. import telemetry
 from .cancel_repositories import SqlCancelRepository, SqlCancelRequestRepository
 from .repositories import (
     SqlOrderRepository,
@@ -25,13 +26,23 @@ class SqlUnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._connection: AsyncConnection | None = None
+        self._span = telemetry.span(
+            "db.transaction", attributes={"db.system.name": engine.dialect.name}
+        )
 
     async def __aenter__(self) -> Self:
-        connection = await self._engine.connect().start()
+        # The transaction's span is the parent of its statements' (SQLAlchemy's
+        # instrumentation); entered and left in the caller's task, like the connection.
+        self._active_span = self._span.__enter__()
         try:
-            await connection.begin()
-        except BaseException:
-            await connection.close()
+            connection = await self._engine.connect().start()
+            try:
+                await connection.begin()
+            except BaseException:
+                await connection.close()
+                raise
+        except BaseException as error:
+            self._span.__exit__(type(error), error, error.__traceback__)
             raise
         self._connection = connection
         self.products = SqlProductRepository(connection)
@@ -52,13 +63,20 @@ class SqlUnitOfWork:
         connection = self._connection
         assert connection is not None, "unit of work used outside 'async with'"
         self._connection = None
+        outcome = "commit" if exc_type is None else "rollback"
         try:
             if exc_type is None:
                 await connection.commit()
             else:
                 await connection.rollback()
+        except BaseException as error:
+            exc_type, exc, tb = type(error), error, error.__traceback__
+            raise
         finally:
             await connection.close()
+            if self._active_span is not None:
+                self._active_span.set_attribute("db.transaction.outcome", outcome)
+            self._span.__exit__(exc_type, exc, tb)
 
 
 class UnitOfWorkFactory:

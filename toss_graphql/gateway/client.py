@@ -11,6 +11,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from .. import telemetry
 from ..domain.ports.gateway import (
     GatewayReplyInvalid,
     GatewayTechnicalError,
@@ -26,6 +27,12 @@ from .replies import RetryableFailure, classify_reply
 
 __all__ = ["TossGateway", "TossGatewayConfig", "create_http_client"]
 
+# The calls' paths with their variable segment named: the spans' `url.template`.
+CONFIRM = "/v1/payments/confirm"
+CANCEL = "/v1/payments/{paymentKey}/cancel"
+PAYMENT = "/v1/payments/{paymentKey}"
+PAYMENT_BY_ORDER = "/v1/payments/orders/{orderId}"
+
 logger = logging.getLogger("toss_graphql.gateway")
 
 
@@ -40,6 +47,7 @@ class TossGateway:
     def __init__(self, http_client: httpx.AsyncClient, config: TossGatewayConfig) -> None:
         self._http = http_client
         self._config = config
+        self._host = httpx.URL(config.base_url).host
 
     async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
         """Approve an authenticated checkout (`POST /v1/payments/confirm`).
@@ -49,7 +57,8 @@ class TossGateway:
         """
         body = await self._call(
             "POST",
-            "/v1/payments/confirm",
+            CONFIRM,
+            CONFIRM,
             json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
             headers={"Idempotency-Key": confirm_idempotency_key(order_id, payment_key, amount)},
         )
@@ -89,6 +98,7 @@ class TossGateway:
         payment = parse_payment(
             await self._call(
                 "POST",
+                CANCEL,
                 path,
                 json=body,
                 headers={"Idempotency-Key": idempotency_key},
@@ -105,7 +115,7 @@ class TossGateway:
     async def get_payment(self, payment_key: str) -> TossPayment:
         """Read a payment by its key (`GET /v1/payments/{paymentKey}`)."""
         payment = parse_payment(
-            await self._call("GET", f"/v1/payments/{_path_segment(payment_key)}")
+            await self._call("GET", PAYMENT, f"/v1/payments/{_path_segment(payment_key)}")
         )
         _require_match("paymentKey", payment.payment_key, payment_key)
         return payment
@@ -113,13 +123,14 @@ class TossGateway:
     async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
         """Read a payment by the merchant's order id (`GET /v1/payments/orders/{orderId}`)."""
         path = f"/v1/payments/orders/{_path_segment(order_id)}"
-        payment = parse_payment(await self._call("GET", path))
+        payment = parse_payment(await self._call("GET", PAYMENT_BY_ORDER, path))
         _require_match("orderId", payment.order_id, order_id)
         return payment
 
     async def _call(
         self,
         method: str,
+        template: str,
         path: str,
         *,
         json: Mapping[str, Any] | None = None,
@@ -128,7 +139,8 @@ class TossGateway:
     ) -> Mapping[str, Any]:
         """Send until a usable answer, a rejection, or `max_attempts` technical failures.
 
-        Retries back off exponentially, waiting at least `min_wait` seconds.
+        Retries back off exponentially, waiting at least `min_wait` seconds. `template` is
+        `path` with its variable segments named, as the attempts' spans show it.
         """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._config.max_attempts),
@@ -140,13 +152,45 @@ class TossGateway:
             async for attempt in retrying:
                 with attempt:
                     number = attempt.retry_state.attempt_number
-                    return await self._exchange(method, path, number, json=json, headers=headers)
+                    return await self._traced_exchange(
+                        method, template, path, number, json=json, headers=headers
+                    )
         except RetryableFailure as failure:
             raise GatewayTechnicalError(
                 f"{method} {path}: no usable answer after {self._config.max_attempts}"
                 f" attempt(s); last: {failure}"
             ) from failure
         raise AssertionError("tenacity ends a retry loop by returning or raising")
+
+    async def _traced_exchange(
+        self,
+        method: str,
+        template: str,
+        path: str,
+        attempt: int,
+        *,
+        json: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+    ) -> Mapping[str, Any]:
+        """`_exchange` in a span of its own: method, path template, attempt, the
+        Idempotency-Key's digest, and the status or failure. Never a header or a body: the
+        headers carry the secret key, the bodies card data."""
+        attributes: dict[str, str | int] = {
+            "http.request.method": method,
+            "url.template": template,
+            "server.address": self._host,
+            "toss.attempt": attempt,
+        }
+        if headers and "Idempotency-Key" in headers:
+            attributes["toss.idempotency_key.sha256"] = telemetry.key_digest(
+                headers["Idempotency-Key"]
+            )
+        with telemetry.span(
+            f"toss {method} {template}", telemetry.SpanKind.CLIENT, attributes
+        ) as span:
+            return await self._exchange(
+                method, path, attempt, json=json, headers=headers, span=span
+            )
 
     async def _exchange(
         self,
@@ -156,8 +200,9 @@ class TossGateway:
         *,
         json: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
+        span: telemetry.Span | None,
     ) -> Mapping[str, Any]:
-        """One request and its classified reply, logged as one line."""
+        """One request and its classified reply, logged as one line and told to `span`."""
         started = time.perf_counter()
         try:
             response = await self._http.request(method, path, json=json, headers=headers)
@@ -165,10 +210,16 @@ class TossGateway:
             # Connect errors, timeouts, resets, protocol and decoding errors: Toss may or may
             # not have received the request. Only the class is kept; the cause stays chained.
             failure_name = type(exc).__name__
+            if span is not None:
+                span.set_attribute("error.type", failure_name)
             self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
             raise RetryableFailure(failure_name) from exc
 
         reply = classify_reply(response, is_retry=attempt > 1)
+        if span is not None:
+            span.set_attribute("http.response.status_code", reply.http_status)
+            if reply.toss_code:
+                span.set_attribute("toss.code", reply.toss_code)
         level = logging.WARNING if isinstance(reply.outcome, Exception) else logging.INFO
         self._log(
             level, method, path, attempt, started, status=reply.http_status, code=reply.toss_code

@@ -15,6 +15,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from .. import telemetry
 from ..request_context import request_id
 from ..resolvers import mutations, queries, subscriptions
 from .execution import execution_context_for
@@ -114,7 +115,10 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         # The same rule classes every request, so ValidationCache's key (which includes the
         # rules) repeats and a known document is validated once, not once per request.
         context.validation_rules = context.validation_rules + VALIDATION_RULES
-        yield from MaskErrors.on_operation(self)
+        with telemetry.span("GraphQL Operation") as span:
+            yield from MaskErrors.on_operation(self)
+            if span is not None:
+                _name_operation_span(span, context)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -152,6 +156,22 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
             path=error.path,
             extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": current},
         )
+
+
+def _name_operation_span(span: telemetry.Span, context: ExecutionContext) -> None:
+    """The operation's type and name, as OpenTelemetry's GraphQL conventions name the span;
+    never the variables, which hold payment keys and cancel reasons."""
+    if context.graphql_document is None:
+        return
+    try:
+        kind = context.operation_type.value
+    except Exception:  # an operation that could not be chosen; its errors are in the answer
+        return
+    name = context.operation_name
+    span.update_name(f"{kind} {name}" if name else kind)
+    span.set_attribute("graphql.operation.type", kind)
+    if name:
+        span.set_attribute("graphql.operation.name", name)
 
 
 def _prepared(context: ExecutionContext) -> DocumentNode | None:
