@@ -72,7 +72,7 @@ schema: $(INSTALLED)
 # Every hot path against an independent floor, on SQLite and PostgreSQL (docs/benchmarks.md):
 # 11 to 15 minutes on two cores, tables to stdout. Load comes from wrk, installed from
 # Debian's packages when missing; it needs the PostgreSQL of BENCH_POSTGRES_URL (default: local).
-bench: $(INSTALLED)
+bench: $(INSTALLED) services
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y wrk)
 	$(BIN)/python -m bench
 

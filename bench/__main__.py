@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import confirm, realtime, seed, servers
+from . import confirm, fleet, realtime, seed, servers
 from .context import Bench
 from .reads import Read, compare_reads, compare_workers, order_body, orders_body
 from .report import (
@@ -29,7 +29,7 @@ from .report import (
     workers_table,
 )
 
-BENCHMARKS = ("order", "orders", "confirm", "sandbox", "workers", "subscriptions")
+BENCHMARKS = ("order", "orders", "confirm", "sandbox", "workers", "subscriptions", "fleet")
 DATABASES = ("sqlite", "postgresql")
 DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -85,6 +85,7 @@ class Results:
         self.workers: list[WorkersComparison] = []
         self.latency: list[realtime.LatencyRun] = []
         self.capacity: list[realtime.CapacityRun] = []
+        self.fleet: list[fleet.FleetRow] = []
         self.failures: list[str] = []
 
     def attempt(self, bench: Bench, what: str, action: Callable[[], None]) -> None:
@@ -114,6 +115,8 @@ class Results:
             parts.append(realtime.latency_table(self.latency))
         if self.capacity:
             parts.append(realtime.capacity_table(self.capacity))
+        if self.fleet:
+            parts.append(fleet.fleet_table(self.fleet))
         if self.failures:
             failed = "\n".join(f"- {failure}" for failure in self.failures)
             parts.append(f"### Failed\n\n{failed}\n\nTheir tracebacks went to stderr.")
@@ -244,6 +247,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _reads(bench, kind, arguments, results)
             _writes(bench, kind, arguments, results)
             _subscriptions(bench, kind, arguments, results)
+        if "fleet" in arguments.only and "postgresql" in arguments.databases:
+            results.attempt(
+                bench,
+                "fleet, PostgreSQL",
+                lambda: results.fleet.extend(fleet.fleet(bench, arguments.postgres_url)),
+            )
     minutes = (time.monotonic() - started) / 60
     header = (
         f"## Benchmarks, {time.strftime('%Y-%m-%d %H:%M')}\n\n"

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
@@ -70,7 +71,18 @@ def _engine(url: str) -> AsyncEngine:
     # As many connections as wrk keeps open, so no request waits for one. On SQLite too:
     # each aiosqlite connection has a thread of its own, and readers run side by side
     # (measured: about 1.5x the rate of a single connection for the `order` read).
-    engine = create_async_engine(url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=60)
+    options: dict[str, Any] = {}
+    if os.environ.get("BENCH_FLOOR_PGBOUNCER") == "true":
+        # PgBouncer in transaction mode keeps no prepared statement from one transaction to
+        # the next: none cached by asyncpg or SQLAlchemy, and each named anew.
+        options["connect_args"] = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__floor_{uuid.uuid4().hex}__",
+        }
+    engine = create_async_engine(
+        url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=60, **options
+    )
     if engine.dialect.name != "sqlite":
         return engine
 

@@ -90,12 +90,12 @@ def lua_script(directory: Path, name: str, path: str, body: str, token: str) -> 
     return script
 
 
-def run_wrk(server: Server, script: Path, seconds: int) -> Sample:
+def run_wrk(server: Server, script: Path, seconds: int, connections: int = CONNECTIONS) -> Sample:
     """`wrk -t1 -c16 --latency` for `seconds`, with the server tree's CPU over the run."""
     command = [
         "wrk",
         "-t1",
-        f"-c{CONNECTIONS}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--latency",
         "--timeout",

@@ -60,6 +60,8 @@ _PROJECT_SETTINGS = frozenset(
         "SUBSCRIPTIONS_ENABLED",
         "SUBSCRIPTIONS_PER_CONNECTION",
         "SUBSCRIPTIONS_PER_SUBJECT",
+        "DATABASE_PGBOUNCER",
+        "DATABASE_LISTEN_URL",
     }
 )
 
@@ -176,7 +178,11 @@ def project(
 
 
 def floor(
-    directory: Path, database_url: str, toss_url: str, workers: int = 1
+    directory: Path,
+    database_url: str,
+    toss_url: str,
+    workers: int = 1,
+    extra: Mapping[str, str] | None = None,
 ) -> AbstractContextManager[Server]:
     """bench/floors.py under uvicorn's own command, with the project's log level."""
     command = [
@@ -195,6 +201,7 @@ def floor(
         "BENCH_FLOOR_JWT_SECRET": JWT_SECRET,
         "BENCH_FLOOR_TOSS_URL": toss_url,
         "BENCH_FLOOR_TOSS_SECRET_KEY": TOSS_SECRET_KEY,
+        **(extra or {}),
     }
     return _running(f"floor-w{workers}", command, settings, "/healthz", directory)
 

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 
-from . import telemetry
+from . import process_metrics, telemetry
 from .domain.reconcile import (
     Progress,
     ReconcilePolicy,
@@ -36,7 +36,9 @@ async def reconcile_forever(
         try:
             await reconcile_pass(services, policy)
         except Exception:
+            process_metrics.RECONCILE_PASS_FAILED.inc()
             log.exception("reconciliation round failed")
+        process_metrics.RECONCILE_PASS_ENDED.set_to_current_time()
         await asyncio.sleep(interval)
 
 

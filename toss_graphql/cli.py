@@ -8,19 +8,23 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlencode
 
 from . import telemetry
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
+from .process_metrics import MULTIPROCESS_DIR
 
 # The query the printed GraphiQL link opens with: the demo buyer's newest orders.
 FIRST_QUERY = """query MyOrders {
@@ -104,7 +108,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    import uvicorn
     from uvicorn.config import LOGGING_CONFIG
 
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
@@ -180,13 +183,33 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     # uvicorn shuts down gracefully on SIGTERM, restores the handler it found, and raises the
     # signal again: this one, so a rolling deploy's stop ends with 0, not "killed by SIGTERM".
     signal.signal(signal.SIGTERM, _exit_after_shutdown)
+    shared_metrics = None
+    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
+        # One directory for the workers' counters, so a scrape that reaches any of them
+        # answers for all (process_metrics.py); started empty, removed at the end.
+        shared_metrics = tempfile.mkdtemp(prefix="toss-graphql-metrics-")
+        os.environ[MULTIPROCESS_DIR] = shared_metrics
+    try:
+        _run_uvicorn(
+            settings, host, port, workers, log_config=None if json_logs else LOGGING_CONFIG
+        )
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _run_uvicorn(
+    settings: Settings, host: str, port: int, workers: int, log_config: dict[str, Any] | None
+) -> None:
+    import uvicorn
+
     uvicorn.run(
         "toss_graphql.app:create_app_from_env",
         factory=True,
         # In-flight requests get this long to finish; a confirm cut short stays CONFIRMING
         # for the reconciler (docs/operations.md).
         timeout_graceful_shutdown=max(1, round(settings.shutdown_grace_seconds)),
-        log_config=None if json_logs else LOGGING_CONFIG,
+        log_config=log_config,
         host=host,
         port=port,
         workers=workers,

@@ -1,4 +1,5 @@
-"""`GET /metrics`: Prometheus text, from figures every process agrees on.
+"""`GET /metrics`: Prometheus text. Most figures are read from the database, so every process
+and instance reports the same; the rest are counted by each process (process_metrics.py).
 
 Order counts by status and pending cancels are business figures: in production they are
 served only to a bearer token holding the metrics scope (Prometheus sends one with
@@ -8,11 +9,13 @@ served only to a bearer token holding the metrics scope (Prometheus sends one wi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from . import process_metrics
 from .auth import InvalidToken, TokenVerifier, principal_from_header
 from .db.stats import read_service_stats
 from .domain.models import OrderStatus
@@ -66,4 +69,22 @@ async def metrics(request: Request) -> Response:
         "Toss webhooks received and not processed yet.",
         registry=registry,
     ).set(stats.webhooks_unprocessed)
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    now = datetime.now(UTC)
+    Gauge(
+        "toss_graphql_unknown_outcome_oldest_age_seconds",
+        "How long the oldest confirm or cancel whose outcome at Toss is unknown has been open; "
+        "0 when none is.",
+        registry=registry,
+    ).set(_age(stats.oldest_unknown_outcome, now))
+    Gauge(
+        "toss_graphql_webhooks_oldest_unprocessed_age_seconds",
+        "How long the oldest webhook not processed yet has waited; 0 when none is.",
+        registry=registry,
+    ).set(_age(stats.oldest_unprocessed_webhook, now))
+    return Response(
+        generate_latest(registry) + process_metrics.exposition(), media_type=CONTENT_TYPE_LATEST
+    )
+
+
+def _age(since: datetime | None, now: datetime) -> float:
+    return 0.0 if since is None else max(0.0, (now - since).total_seconds())

@@ -118,7 +118,10 @@ async def served_client(
     process arrive and are processed, so none of them lands in the next test.
     """
     await seed_catalog(clean_database)
-    async with httpx.AsyncClient(base_url=served_api.url, timeout=30) as http:
+    # uvicorn closes a connection idle for 5 s; reused at that very moment it fails with a
+    # ReadError. Idle connections are dropped here first, after 2 s.
+    limits = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(base_url=served_api.url, timeout=30, limits=limits) as http:
         yield http
 
     async def all_sent() -> bool:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from .. import telemetry
+from .. import process_metrics, telemetry
 from ..domain.ports.gateway import (
     GatewayReplyInvalid,
     GatewayTechnicalError,
@@ -189,12 +189,13 @@ class TossGateway:
             f"toss {method} {template}", telemetry.SpanKind.CLIENT, attributes
         ) as span:
             return await self._exchange(
-                method, path, attempt, json=json, headers=headers, span=span
+                method, template, path, attempt, json=json, headers=headers, span=span
             )
 
     async def _exchange(
         self,
         method: str,
+        template: str,
         path: str,
         attempt: int,
         *,
@@ -210,12 +211,14 @@ class TossGateway:
             # Connect errors, timeouts, resets, protocol and decoding errors: Toss may or may
             # not have received the request. Only the class is kept; the cause stays chained.
             failure_name = type(exc).__name__
+            process_metrics.toss_answer(method, template, None)
             if span is not None:
                 span.set_attribute("error.type", failure_name)
             self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
             raise RetryableFailure(failure_name) from exc
 
         reply = classify_reply(response, is_retry=attempt > 1)
+        process_metrics.toss_answer(method, template, reply.http_status)
         if span is not None:
             span.set_attribute("http.response.status_code", reply.http_status)
             if reply.toss_code:
