@@ -4,6 +4,7 @@ traces of their own; log lines name their trace. Spans kept by the SDK's in-memo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.applications import Starlette
 
 from tests.conftest import JWT_SECRET, token_for
 from tests.support.flows import checkout, confirm, create_order
+from tests.support.subscriptions import ws_session
 from toss_graphql import telemetry
 from toss_graphql.app import create_app
 from toss_graphql.background import reconcile_pass
@@ -36,22 +38,14 @@ def exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-async def traced_app(
-    settings: Settings, exporter: InMemorySpanExporter
-) -> AsyncIterator[Starlette]:
+async def api_app(settings: Settings, exporter: InMemorySpanExporter) -> AsyncIterator[Starlette]:
+    """The API's app, traced to `exporter`; the `api` and `api_url` fixtures serve it."""
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     app = create_app(settings, tracer_provider=provider)
     async with app.router.lifespan_context(app):
         yield app
     assert not telemetry.enabled(), "the app stops tracing when it stops"
-
-
-@pytest.fixture
-async def traced_api(traced_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=traced_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
-        yield client
 
 
 class FormattedAtEmit(logging.Handler):
@@ -106,18 +100,18 @@ def _everything_said(spans: Sequence[ReadableSpan]) -> str:
 
 
 async def test_a_confirm_is_one_trace_with_its_transactions_statements_and_toss_call(
-    traced_api: httpx.AsyncClient,
+    api: httpx.AsyncClient,
     sandbox_client: httpx.AsyncClient,
     exporter: InMemorySpanExporter,
     log_lines: list[str],
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(traced_api, alice, {"lines": [{"sku": "cafe-latte"}]})
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte"}]})
     redirect = await checkout(sandbox_client, order)
     exporter.clear()
     log_lines.clear()
 
-    payload = await confirm(traced_api, alice, redirect)
+    payload = await confirm(api, alice, redirect)
 
     assert payload["order"]["status"] == "PAID"
     spans = exporter.get_finished_spans()
@@ -173,16 +167,16 @@ async def test_a_confirm_is_one_trace_with_its_transactions_statements_and_toss_
 
 
 async def test_a_refused_confirm_is_traced_without_a_toss_call(
-    traced_api: httpx.AsyncClient,
+    api: httpx.AsyncClient,
     sandbox_client: httpx.AsyncClient,
     exporter: InMemorySpanExporter,
 ) -> None:
     alice = token_for("alice")
-    order = await create_order(traced_api, alice, {"lines": [{"sku": "cafe-latte"}]})
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte"}]})
     redirect = await checkout(sandbox_client, order)
     exporter.clear()
 
-    payload = await confirm(traced_api, alice, redirect, amount=1)
+    payload = await confirm(api, alice, redirect, amount=1)
 
     assert [error["code"] for error in payload["errors"]] == ["AMOUNT_MISMATCH"]
     names = [span.name for span in exporter.get_finished_spans()]
@@ -191,13 +185,13 @@ async def test_a_refused_confirm_is_traced_without_a_toss_call(
 
 
 async def test_a_reconcile_pass_is_a_trace_of_its_own(
-    traced_app: Starlette, settings: Settings, exporter: InMemorySpanExporter
+    api_app: Starlette, settings: Settings, exporter: InMemorySpanExporter
 ) -> None:
     exporter.clear()
     with telemetry.span("unrelated work"):
         pass
 
-    report = await reconcile_pass(traced_app.state.services, reconcile_policy(settings))
+    report = await reconcile_pass(api_app.state.services, reconcile_policy(settings))
 
     assert report.examined == 0
     spans = exporter.get_finished_spans()
@@ -206,3 +200,26 @@ async def test_a_reconcile_pass_is_a_trace_of_its_own(
     assert (pass_span.attributes or {})["toss_graphql.reconcile.examined"] == 0
     inside = [span for span in spans if span.context.trace_id == pass_span.context.trace_id]
     assert "db.transaction" in [span.name for span in inside]
+
+
+async def test_a_subscription_is_one_operation_span_that_ends_when_it_is_completed(
+    api: httpx.AsyncClient,
+    api_url: str,
+    sandbox_client: httpx.AsyncClient,
+    exporter: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte"}]})
+    async with ws_session(api_url, alice) as session:
+        await session.follow("live", order["orderId"])
+        await session.orders("live", until=lambda shown: shown["status"] == "PENDING")
+        await confirm(api, alice, await checkout(sandbox_client, order))
+        await session.orders("live", until=lambda shown: shown["status"] == "PAID")
+        await session.complete("live")
+        await asyncio.sleep(0.2)  # the server ends the operation
+    names = [span.name for span in exporter.get_finished_spans()]
+    assert "subscription Follow" in names
+    assert "mutation Confirm" in names
+    # Contexts entered and left in the subscription's own task: nothing failed to detach.
+    assert not [record for record in caplog.records if record.name.startswith("opentelemetry")]

@@ -108,6 +108,7 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         MaskErrors.__init__(self, should_mask_error=_is_unexpected)
         ParserCache.__init__(self)
         ValidationCache.__init__(self)
+        self.operation_span: telemetry.Span | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -116,9 +117,10 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         # rules) repeats and a known document is validated once, not once per request.
         context.validation_rules = context.validation_rules + VALIDATION_RULES
         with telemetry.span("GraphQL Operation") as span:
+            # Named once the document is known (on_validate): a subscription's operation
+            # ends by being closed, so nothing after this yield is sure to run.
+            self.operation_span = span
             yield from MaskErrors.on_operation(self)
-            if span is not None:
-                _name_operation_span(span, context)
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
@@ -140,6 +142,8 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
+        if self.operation_span is not None:
+            _name_operation_span(self.operation_span, context)
         if context.graphql_document is not None and context.graphql_document is _prepared(context):
             context.pre_execution_errors = []
             yield
