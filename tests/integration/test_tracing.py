@@ -19,7 +19,7 @@ from opentelemetry.trace import SpanKind
 from starlette.applications import Starlette
 
 from tests.conftest import JWT_SECRET, token_for
-from tests.support.flows import checkout, confirm, create_order
+from tests.support.flows import checkout, confirm, create_order, order_status
 from tests.support.subscriptions import ws_session
 from toss_graphql import telemetry
 from toss_graphql.app import create_app
@@ -223,3 +223,20 @@ async def test_a_subscription_is_one_operation_span_that_ends_when_it_is_complet
     assert "mutation Confirm" in names
     # Contexts entered and left in the subscription's own task: nothing failed to detach.
     assert not [record for record in caplog.records if record.name.startswith("opentelemetry")]
+
+
+async def test_a_read_is_traced_though_it_bypasses_sqlalchemy(
+    api: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    alice = token_for("alice")
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte"}]})
+    exporter.clear()
+
+    shown = await order_status(api, alice, order["orderId"])
+
+    assert shown["status"] == "PENDING"
+    spans = exporter.get_finished_spans()
+    by_id = _by_id(spans)
+    (read,) = [span for span in spans if span.name == "db.read order"]
+    assert read.kind == SpanKind.CLIENT
+    assert _ancestors(read, by_id) == ["query Order", "POST /graphql"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import telemetry
 from ..domain import toss_records
 from ..domain.models import Failure, Order, OrderStatus, Payment
 from ..domain.ports.gateway import TossPaymentStatus
@@ -39,6 +40,8 @@ _ORDER_WIDTH = 11
 class Dialect:
     """What differs between the two databases on the read path."""
 
+    # OpenTelemetry's `db.system.name`.
+    name: str
     # How a statement names its n-th parameter (from 1).
     placeholder: str
     # Toss's `virtualAccount` object out of the stored Payment JSON.
@@ -78,6 +81,7 @@ def _json_decoded_out(value: Any) -> Any:
 
 
 SQLITE = Dialect(
+    name="sqlite",
     placeholder="?",
     virtual_account="json_extract(p.raw, '$.virtualAccount')",
     timestamp_in=_sqlite_timestamp_in,
@@ -85,6 +89,7 @@ SQLITE = Dialect(
     json_out=_json_text_out,
 )
 POSTGRESQL = Dialect(
+    name="postgresql",
     placeholder="${}",
     virtual_account="p.raw -> 'virtualAccount'",
     timestamp_in=lambda moment: moment,
@@ -202,16 +207,25 @@ class StatementReads(ABC):
 
     def __init__(self, dialect: Dialect) -> None:
         self._statements = ReadStatements.for_dialect(dialect)
+        self._span_attributes = {"db.system.name": dialect.name}
 
     @abstractmethod
     async def _fetch(self, sql: str, values: Sequence[Any]) -> Sequence[Sequence[Any]]: ...
 
+    async def _read(
+        self, span_name: str, sql: str, values: Sequence[Any]
+    ) -> Sequence[Sequence[Any]]:
+        # A span of its own when tracing is on: these statements run on the driver itself,
+        # where SQLAlchemy's instrumentation does not see them.
+        with telemetry.span(span_name, telemetry.SpanKind.CLIENT, self._span_attributes):
+            return await self._fetch(sql, values)
+
     async def order(self, order_id: str) -> Order | None:
-        rows = await self._fetch(self._statements.order, (order_id,))
+        rows = await self._read("db.read order", self._statements.order, (order_id,))
         return self._statements.order_from(rows[0]) if rows else None
 
     async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
-        rows = await self._fetch(self._statements.order_with_payment, (order_id,))
+        rows = await self._read("db.read order", self._statements.order_with_payment, (order_id,))
         return self._statements.order_and_payment_from(rows[0]) if rows else None
 
     async def orders(
@@ -226,11 +240,13 @@ class StatementReads(ABC):
         sql, values = self._statements.orders(
             buyer=buyer, status=status, first=first, after=after, needs_attention=needs_attention
         )
-        return self._statements.page_from(await self._fetch(sql, values), first)
+        return self._statements.page_from(await self._read("db.read orders", sql, values), first)
 
     async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         if not order_ids:
             return {}
-        rows = await self._fetch(self._statements.payments(len(order_ids)), order_ids)
+        rows = await self._read(
+            "db.read payments", self._statements.payments(len(order_ids)), order_ids
+        )
         found = (self._statements.payment_from(row) for row in rows)
         return {payment.order_id: payment for payment in found if payment is not None}
