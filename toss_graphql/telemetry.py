@@ -71,7 +71,11 @@ def exporter_names(environ: Mapping[str, str] = os.environ) -> list[str]:
 
 
 def provider_from_environment(environ: Mapping[str, str] = os.environ) -> TracerProvider | None:
-    """The tracer provider the environment asks for, exporting in batches; None when off."""
+    """The tracer provider the environment asks for, exporting in batches; None when off.
+
+    `environ` chooses the exporters; the SDK and the exporter read the rest of their settings
+    (resource, sampler, batching, endpoint, headers) from the process's environment.
+    """
     names = exporter_names(environ)
     if not names:
         return None
