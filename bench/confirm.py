@@ -75,7 +75,7 @@ def approve_checkouts(sandbox: servers.Server, order_ids: Sequence[str]) -> list
     return checkouts
 
 
-def _ready_checkouts(
+def ready_checkouts(
     sandbox: servers.Server, database_url: str | None, count: int
 ) -> list[Checkout]:
     """`count` orders (in the project's database when given) with approved checkouts."""
@@ -85,7 +85,7 @@ def _ready_checkouts(
     return approve_checkouts(sandbox, order_ids)
 
 
-def _graphql_confirms(bench: Bench, path: str, checkouts: Sequence[Checkout]) -> list[bytes]:
+def graphql_confirms(bench: Bench, path: str, checkouts: Sequence[Checkout]) -> list[bytes]:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {bench.token}"}
     return [
         post(
@@ -128,7 +128,7 @@ def _toss_confirms(checkouts: Sequence[Checkout]) -> list[bytes]:
     ]
 
 
-def _confirmed(server: servers.Server, answer: Exchange) -> dict[str, object]:
+def confirmed(server: servers.Server, answer: Exchange) -> dict[str, object]:
     """The confirm's payload, which must show the order PAID and no errors."""
     payload = answer.json()["data"]["confirmPayment"] if answer.status == 200 else None
     if not payload or payload["errors"] or payload["order"]["status"] != "PAID":
@@ -174,10 +174,10 @@ def _calibrated(bench: Bench, rate: float) -> int:
 def _confirm_once(
     bench: Bench, side: Target, sandbox: servers.Server, database_url: str, count: int
 ) -> tuple[Sample, float, dict[str, object]]:
-    checkouts = _ready_checkouts(sandbox, database_url, count)
-    requests = _graphql_confirms(bench, side.path, checkouts)
+    checkouts = ready_checkouts(sandbox, database_url, count)
+    requests = graphql_confirms(bench, side.path, checkouts)
     answers, sample, sandbox_cpu = _timed(requests, side.server.port, side.server, sandbox)
-    payloads = [_confirmed(side.server, answer) for answer in answers]
+    payloads = [confirmed(side.server, answer) for answer in answers]
     return sample, 1000 * sandbox_cpu / count, payloads[0]
 
 
@@ -252,7 +252,7 @@ def sandbox_confirm(bench: Bench, kind: str, name: str, postgres_url: str) -> Sa
     ):
 
         def once(count: int) -> Sample:
-            requests = _toss_confirms(_ready_checkouts(sandbox, None, count))
+            requests = _toss_confirms(ready_checkouts(sandbox, None, count))
             answers, sample, _ = _timed(requests, sandbox.port, sandbox, sandbox)
             for answer in answers:
                 _approved(sandbox, answer)

@@ -97,6 +97,18 @@ def drive(port: int, requests: Sequence[bytes], connections: int = CONNECTIONS) 
     return asyncio.run(_drive(port, requests, connections))
 
 
+def drive_each(
+    loads: Sequence[tuple[int, Sequence[bytes]]], connections: int = CONNECTIONS
+) -> list[Run]:
+    """Several servers driven at once, each (port, requests) over its own `connections`."""
+
+    async def together() -> list[Run]:
+        runs = (_drive(port, requests, connections) for port, requests in loads)
+        return list(await asyncio.gather(*runs))
+
+    return asyncio.run(together())
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile."""
     ordered = sorted(values)

@@ -20,7 +20,7 @@ from tests.support.pgbouncer import pgbouncer_in_front_of
 
 from . import confirm, seed, servers
 from .context import Bench
-from .driver import Run, _drive, percentile
+from .driver import drive_each, percentile
 from .load import CONNECTIONS, Sample, lua_script, run_wrk, tree_cpu_seconds
 from .reads import order_body
 from .report import median, table_row
@@ -59,7 +59,7 @@ def _cpu(instances: Sequence[servers.Server]) -> float:
     return sum(tree_cpu_seconds(server.pid) for server in instances)
 
 
-def _reads(bench: Bench, instances: Sequence[servers.Server], script: Path, seconds: int) -> Sample:
+def _reads(instances: Sequence[servers.Server], script: Path, seconds: int) -> Sample:
     share = CONNECTIONS // len(instances)
     before = _cpu(instances)
     with ThreadPoolExecutor(len(instances)) as pool:
@@ -74,28 +74,19 @@ def _confirms(
     sandbox: servers.Server,
     database_url: str,
 ) -> Sample:
-    checkouts = confirm._ready_checkouts(sandbox, database_url, CONFIRMS_PER_RUN)
-    requests = confirm._graphql_confirms(bench, path, checkouts)
+    checkouts = confirm.ready_checkouts(sandbox, database_url, CONFIRMS_PER_RUN)
+    requests = confirm.graphql_confirms(bench, path, checkouts)
     shares = [requests[index :: len(instances)] for index in range(len(instances))]
-    connections = CONNECTIONS // len(instances)
-
-    async def together() -> list[Run]:
-        return list(
-            await asyncio.gather(
-                *(
-                    _drive(server.port, share, connections)
-                    for server, share in zip(instances, shares, strict=True)
-                )
-            )
-        )
-
     before = _cpu(instances)
-    runs = asyncio.run(together())
+    runs = drive_each(
+        [(server.port, share) for server, share in zip(instances, shares, strict=True)],
+        CONNECTIONS // len(instances),
+    )
     cpu = _cpu(instances) - before
     exchanges = [exchange for run in runs for exchange in run.exchanges]
     for server, run in zip(instances, runs, strict=True):
         for exchange in run.exchanges:
-            confirm._confirmed(server, exchange)
+            confirm.confirmed(server, exchange)
     latencies = [exchange.seconds for exchange in exchanges]
     return Sample(
         requests=len(exchanges),
@@ -110,27 +101,20 @@ def _confirms(
 def _side(
     side: str, bench: Bench, url: str, direct_url: str, toss_url: str, instances: int, workers: int
 ) -> Iterator[list[servers.Server]]:
+    """`instances` servers of one side, each with `workers`, on `url`; told of the pooler when
+    `url` is not PostgreSQL's own."""
     pooled = url != direct_url
+    if side == "project":
+        start = servers.project
+        extra = {"DATABASE_PGBOUNCER": "true", "DATABASE_LISTEN_URL": direct_url} if pooled else {}
+    else:
+        start = servers.floor
+        extra = {"BENCH_FLOOR_PGBOUNCER": "true"} if pooled else {}
     with ExitStack() as stack:
-        if side == "project":
-            extra = (
-                {"DATABASE_PGBOUNCER": "true", "DATABASE_LISTEN_URL": direct_url} if pooled else {}
-            )
-            started = [
-                stack.enter_context(
-                    servers.project(bench.directory, url, toss_url, workers, extra=extra)
-                )
-                for _ in range(instances)
-            ]
-        else:
-            floor_extra = {"BENCH_FLOOR_PGBOUNCER": "true"} if pooled else {}
-            started = [
-                stack.enter_context(
-                    servers.floor(bench.directory, url, toss_url, workers, extra=floor_extra)
-                )
-                for _ in range(instances)
-            ]
-        yield started
+        yield [
+            stack.enter_context(start(bench.directory, url, toss_url, workers, extra=extra))
+            for _ in range(instances)
+        ]
 
 
 def fleet(bench: Bench, postgres_url: str) -> list[FleetRow]:
@@ -159,10 +143,10 @@ def fleet(bench: Bench, postgres_url: str) -> list[FleetRow]:
                             script = lua_script(
                                 bench.directory, f"fleet-{side}", read_path, body, bench.token
                             )
-                            _reads(bench, started, script, WARM_UP_SECONDS)
+                            _reads(started, script, WARM_UP_SECONDS)
                             reads, confirms = [], []
                             for _ in range(bench.rounds):
-                                reads.append(_reads(bench, started, script, bench.seconds))
+                                reads.append(_reads(started, script, bench.seconds))
                                 confirms.append(
                                     _confirms(bench, started, path, sandbox, direct_url)
                                 )

@@ -6,8 +6,8 @@ import asyncio
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -168,7 +168,7 @@ def create_app(
                 await sandbox.start()
                 stack.push_async_callback(sandbox.close)
             if tracing is not None:
-                stack.enter_context(traced_for_the_process(tracing, owns=owns_tracing))
+                stack.enter_context(telemetry.tracing_to(tracing, owns=owns_tracing))
                 stack.enter_context(traced_statements(engine, tracing))
             app.state.engine = engine
             app.state.services = services
@@ -248,21 +248,6 @@ def create_app(
             ),
         ],
     )
-
-
-@contextmanager
-def traced_for_the_process(provider: TracerProvider, *, owns: bool) -> Iterator[None]:
-    """The service's own spans go to `provider` while the app runs; what is still batched is
-    sent at the end, and a provider the app made is shut down."""
-    telemetry.start(provider)
-    try:
-        yield
-    finally:
-        telemetry.stop()
-        if owns:
-            provider.shutdown()
-        else:
-            provider.force_flush()
 
 
 def trusted_documents_source(settings: Settings) -> TrustedDocumentsSource | None:

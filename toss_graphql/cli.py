@@ -13,7 +13,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -253,22 +253,19 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     if min_age is not None:
         policy = dataclasses.replace(policy, min_age=timedelta(seconds=min_age))
     tracing = telemetry.provider_from_environment()
-    if tracing is not None:
-        telemetry.start(tracing)
-    try:
-        async with service_runtime(settings) as runtime:
-            with traced_statements(runtime.engine, tracing) if tracing else nullcontext():
-                webhooks = await webhooks_pass(lambda: process_received_webhooks(runtime.services))
-                print(f"webhooks processed: {webhooks}", flush=True)
-                report = await reconcile_pass(
-                    runtime.services,
-                    policy,
-                    lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
-                )
-    finally:
+    with ExitStack() as traced:
         if tracing is not None:
-            telemetry.stop()
-            tracing.shutdown()
+            traced.enter_context(telemetry.tracing_to(tracing, owns=True))
+        async with service_runtime(settings) as runtime:
+            if tracing is not None:
+                traced.enter_context(traced_statements(runtime.engine, tracing))
+            webhooks = await webhooks_pass(lambda: process_received_webhooks(runtime.services))
+            print(f"webhooks processed: {webhooks}", flush=True)
+            report = await reconcile_pass(
+                runtime.services,
+                policy,
+                lambda order_id, outcome: print(f"{order_id}: {outcome}", flush=True),
+            )
     print(report.summary(), flush=True)
     # Non-zero whenever an order is still open for a reason a person may have to look into.
     return 1 if report.failed or report.gave_up or report.unreachable else 0

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
@@ -29,7 +29,7 @@ DEFAULT_SERVICE_NAME = "toss-graphql"
 EXPORTERS = ("otlp", "console")
 
 _tracer: Tracer | None = None
-_OFF: AbstractContextManager[None] = nullcontext()
+NO_SPAN: AbstractContextManager[None] = nullcontext()
 
 
 class TracingConfigError(ValueError):
@@ -113,6 +113,21 @@ def stop() -> None:
     _tracer = None
 
 
+@contextmanager
+def tracing_to(provider: TracerProvider, *, owns: bool) -> Iterator[None]:
+    """The service's own spans go to `provider` for the block; what is still batched is sent
+    at the end, and a provider the caller made for the block (`owns`) is shut down."""
+    start(provider)
+    try:
+        yield
+    finally:
+        stop()
+        if owns:
+            provider.shutdown()
+        else:
+            provider.force_flush()
+
+
 def enabled() -> bool:
     return _tracer is not None
 
@@ -128,7 +143,7 @@ def span(
     """
     tracer = _tracer
     if tracer is None:
-        return _OFF
+        return NO_SPAN
     return tracer.start_as_current_span(name, kind=kind, attributes=attributes)
 
 

@@ -240,3 +240,23 @@ async def test_a_read_is_traced_though_it_bypasses_sqlalchemy(
     (read,) = [span for span in spans if span.name == "db.read order"]
     assert read.kind == SpanKind.CLIENT
     assert _ancestors(read, by_id) == ["query Order", "POST /graphql"]
+
+
+async def test_a_transaction_that_is_rolled_back_says_so(
+    api_app: Starlette, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    with pytest.raises(LookupError):
+        async with api_app.state.services.unit_of_work():
+            raise LookupError("a refusal inside the transaction")
+    async with api_app.state.services.unit_of_work():
+        pass
+
+    outcomes = [
+        (span.attributes or {}).get("db.transaction.outcome")
+        for span in exporter.get_finished_spans()
+        if span.name == "db.transaction"
+    ]
+    assert outcomes == ["rollback", "commit"]
+    (rolled_back,) = [s for s in exporter.get_finished_spans() if s.events]
+    assert rolled_back.events[0].name == "exception"

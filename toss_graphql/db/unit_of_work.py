@@ -63,20 +63,25 @@ class SqlUnitOfWork:
         connection = self._connection
         assert connection is not None, "unit of work used outside 'async with'"
         self._connection = None
-        outcome = "commit" if exc_type is None else "rollback"
         try:
             if exc_type is None:
                 await connection.commit()
             else:
                 await connection.rollback()
         except BaseException as error:
-            exc_type, exc, tb = type(error), error, error.__traceback__
+            self._end_span("failed", error)
             raise
         finally:
             await connection.close()
-            if self._active_span is not None:
-                self._active_span.set_attribute("db.transaction.outcome", outcome)
-            self._span.__exit__(exc_type, exc, tb)
+        self._end_span("commit" if exc is None else "rollback", exc)
+
+    def _end_span(self, outcome: str, error: BaseException | None) -> None:
+        if self._active_span is not None:
+            self._active_span.set_attribute("db.transaction.outcome", outcome)
+        if error is None:
+            self._span.__exit__(None, None, None)
+        else:
+            self._span.__exit__(type(error), error, error.__traceback__)
 
 
 class UnitOfWorkFactory:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import quote
 
@@ -152,7 +153,7 @@ class TossGateway:
             async for attempt in retrying:
                 with attempt:
                     number = attempt.retry_state.attempt_number
-                    return await self._traced_exchange(
+                    return await self._exchange(
                         method, template, path, number, json=json, headers=headers
                     )
         except RetryableFailure as failure:
@@ -162,19 +163,13 @@ class TossGateway:
             ) from failure
         raise AssertionError("tenacity ends a retry loop by returning or raising")
 
-    async def _traced_exchange(
-        self,
-        method: str,
-        template: str,
-        path: str,
-        attempt: int,
-        *,
-        json: Mapping[str, Any] | None,
-        headers: Mapping[str, str] | None,
-    ) -> Mapping[str, Any]:
-        """`_exchange` in a span of its own: method, path template, attempt, the
-        Idempotency-Key's digest, and the status or failure. Never a header or a body: the
-        headers carry the secret key, the bodies card data."""
+    def _attempt_span(
+        self, method: str, template: str, attempt: int, headers: Mapping[str, str] | None
+    ) -> AbstractContextManager[telemetry.Span | None]:
+        """The attempt's span: method, path template, attempt, the Idempotency-Key's digest.
+        Never a header or a body: the headers carry the secret key, the bodies card data."""
+        if not telemetry.enabled():
+            return telemetry.NO_SPAN
         attributes: dict[str, str | int] = {
             "http.request.method": method,
             "url.template": template,
@@ -185,12 +180,7 @@ class TossGateway:
             attributes["toss.idempotency_key.sha256"] = telemetry.key_digest(
                 headers["Idempotency-Key"]
             )
-        with telemetry.span(
-            f"toss {method} {template}", telemetry.SpanKind.CLIENT, attributes
-        ) as span:
-            return await self._exchange(
-                method, template, path, attempt, json=json, headers=headers, span=span
-            )
+        return telemetry.span(f"toss {method} {template}", telemetry.SpanKind.CLIENT, attributes)
 
     async def _exchange(
         self,
@@ -201,35 +191,43 @@ class TossGateway:
         *,
         json: Mapping[str, Any] | None,
         headers: Mapping[str, str] | None,
-        span: telemetry.Span | None,
     ) -> Mapping[str, Any]:
-        """One request and its classified reply, logged as one line and told to `span`."""
-        started = time.perf_counter()
-        try:
-            response = await self._http.request(method, path, json=json, headers=headers)
-        except httpx.RequestError as exc:
-            # Connect errors, timeouts, resets, protocol and decoding errors: Toss may or may
-            # not have received the request. Only the class is kept; the cause stays chained.
-            failure_name = type(exc).__name__
-            process_metrics.toss_answer(method, template, None)
-            if span is not None:
-                span.set_attribute("error.type", failure_name)
-            self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
-            raise RetryableFailure(failure_name) from exc
+        """One request and its classified reply, logged as one line, counted by outcome, and
+        told to the attempt's span."""
+        with self._attempt_span(method, template, attempt, headers) as span:
+            started = time.perf_counter()
+            try:
+                response = await self._http.request(method, path, json=json, headers=headers)
+            except httpx.RequestError as exc:
+                # Connect errors, timeouts, resets, protocol and decoding errors: Toss may or
+                # may not have received the request. Only the class is kept; the cause stays
+                # chained.
+                failure_name = type(exc).__name__
+                process_metrics.toss_answer(method, template, None)
+                if span is not None:
+                    span.set_attribute("error.type", failure_name)
+                self._log(logging.WARNING, method, path, attempt, started, status=failure_name)
+                raise RetryableFailure(failure_name) from exc
 
-        reply = classify_reply(response, is_retry=attempt > 1)
-        process_metrics.toss_answer(method, template, reply.http_status)
-        if span is not None:
-            span.set_attribute("http.response.status_code", reply.http_status)
-            if reply.toss_code:
-                span.set_attribute("toss.code", reply.toss_code)
-        level = logging.WARNING if isinstance(reply.outcome, Exception) else logging.INFO
-        self._log(
-            level, method, path, attempt, started, status=reply.http_status, code=reply.toss_code
-        )
-        if isinstance(reply.outcome, Exception):
-            raise reply.outcome
-        return reply.outcome
+            reply = classify_reply(response, is_retry=attempt > 1)
+            process_metrics.toss_answer(method, template, reply.http_status)
+            if span is not None:
+                span.set_attribute("http.response.status_code", reply.http_status)
+                if reply.toss_code:
+                    span.set_attribute("toss.code", reply.toss_code)
+            level = logging.WARNING if isinstance(reply.outcome, Exception) else logging.INFO
+            self._log(
+                level,
+                method,
+                path,
+                attempt,
+                started,
+                status=reply.http_status,
+                code=reply.toss_code,
+            )
+            if isinstance(reply.outcome, Exception):
+                raise reply.outcome
+            return reply.outcome
 
     def _log(
         self,
