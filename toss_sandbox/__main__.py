@@ -6,6 +6,7 @@ import argparse
 import os
 
 from toss_sandbox.config import PUBLIC_TEST_SECRET_KEY as _DEFAULT_SECRET_KEY
+from toss_sandbox.config import PUBLIC_TEST_WIDGET_SECRET_KEY as _DEFAULT_WIDGET_SECRET_KEY
 from toss_sandbox.standalone import run_standalone
 
 _DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sandbox.db"
@@ -20,9 +21,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         ),
         epilog=(
             f"The secret key it accepts is TOSS_SECRET_KEY from the environment, else "
-            f"{_DEFAULT_SECRET_KEY} (send it as Basic auth, '{_DEFAULT_SECRET_KEY}:'). "
-            "Its checkout window accepts any test_ck_/test_gck_ client key, such as "
-            "test_ck_sandbox."
+            f"{_DEFAULT_SECRET_KEY} (send it as Basic auth, '{_DEFAULT_SECRET_KEY}:'); its "
+            "payment widget's, TOSS_WIDGET_SECRET_KEY, else "
+            f"{_DEFAULT_WIDGET_SECRET_KEY}. Its checkout window accepts any test_ck_ client "
+            "key (test_ck_sandbox) and any test_gck_ widget client key (test_gck_sandbox)."
         ),
     )
     parser.add_argument(
@@ -52,12 +54,14 @@ def main(argv: list[str] | None = None, prog: str = "toss-sandbox") -> None:
     arguments = _parser(prog).parse_args(argv)
     # The key is read from the environment only, so it never shows in a process listing.
     secret_key = os.environ.get("TOSS_SECRET_KEY") or _DEFAULT_SECRET_KEY
+    widget_secret_key = os.environ.get("TOSS_WIDGET_SECRET_KEY") or _DEFAULT_WIDGET_SECRET_KEY
     run_standalone(
         arguments.host,
         arguments.port,
         arguments.database_url,
         secret_key,
         webhook_url=arguments.webhook_url,
+        widget_secret_key=widget_secret_key,
     )
 
 

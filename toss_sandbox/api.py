@@ -10,6 +10,7 @@ from starlette.routing import Route
 from toss_sandbox.cancels import cancel_in
 from toss_sandbox.config import SandboxConfig
 from toss_sandbox.errors import TossApiError
+from toss_sandbox.integrations import of_secret_key
 from toss_sandbox.payment_json import render_payment
 from toss_sandbox.payment_store import Payment
 from toss_sandbox.payments import confirm_in, find_payment_by_order_id_in, find_payment_in
@@ -60,7 +61,14 @@ class PaymentsApi:
 
     async def confirm(self, request: Request, call: V1Call) -> dict[str, Any]:
         confirm_request = parse_confirm_request(await request.body())
-        payment = await confirm_in(call.connection, confirm_request, call.now, call.outbox)
+        assert call.secret_key is not None  # the endpoint authenticates
+        payment = await confirm_in(
+            call.connection,
+            confirm_request,
+            call.now,
+            call.outbox,
+            of_secret_key(call.secret_key),
+        )
         return self._render(payment, request, call)
 
     async def cancel(self, request: Request, call: V1Call) -> dict[str, Any]:

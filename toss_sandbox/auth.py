@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Iterable
 
 from toss_sandbox.errors import TossApiError
 
 
-def authenticate(authorization: str | None, secret_key: str) -> None:
-    """Accept the sandbox's secret key; raise the error Toss gives for anything else.
+def authenticate(authorization: str | None, secret_keys: Iterable[str]) -> str:
+    """The one of the sandbox's secret keys the header carries (its API key or its widget
+    key); raise the error Toss gives for anything else.
 
     The password part is not checked: Toss documents it as empty and the key alone
     identifies the merchant.
@@ -27,6 +29,8 @@ def authenticate(authorization: str | None, secret_key: str) -> None:
     if ":" not in decoded:
         # Toss's most common integration mistake: the key encoded without its colon.
         raise TossApiError("INCORRECT_BASIC_AUTH_FORMAT")
-    key = decoded.partition(":")[0]
-    if not hmac.compare_digest(key.encode(), secret_key.encode()):
-        raise TossApiError("UNAUTHORIZED_KEY")
+    key = decoded.partition(":")[0].encode()
+    for secret_key in secret_keys:
+        if hmac.compare_digest(key, secret_key.encode()):
+            return secret_key
+    raise TossApiError("UNAUTHORIZED_KEY")

@@ -1,7 +1,8 @@
 """The hosted payment window: a page where a person approves or fails a payment.
 
 `GET /checkout` opens the window: it records the payment as READY (Toss creates it at
-`requestPayment`) and shows the order, with a choice of card or virtual account. Its form
+`requestPayment`) and shows the order, with a choice of the methods of methods.py (the one
+the merchant's page or widget picked already chosen). Its form
 posts to `POST /checkout`, which answers what a browser gets from Toss: `303` to successUrl
 with paymentKey, orderId, amount and paymentType, or to failUrl with code, message and
 orderId (toss-api.md §7). A failure decision changes nothing, as closing Toss's window
@@ -23,6 +24,7 @@ from toss_sandbox.checkout_form import (
     parse_decision,
     parse_order,
     session_key,
+    window_defaults,
 )
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
@@ -73,7 +75,11 @@ class CheckoutPages:
             await self._clock.now(),
             base_url(request, self._config.public_base_url),
         )
-        return checkout_page(order, "" if session is None else session.payment_key)
+        return checkout_page(
+            order,
+            "" if session is None else session.payment_key,
+            window_defaults(request.query_params),
+        )
 
     async def submit(self, request: Request) -> Response:
         async with request.form() as form:

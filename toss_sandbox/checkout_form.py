@@ -10,11 +10,15 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from toss_sandbox.errors import TossApiError
+from toss_sandbox.methods import BY_CODE, MethodChoice
 from toss_sandbox.status import PaymentMethod
 
 APPROVE: Final = "approve"
 # The buyer the sandbox's window pretends to be when the merchant names none.
 DEFAULT_CUSTOMER_NAME: Final = "김토스"
+# And the phone it pays with when the merchant gives none: a well-formed test number.
+DEFAULT_MOBILE_PHONE: Final = "01012345678"
+DEFAULT_METHOD: Final = BY_CODE["CARD"]
 MINIMUM_CARD_AMOUNT: Final = 100
 
 # Shared with the browser SDK the sandbox serves (toss_sandbox/sdk.py), which checks the same.
@@ -27,6 +31,8 @@ _FAIL_CODE: Final = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 TEST_CLIENT_KEY_PREFIXES: Final = ("test_ck_", "test_gck_")
 MAX_ORDER_NAME_LENGTH: Final = 100
 _MAX_CUSTOMER_NAME_LENGTH: Final = 100
+# customerMobilePhone: digits only, 8 to 15 of them (toss-api.md §2.5).
+_MOBILE_PHONE: Final = re.compile(r"[0-9]{8,15}")
 MAX_URL_LENGTH: Final = 2048
 
 
@@ -44,8 +50,19 @@ class CheckoutOrder:
 class Authentication:
     """What the buyer chose in the window."""
 
-    method: PaymentMethod
+    choice: MethodChoice
     customer_name: str
+    # The phone a mobile-phone payment is charged to; None for other methods.
+    customer_mobile_phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowDefaults:
+    """What the window shows chosen when it opens: what the merchant's page sent it (the
+    method the widget's buyer picked, the buyer's phone), else the sandbox's defaults."""
+
+    choice: MethodChoice
+    customer_mobile_phone: str
 
 
 def _field(fields: Mapping[str, object], name: str) -> str:
@@ -118,17 +135,36 @@ def parse_decision(fields: Mapping[str, object]) -> str:
     return decision
 
 
-def parse_authentication(fields: Mapping[str, object]) -> Authentication:
-    """The method the buyer picked (a card unless `method=VIRTUAL_ACCOUNT`) and their name."""
-    method = _field(fields, "method") or PaymentMethod.CARD
-    if method not in PaymentMethod.__members__:
+def _choice(fields: Mapping[str, object]) -> MethodChoice:
+    code = _field(fields, "method") or DEFAULT_METHOD.code
+    choice = BY_CODE.get(code)
+    if choice is None:
+        codes = ", ".join(BY_CODE)
+        raise TossApiError(
+            "INVALID_REQUEST",
+            (f"method는 {codes} 중 하나여야 합니다.", f"method must be one of {codes}."),
+        )
+    return choice
+
+
+def _mobile_phone(text: str) -> str:
+    # Buyers type their number with dashes; Toss takes the digits alone.
+    digits = text.replace("-", "").strip()
+    if not _MOBILE_PHONE.fullmatch(digits):
         raise TossApiError(
             "INVALID_REQUEST",
             (
-                "method는 CARD 또는 VIRTUAL_ACCOUNT여야 합니다.",
-                "method must be CARD or VIRTUAL_ACCOUNT.",
+                "customerMobilePhone은 8~15자리 숫자여야 합니다.",
+                "customerMobilePhone must be 8 to 15 digits.",
             ),
         )
+    return digits
+
+
+def parse_authentication(fields: Mapping[str, object]) -> Authentication:
+    """The method the buyer picked (a card unless `method` names another), their name, and
+    for a mobile-phone payment the phone it is charged to."""
+    choice = _choice(fields)
     customer_name = _field(fields, "customerName").strip() or DEFAULT_CUSTOMER_NAME
     if len(customer_name) > _MAX_CUSTOMER_NAME_LENGTH:
         raise TossApiError(
@@ -138,7 +174,19 @@ def parse_authentication(fields: Mapping[str, object]) -> Authentication:
                 "customerName must be at most 100 characters.",
             ),
         )
-    return Authentication(PaymentMethod(method), customer_name)
+    phone = None
+    if choice.method is PaymentMethod.MOBILE_PHONE:
+        phone = _mobile_phone(_field(fields, "customerMobilePhone") or DEFAULT_MOBILE_PHONE)
+    return Authentication(choice, customer_name, phone)
+
+
+def window_defaults(fields: Mapping[str, object]) -> WindowDefaults:
+    """What the window opens with chosen; a value it cannot use is left to the buyer."""
+    choice = BY_CODE.get(_field(fields, "method"), DEFAULT_METHOD)
+    phone = _field(fields, "customerMobilePhone").replace("-", "")
+    if not _MOBILE_PHONE.fullmatch(phone):
+        phone = DEFAULT_MOBILE_PHONE
+    return WindowDefaults(choice, phone)
 
 
 def session_key(fields: Mapping[str, object]) -> str | None:

@@ -14,11 +14,17 @@ Clock = Callable[[], datetime]
 
 # The sandbox's well-known test key: a public key, not a secret, since the sandbox moves no money.
 PUBLIC_TEST_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
+# And its payment widget's: a widget checkout is confirmed with this one (integrations.py).
+PUBLIC_TEST_WIDGET_SECRET_KEY = "test_gsk_sandbox"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
 class SandboxConfig:
     """Settings of one sandbox.
+
+    `secret_key` is the key of Toss's "API 개별 연동" set, `widget_secret_key` the payment
+    widget's; the API takes either, and a confirm needs the one of the set whose client key
+    opened the window.
 
     `client_key=None` accepts any `test_ck_`/`test_gck_` key, as any test key of a merchant
     would open Toss's payment window. `public_base_url=None` derives the base of the URLs
@@ -35,6 +41,7 @@ class SandboxConfig:
 
     database_url: str
     secret_key: str = PUBLIC_TEST_SECRET_KEY
+    widget_secret_key: str = PUBLIC_TEST_WIDGET_SECRET_KEY
     client_key: str | None = None
     public_base_url: str | None = None
     clock: Clock | None = None
@@ -42,6 +49,10 @@ class SandboxConfig:
     webhook_poll_seconds: float | None = 0.2
     webhook_transport: httpx.AsyncBaseTransport | None = None
     admin_enabled: bool = True
+
+    @property
+    def secret_keys(self) -> tuple[str, str]:
+        return (self.secret_key, self.widget_secret_key)
 
     def now(self) -> datetime:
         """The base clock, without the offset the sandbox's database keeps (see clock.py)."""

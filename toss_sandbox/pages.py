@@ -7,6 +7,7 @@ every value is HTML-escaped.
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from functools import cache
 from importlib.resources import files
 from string import Template
@@ -14,10 +15,11 @@ from typing import Final
 
 from starlette.responses import HTMLResponse
 
-from toss_sandbox.checkout_form import CheckoutOrder
+from toss_sandbox.checkout_form import CheckoutOrder, WindowDefaults
 from toss_sandbox.errors import TossApiError
 from toss_sandbox.i18n import Language
 from toss_sandbox.kst import isoformat_kst
+from toss_sandbox.methods import CHOICES, PROVIDER_NAMES
 from toss_sandbox.payment_store import Payment
 
 # The pages carry no script and post only to the sandbox; the checkout form's answer then
@@ -37,9 +39,16 @@ def _template(name: str) -> Template:
     return Template(files("toss_sandbox").joinpath("templates", name).read_text(encoding="utf-8"))
 
 
-def _page(title: str, template: str, status_code: int, **values: str) -> HTMLResponse:
+def _page(
+    title: str,
+    template: str,
+    status_code: int,
+    markup: Mapping[str, str] | None = None,
+    **values: str,
+) -> HTMLResponse:
+    """The page; `values` are escaped, `markup` is HTML built here from escaped values."""
     escaped = {key: html.escape(value, quote=True) for key, value in values.items()}
-    body = _template(template).substitute(escaped)
+    body = _template(template).substitute(escaped, **(markup or {}))
     document = _template("page.html").substitute(title=html.escape(title), body=body)
     return HTMLResponse(document, status_code=status_code, headers=_HEADERS)
 
@@ -48,12 +57,22 @@ def won(amount: int) -> str:
     return f"{amount:,}원"
 
 
-def checkout_page(order: CheckoutOrder, payment_key: str) -> HTMLResponse:
+def _method_options(defaults: WindowDefaults) -> str:
+    return "\n".join(
+        f'<label><input type="radio" name="method" value="{html.escape(choice.code)}"'
+        f"{' checked' if choice == defaults.choice else ''}> {html.escape(choice.label)}</label>"
+        for choice in CHOICES
+    )
+
+
+def checkout_page(order: CheckoutOrder, payment_key: str, defaults: WindowDefaults) -> HTMLResponse:
     """The window for `order`; `payment_key` names its READY payment ("" when none)."""
     return _page(
         f"결제하기 · {order.order_name}",
         "checkout.html",
         200,
+        {"method_options": _method_options(defaults)},
+        customer_mobile_phone=defaults.customer_mobile_phone,
         payment_key=payment_key,
         client_key=order.client_key,
         order_id=order.order_id,
@@ -81,6 +100,12 @@ def _instrument(payment: Payment) -> tuple[str, str]:
         return "가상계좌 · Virtual account", payment.virtual_account.account_number
     if payment.card is not None:
         return "카드번호 · Card", payment.card.number
+    if payment.easy_pay_provider is not None:
+        return "간편결제 · Easy pay", PROVIDER_NAMES[payment.easy_pay_provider]
+    if payment.transfer_bank_code is not None:
+        return "계좌이체 · Transfer", f"은행 코드 {payment.transfer_bank_code}"
+    if payment.customer_mobile_phone is not None:
+        return "휴대폰 · Mobile phone", payment.customer_mobile_phone
     return "결제수단 · Method", ""
 
 

@@ -8,8 +8,9 @@ from typing import Any, Final
 from toss_sandbox.errors import error_spec
 from toss_sandbox.i18n import Language
 from toss_sandbox.kst import isoformat_kst, local_kst
+from toss_sandbox.methods import METHOD_NAMES, PROVIDER_NAMES, EasyPayProvider
 from toss_sandbox.payment_store import Cancel, Card, Payment, VirtualAccount
-from toss_sandbox.status import PaymentMethod, PaymentStatus
+from toss_sandbox.status import PaymentStatus
 
 API_VERSION: Final = "2022-11-16"
 MERCHANT_ID: Final = "tosspayments"
@@ -17,8 +18,7 @@ MERCHANT_ID: Final = "tosspayments"
 # Toss translates its own enum-like values under `Accept-Language: en-US`, never the
 # merchant's (orderName stays as sent).
 _METHOD: Final = {
-    PaymentMethod.CARD: {Language.KO: "카드", Language.EN: "CARD"},
-    PaymentMethod.VIRTUAL_ACCOUNT: {Language.KO: "가상계좌", Language.EN: "VIRTUAL_ACCOUNT"},
+    method: {Language.KO: name, Language.EN: method.value} for method, name in METHOD_NAMES.items()
 }
 _CREDIT: Final = {Language.KO: "신용", Language.EN: "CREDIT"}
 _PERSONAL: Final = {Language.KO: "개인", Language.EN: "PERSONAL"}
@@ -63,8 +63,36 @@ def _virtual_account(
         "refundStatus": "NONE",
         # Past its due date an unpaid account takes no deposit; its status stays (toss-api.md §3.2).
         "expired": waiting and now > account.due_date,
-        "settlementStatus": "INCOMPLETED" if payment.approved_at is None else "COMPLETED",
+        "settlementStatus": _settlement_status(payment),
         "refundReceiveAccount": None,
+    }
+
+
+def _settlement_status(payment: Payment) -> str:
+    return "INCOMPLETED" if payment.approved_at is None else "COMPLETED"
+
+
+def _easy_pay(payment: Payment, provider: EasyPayProvider, language: Language) -> dict[str, Any]:
+    # `amount` is what the provider's own balance or linked account paid, `discountAmount`
+    # its points and coupons (toss-api.md §3): the sandbox's buyer pays it all from the
+    # balance, with no discount, so no `card` comes with it. The provider's name in English
+    # is its code (derived: Toss translates its own values under en-US).
+    return {
+        "provider": PROVIDER_NAMES[provider] if language is Language.KO else provider.value,
+        "amount": payment.total_amount,
+        "discountAmount": 0,
+    }
+
+
+def _transfer(payment: Payment, bank_code: str) -> dict[str, Any]:
+    return {"bankCode": bank_code, "settlementStatus": _settlement_status(payment)}
+
+
+def _mobile_phone(payment: Payment, phone: str, base_url: str) -> dict[str, Any]:
+    return {
+        "customerMobilePhone": phone,
+        "settlementStatus": _settlement_status(payment),
+        "receiptUrl": _receipt_url(payment, base_url),
     }
 
 
@@ -77,10 +105,15 @@ def _failure(payment: Payment, language: Language) -> dict[str, str] | None:
     }
 
 
-def _receipt(payment: Payment, base_url: str) -> dict[str, str] | None:
+def _receipt_url(payment: Payment, base_url: str) -> str | None:
     if payment.approved_at is None:
         return None
-    return {"url": f"{base_url}/receipt/{payment.payment_key}"}
+    return f"{base_url}/receipt/{payment.payment_key}"
+
+
+def _receipt(payment: Payment, base_url: str) -> dict[str, str] | None:
+    url = _receipt_url(payment, base_url)
+    return None if url is None else {"url": url}
 
 
 def _cancel(cancel: Cancel) -> dict[str, Any]:
@@ -128,8 +161,16 @@ def render_payment(
             if payment.virtual_account is None
             else _virtual_account(payment, payment.virtual_account, language, now)
         ),
-        "transfer": None,
-        "mobilePhone": None,
+        "transfer": (
+            None
+            if payment.transfer_bank_code is None
+            else _transfer(payment, payment.transfer_bank_code)
+        ),
+        "mobilePhone": (
+            None
+            if payment.customer_mobile_phone is None
+            else _mobile_phone(payment, payment.customer_mobile_phone, base_url)
+        ),
         "giftCertificate": None,
         "cashReceipt": None,
         "cashReceipts": None,
@@ -138,7 +179,11 @@ def render_payment(
         "cancels": [_cancel(cancel) for cancel in payment.cancels] or None,
         "secret": payment.secret,
         "type": "NORMAL",
-        "easyPay": None,
+        "easyPay": (
+            None
+            if payment.easy_pay_provider is None
+            else _easy_pay(payment, payment.easy_pay_provider, language)
+        ),
         "country": "KR",
         "failure": _failure(payment, language),
         # Before its deposit a virtual account may only be canceled whole (toss-api.md §2.4).

@@ -19,6 +19,8 @@ from typing import Any, Final
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from toss_sandbox.integrations import Integration
+from toss_sandbox.methods import EasyPayProvider
 from toss_sandbox.status import WITH_CANCELS, PaymentMethod, PaymentStatus
 from toss_sandbox.tables import payment_cancels, payments
 
@@ -68,6 +70,10 @@ class Payment:
     last_transaction_key: str | None
     card: Card | None
     customer_name: str | None
+    integration: Integration
+    easy_pay_provider: EasyPayProvider | None
+    transfer_bank_code: str | None
+    customer_mobile_phone: str | None
     # Issued when a virtual-account payment is confirmed.
     virtual_account: VirtualAccount | None
     secret: str | None
@@ -150,6 +156,12 @@ def payment_from_row(row: Row[Any], cancels: tuple[Cancel, ...]) -> Payment:
         last_transaction_key=row.last_transaction_key,
         card=_card(row),
         customer_name=row.customer_name,
+        integration=Integration(row.integration),
+        easy_pay_provider=(
+            None if row.easy_pay_provider is None else EasyPayProvider(row.easy_pay_provider)
+        ),
+        transfer_bank_code=row.transfer_bank_code,
+        customer_mobile_phone=row.customer_mobile_phone,
         virtual_account=_virtual_account(row),
         secret=row.secret,
         failure_code=row.failure_code,

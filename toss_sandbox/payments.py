@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from toss_sandbox.database import Database
 from toss_sandbox.errors import TossApiError
 from toss_sandbox.expiry import expire_if_stale, is_stale
+from toss_sandbox.integrations import Integration
 from toss_sandbox.keys import (
     new_secret,
     new_transaction_key,
@@ -47,9 +48,9 @@ from toss_sandbox.transitions import change_status
 # Toss's default validity of a virtual account: 168 hours (toss-api.md §2.5, validHours).
 VIRTUAL_ACCOUNT_VALIDITY: Final = timedelta(hours=168)
 
-# Toss's two-digit codes of a few banks that issue virtual accounts (우리, 신한, KB국민,
-# NH농협, 하나, IBK기업).
-_VIRTUAL_ACCOUNT_BANKS: Final = ("20", "88", "04", "11", "81", "03")
+# Toss's codes of a few banks that issue virtual accounts (우리, 신한, KB국민, NH농협, 하나,
+# IBK기업; toss-api.md §3.3).
+_VIRTUAL_ACCOUNT_BANKS: Final = ("20", "88", "06", "11", "81", "03")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +125,16 @@ _LATEST_OF_ORDER: Final = (
 
 
 async def confirm_in(
-    connection: AsyncConnection, request: ConfirmRequest, now: datetime, outbox: Outbox
+    connection: AsyncConnection,
+    request: ConfirmRequest,
+    now: datetime,
+    outbox: Outbox,
+    integration: Integration,
 ) -> Payment:
     """Approve an authenticated payment, as `POST /v1/payments/confirm` does, in the caller's
-    write transaction. A card payment is DONE; a virtual account is issued and
-    WAITING_FOR_DEPOSIT. Raises Toss's refusal; an expiry noticed on the way is to be
-    committed all the same."""
+    write transaction, for a caller holding the secret key of `integration`. A virtual
+    account is issued and WAITING_FOR_DEPOSIT; any other method is DONE. Raises Toss's
+    refusal; an expiry noticed on the way is to be committed all the same."""
     row: Row[Any] | None = (
         await connection.execute(_CONFIRMABLE, {"key": request.payment_key})
     ).first()
@@ -137,6 +142,9 @@ async def confirm_in(
         # Toss has no session under that key for that order: the same answer either way.
         raise TossApiError("NOT_FOUND_PAYMENT_SESSION")
     payment = await payment_of_row(connection, row)
+    if payment.integration is not integration:
+        # A widget checkout confirmed with the API's secret key, or the reverse.
+        raise TossApiError("INVALID_API_KEY")
     if payment.status in PROCESSED:
         raise TossApiError("ALREADY_PROCESSED_PAYMENT")
     payment = await expire_if_stale(connection, payment, now, outbox)

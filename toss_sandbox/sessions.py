@@ -19,6 +19,7 @@ from toss_sandbox.checkout_form import Authentication, CheckoutOrder
 from toss_sandbox.database import Database
 from toss_sandbox.errors import TossApiError
 from toss_sandbox.expiry import expire_if_stale
+from toss_sandbox.integrations import of_client_key
 from toss_sandbox.keys import new_payment_key, random_text
 from toss_sandbox.outbox import Outbox
 from toss_sandbox.payment_store import Payment, load_by_key
@@ -35,15 +36,23 @@ _TEST_CARDS: Final = (
     ("61", "4048"),
     ("71", "4330"),
 )
+# Toss's codes of banks a buyer transfers from (신한, 우리, KB국민, 하나, 카카오뱅크, 토스뱅크;
+# toss-api.md §3.3).
+_TRANSFER_BANKS: Final = ("88", "20", "06", "81", "90", "92")
 
 
 def _authenticated(authentication: Authentication, now: datetime) -> dict[str, object]:
+    choice = authentication.choice
     values: dict[str, object] = {
-        "method": authentication.method,
+        "method": choice.method,
         "authenticated_at": now,
         "customer_name": authentication.customer_name,
+        "easy_pay_provider": choice.provider,
+        "customer_mobile_phone": authentication.customer_mobile_phone,
     }
-    if authentication.method is PaymentMethod.CARD:
+    if choice.method is PaymentMethod.TRANSFER:
+        values["transfer_bank_code"] = secrets.choice(_TRANSFER_BANKS)
+    if choice.method is PaymentMethod.CARD:
         issuer_code, bin_prefix = secrets.choice(_TEST_CARDS)
         # Toss masks digits 9-12 and the last one: "43301234****123*".
         values["card_number"] = (
@@ -71,6 +80,7 @@ async def _insert(
             balance_amount=order.amount,
             requested_at=now,
             base_url=base_url,
+            integration=of_client_key(order.client_key),
             **values,
         )
     )

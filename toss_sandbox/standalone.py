@@ -10,7 +10,11 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from toss_sandbox.app import Sandbox
-from toss_sandbox.config import PUBLIC_TEST_SECRET_KEY, SandboxConfig
+from toss_sandbox.config import (
+    PUBLIC_TEST_SECRET_KEY,
+    PUBLIC_TEST_WIDGET_SECRET_KEY,
+    SandboxConfig,
+)
 
 # A request held by a `timeout` fault must not keep a stopping server up for two minutes.
 _GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -35,24 +39,37 @@ def banner(host: str, port: int, config: SandboxConfig) -> str:
     base = f"http://{local_host}:{port}"
     public = config.secret_key == PUBLIC_TEST_SECRET_KEY
     secret = config.secret_key if public else "the one in TOSS_SECRET_KEY"
+    public_widget = config.widget_secret_key == PUBLIC_TEST_WIDGET_SECRET_KEY
+    widget = config.widget_secret_key if public_widget else "the one in TOSS_WIDGET_SECRET_KEY"
     return "\n".join(
         (
             f"Toss sandbox:       {base} (Toss's API: /v1/payments/...)",
             f"Secret key:         {secret} (Basic auth, as Toss's API takes it)",
-            "Client key:         any test_ck_... key, such as test_ck_sandbox",
+            f"Widget secret key:  {widget} (confirms what the payment widget started)",
+            "Client keys:        any test_ck_... key (test_ck_sandbox) for the payment window,",
+            "                    any test_gck_... key (test_gck_sandbox) for the widget",
             f"Checkout:           {base}/checkout?clientKey=test_ck_sandbox&orderId=...",
-            f"Browser SDK:        {base}/v2/standard (Toss's v2 SDK at Toss's path)",
+            f"Browser SDK:        {base}/v2/standard (Toss's v2 SDK at Toss's path; "
+            "v1: /v1/payment, /v1/payment-widget)",
             f"Webhooks to:        {config.webhook_url or 'nowhere (--webhook-url sets it)'}",
         )
     )
 
 
 def run_standalone(
-    host: str, port: int, database_url: str, secret_key: str, webhook_url: str | None = None
+    host: str,
+    port: int,
+    database_url: str,
+    secret_key: str,
+    webhook_url: str | None = None,
+    widget_secret_key: str = PUBLIC_TEST_WIDGET_SECRET_KEY,
 ) -> None:
     """Serve the sandbox with uvicorn until interrupted."""
     config = SandboxConfig(
-        database_url=database_url, secret_key=secret_key, webhook_url=webhook_url
+        database_url=database_url,
+        secret_key=secret_key,
+        widget_secret_key=widget_secret_key,
+        webhook_url=webhook_url,
     )
     sandbox = Sandbox(config)
     print(banner(host, port, config), flush=True)

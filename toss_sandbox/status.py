@@ -18,10 +18,14 @@ class PaymentStatus(StrEnum):
 
 
 class PaymentMethod(StrEnum):
-    """The methods the sandbox's window offers, by their en-US names."""
+    """The methods the sandbox's window offers, by the en-US values of Toss's `method`
+    (toss-api.md §3; `간편결제` is `EASY_PAY`)."""
 
     CARD = "CARD"
     VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+    TRANSFER = "TRANSFER"
+    MOBILE_PHONE = "MOBILE_PHONE"
+    EASY_PAY = "EASY_PAY"
 
 
 # Statuses of a payment that was approved at some point.

@@ -25,7 +25,7 @@ from toss_sandbox.status import CONFIRMED
 # Bumped whenever a table changes shape: a database of another version is rebuilt empty
 # (see database.py), as the sandbox's state is test state, not a ledger to migrate. A new
 # index is no change of shape: a database that lacks one gets it when a sandbox starts.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -68,6 +68,13 @@ payments = Table(
     Column("card_acquirer_code", String(2)),
     Column("card_approve_no", String(8)),
     Column("customer_name", String(100)),
+    # The key set of the client key that opened the window (integrations.py): a confirm must
+    # come with the secret key of the same set.
+    Column("integration", String(16), nullable=False),
+    # Set for easy pay (토스페이, ...), transfer and mobile phone respectively.
+    Column("easy_pay_provider", String(16)),
+    Column("transfer_bank_code", String(2)),
+    Column("customer_mobile_phone", String(15)),
     Column("virtual_account_number", String(20)),
     Column("virtual_account_bank_code", String(2)),
     Column("virtual_account_due_date", UtcDateTime),

@@ -55,6 +55,9 @@ class V1Call:
     now: datetime
     # Knows the webhook URL read at the call's start.
     outbox: Outbox
+    # The secret key the call authenticated with (its API or its widget key); None for a
+    # call that needs none.
+    secret_key: str | None = None
 
 
 Operation = Callable[[Request, V1Call], Awaitable[Any]]
@@ -124,8 +127,11 @@ class V1Pipeline:
         trace = _Trace()
         logged = False
         try:
-            if authenticated:
-                authenticate(request.headers.get("authorization"), self._config.secret_key)
+            secret_key = (
+                authenticate(request.headers.get("authorization"), self._config.secret_keys)
+                if authenticated
+                else None
+            )
             # The whole body (kept for the operation) before a fault is used up or any work
             # starts: a client gone halfway through is met here, where nothing is done yet.
             await request.body()
@@ -134,7 +140,7 @@ class V1Pipeline:
                 operation,
                 language,
                 trace,
-                authenticated=authenticated,
+                secret_key=secret_key,
                 idempotency_key=idempotency_key,
             )
             logged = True
@@ -168,7 +174,7 @@ class V1Pipeline:
         language: Language,
         trace: _Trace,
         *,
-        authenticated: bool,
+        secret_key: str | None,
         idempotency_key: str | None,
     ) -> Answer:
         """The call's answer, logged; raises only what is a bug or a database failure."""
@@ -176,21 +182,19 @@ class V1Pipeline:
             state = await read_v1_state(connection, self._clock, self._outbox.default_url)
             trace.now = state.now
             call = V1Call(
-                connection, language, state.now, self._outbox.knowing_url(state.webhook_url)
+                connection,
+                language,
+                state.now,
+                self._outbox.knowing_url(state.webhook_url),
+                secret_key,
             )
             fault = None
-            if authenticated:
+            if secret_key is not None:
                 path = route_path(request)
                 candidates = [f for f in state.faults if f.spec.matches(request.method, path)]
                 # A fault meets only requests that passed authentication.
                 fault = await take_fault_in(connection, candidates) if candidates else None
-            answer, scope = await self._admit(
-                call,
-                request,
-                fault,
-                authenticated=authenticated,
-                idempotency_key=idempotency_key,
-            )
+            answer, scope = await self._admit(call, request, fault, idempotency_key=idempotency_key)
             if answer is None and scope is None and fault is None:
                 # Nothing to commit before the work: it shares this transaction.
                 answer = await self._execute(call, request, operation, None)
@@ -217,7 +221,6 @@ class V1Pipeline:
         request: Request,
         fault: Fault | None,
         *,
-        authenticated: bool,
         idempotency_key: str | None,
     ) -> tuple[Answer | None, IdempotencyScope | None]:
         """The answer, when the call gets one without executing; else the idempotency scope
@@ -229,13 +232,15 @@ class V1Pipeline:
             if fault.spec.kind is FaultKind.TIMEOUT:
                 return Answer(None, ""), None
         try:
-            if authenticated:
-                self._raise_requested_test_error(request)
+            if call.secret_key is None:
+                return None, None
+            self._raise_requested_test_error(request, call.secret_key)
             if idempotency_key is None:
                 return None, None
             scope = IdempotencyScope.of(
                 idempotency_key,
-                secret_key=self._config.secret_key,
+                # Toss's scope holds the API key: the widget's key is another scope.
+                secret_key=call.secret_key,
                 path=route_path(request),
                 method=request.method,
             )
@@ -277,11 +282,12 @@ class V1Pipeline:
                 fault.spec.kind,
             )
 
-    def _raise_requested_test_error(self, request: Request) -> None:
+    @staticmethod
+    def _raise_requested_test_error(request: Request, secret_key: str) -> None:
         # Toss's test environment answers the named error after authentication and before
         # looking at anything else; live keys ignore the header (toss-api.md §1).
         code = request.headers.get("tosspayments-test-code", "").strip()
-        if code and not self._config.secret_key.startswith("live_"):
+        if code and not secret_key.startswith("live_"):
             raise TossApiError(code)
 
     @staticmethod

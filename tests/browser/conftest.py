@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from tests.support.servers import ServerProcess, newcomer_server
+from tests.support.servers import ServerProcess, newcomer_server, static_site
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
@@ -139,3 +140,20 @@ def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess
     """`seed-demo` then `serve`, as README's first command runs them."""
     with newcomer_server(tmp_path_factory.mktemp("newcomer")) as server:
         yield server
+
+
+@contextmanager
+def merchant_site(
+    folder: Path, scripts: Mapping[str, str | None], body: str = "<p>shop</p>"
+) -> Iterator[str]:
+    """A merchant's static pages on an origin of their own: each page of `scripts` loads the
+    script at its URL (None: no script) and shows `body`. Yields the site's URL."""
+    for name, script_url in scripts.items():
+        script = f"<script src='{script_url}'></script>" if script_url else ""
+        page = (
+            "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>shop</title>"
+            f"<link rel='icon' href='data:,'>{script}</head><body>{body}</body></html>"
+        )
+        (folder / name).write_text(page, encoding="utf-8")
+    with static_site(folder) as url:
+        yield url

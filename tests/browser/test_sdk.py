@@ -18,20 +18,12 @@ import httpx
 import pytest
 from playwright.async_api import Page
 
-from tests.browser.conftest import BrowserPage
-from tests.support.servers import ServerProcess, static_site
+from tests.browser.conftest import BrowserPage, merchant_site
+from tests.support.servers import ServerProcess
 from toss_graphql.config import SANDBOX_SECRET_KEY
 
 CLIENT_KEY = "test_ck_sandbox"
 ORDER_ID = "sdk-order-0001"
-
-
-def _merchant_page(script_url: str | None) -> str:
-    script = f"<script src='{script_url}'></script>" if script_url else ""
-    return (
-        "<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>shop</title>"
-        f"<link rel='icon' href='data:,'>{script}</head><body><p>shop</p></body></html>"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +38,7 @@ def shop_site(newcomer: ServerProcess, tmp_path_factory: pytest.TempPathFactory)
         "success.html": None,
         "fail.html": None,
     }
-    for name, script in pages.items():
-        (folder / name).write_text(_merchant_page(script), encoding="utf-8")
-    with static_site(folder) as url:
+    with merchant_site(folder, pages) as url:
         yield url
 
 
@@ -168,7 +158,7 @@ async def test_v1_takes_the_korean_method_and_a_cancel_lands_on_fail_url(
         ({"amount": {"currency": "KRW", "value": 150.5}}, "INVALID_AMOUNT_VALUE"),
         ({"amount": {"currency": "KRW", "value": "15000"}}, "INVALID_AMOUNT_VALUE"),
         ({"amount": 15000}, "INVALID_PARAMETERS"),
-        ({"method": "TRANSFER"}, "NOT_SUPPORTED_METHOD"),
+        ({"method": "CULTURE_GIFT_CERTIFICATE"}, "NOT_SUPPORTED_METHOD"),
         ({"method": "BITCOIN"}, "INVALID_PARAMETERS"),
         ({"successUrl": None, "failUrl": None}, "NOT_SUPPORTED_PROMISE"),
         ({"successUrl": "/success"}, "INCORRECT_SUCCESS_URL_FORMAT"),

@@ -81,6 +81,52 @@ def payment_json(
     }
 
 
+def easy_pay_payment_json(
+    *, payment_key: str = PAYMENT_KEY, order_id: str = ORDER_ID, amount: int = AMOUNT
+) -> dict[str, Any]:
+    """The same payment paid with 토스페이 from its balance, not by card: `easyPay` is set and
+    `card` is null (toss-api.md §3)."""
+    body = payment_json(payment_key=payment_key, order_id=order_id, amount=amount)
+    body.update(
+        method="간편결제",
+        card=None,
+        easyPay={"provider": "토스페이", "amount": amount, "discountAmount": 0},
+    )
+    return body
+
+
+def transfer_payment_json(
+    *, payment_key: str = PAYMENT_KEY, order_id: str = ORDER_ID, amount: int = AMOUNT
+) -> dict[str, Any]:
+    """The same payment made by bank transfer from 신한 (toss-api.md §3)."""
+    body = payment_json(payment_key=payment_key, order_id=order_id, amount=amount)
+    body.update(
+        method="계좌이체",
+        card=None,
+        transfer={"bankCode": "88", "settlementStatus": "INCOMPLETED"},
+    )
+    return body
+
+
+def mobile_phone_payment_json(
+    *, payment_key: str = PAYMENT_KEY, order_id: str = ORDER_ID, amount: int = AMOUNT
+) -> dict[str, Any]:
+    """The same payment charged to a mobile phone: Toss gives the number unmasked
+    (toss-api.md §3)."""
+    body = payment_json(payment_key=payment_key, order_id=order_id, amount=amount)
+    body.update(
+        method="휴대폰",
+        card=None,
+        mobilePhone={
+            "customerMobilePhone": "01012345678",
+            "settlementStatus": "INCOMPLETED",
+            "receiptUrl": "https://dashboard.tosspayments.com/sales-slip"
+            "?transactionId=KAgfjGxIqVVXDxOiSW1wUnRWBS1dszn3DKcuhpm7mQlKP0cOtp8&ref=PX",
+        },
+    )
+    return body
+
+
 def canceled_payment_json() -> dict[str, Any]:
     """The same payment after a full cancel, as the cancel and later reads return it."""
     body = payment_json()

@@ -29,15 +29,6 @@ NOW = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=UTC)
 
 
 @pytest.fixture
-async def engine(clean_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_database_engine(clean_database)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
 async def reads(engine: AsyncEngine) -> AsyncIterator[OrderReads]:
     async with order_reads(engine) as reads:
         yield reads

@@ -23,7 +23,7 @@ from toss_graphql.domain.models import (
     Webhook,
     WebhookEventType,
 )
-from toss_graphql.domain.ports.gateway import TossPaymentStatus, VirtualAccount
+from toss_graphql.domain.ports.gateway import PaymentCard, TossPaymentStatus, VirtualAccount
 from toss_graphql.domain.state_machine import OrderEvent
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -180,6 +180,8 @@ async def test_a_payment_read_back_in_its_own_transaction_is_what_the_database_s
         method="카드",
         approved_at=NOW - timedelta(seconds=3),
         receipt_url="https://receipts.example/r1",
+        # As every builder of a Payment reads it from the JSON (domain/toss_records.py).
+        card=PaymentCard(number="4330****"),
     )
     async with UnitOfWorkFactory(engine)() as uow:
         assert await uow.payments.get_many_by_order_id([ORDER_ID]) == {}

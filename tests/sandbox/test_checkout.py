@@ -112,7 +112,7 @@ async def test_failing_redirects_to_fail_url_and_creates_no_payment(
         ("successUrl", "javascript:alert(1)", "INCORRECT_SUCCESS_URL_FORMAT"),
         ("failUrl", "ftp://shop.example/fail", "INCORRECT_FAIL_URL_FORMAT"),
         ("decision", "approve please", "INVALID_REQUEST"),
-        ("method", "TRANSFER", "INVALID_REQUEST"),
+        ("method", "BITCOIN", "INVALID_REQUEST"),
         ("customerName", "김" * 101, "INVALID_REQUEST"),
     ],
 )

@@ -28,11 +28,13 @@ _ORDER_COLUMNS = (
     "o.order_id, o.buyer, o.order_name, o.amount, o.status, o.created_at, o.updated_at, "
     "o.payment_key, o.failure_code, o.failure_message, o.attention"
 )
-# Toss's whole Payment JSON stays in the table; a read needs only its virtual account.
+# Toss's whole Payment JSON stays in the table; a read needs only its method objects, which
+# come back as one JSON object under Toss's own keys (a key Toss left out reads as null).
 _PAYMENT_COLUMNS = (
     "p.payment_key, p.order_id, p.method, p.total_amount, p.balance_amount, p.toss_status, "
-    "p.approved_at, p.receipt_url, {virtual_account}"
+    "p.approved_at, p.receipt_url, {method_objects}"
 )
+_METHOD_OBJECTS = ("virtualAccount", "card", "easyPay", "transfer", "mobilePhone")
 _ORDER_WIDTH = 11
 
 
@@ -44,8 +46,8 @@ class Dialect:
     name: str
     # How a statement names its n-th parameter (from 1).
     placeholder: str
-    # Toss's `virtualAccount` object out of the stored Payment JSON.
-    virtual_account: str
+    # Toss's method objects (`_METHOD_OBJECTS`) out of the stored Payment JSON, as one object.
+    method_objects: str
     # How a timestamp is written as a parameter, and read back.
     timestamp_in: Any
     timestamp_out: Any
@@ -80,10 +82,22 @@ def _json_decoded_out(value: Any) -> Any:
     return value
 
 
+def _sqlite_method_objects() -> str:
+    # Inside json_object every value stays JSON. json_extract's own result would not be
+    # JSON text for an odd value: a string comes back unquoted and a number as a number.
+    pairs = ", ".join(f"'{key}', json_extract(p.raw, '$.{key}')" for key in _METHOD_OBJECTS)
+    return f"json_object({pairs})"
+
+
+def _postgresql_method_objects() -> str:
+    pairs = ", ".join(f"'{key}', p.raw -> '{key}'" for key in _METHOD_OBJECTS)
+    return f"jsonb_build_object({pairs})"
+
+
 SQLITE = Dialect(
     name="sqlite",
     placeholder="?",
-    virtual_account="json_extract(p.raw, '$.virtualAccount')",
+    method_objects=_sqlite_method_objects(),
     timestamp_in=_sqlite_timestamp_in,
     timestamp_out=_sqlite_timestamp_out,
     json_out=_json_text_out,
@@ -91,7 +105,7 @@ SQLITE = Dialect(
 POSTGRESQL = Dialect(
     name="postgresql",
     placeholder="${}",
-    virtual_account="p.raw -> 'virtualAccount'",
+    method_objects=_postgresql_method_objects(),
     timestamp_in=lambda moment: moment,
     timestamp_out=_aware_timestamp_out,
     json_out=_json_decoded_out,
@@ -108,7 +122,7 @@ class ReadStatements:
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> ReadStatements:
-        payment_columns = _PAYMENT_COLUMNS.format(virtual_account=dialect.virtual_account)
+        payment_columns = _PAYMENT_COLUMNS.format(method_objects=dialect.method_objects)
         return cls(
             dialect=dialect,
             order=dialect.sql(f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.order_id = ?"),
@@ -153,7 +167,7 @@ class ReadStatements:
 
     def payments(self, count: int) -> str:
         placeholders = ", ".join("?" * count)
-        payment_columns = _PAYMENT_COLUMNS.format(virtual_account=self.dialect.virtual_account)
+        payment_columns = _PAYMENT_COLUMNS.format(method_objects=self.dialect.method_objects)
         return self.dialect.sql(
             f"SELECT {payment_columns} FROM payments p WHERE p.order_id IN ({placeholders})"
         )
@@ -177,7 +191,7 @@ class ReadStatements:
     def payment_from(self, row: Sequence[Any], start: int = 0) -> Payment | None:
         if row[start] is None:
             return None
-        account = self.dialect.json_out(row[start + 8])
+        method_objects = self.dialect.json_out(row[start + 8])
         return Payment(
             payment_key=row[start],
             order_id=row[start + 1],
@@ -187,8 +201,12 @@ class ReadStatements:
             toss_status=TossPaymentStatus(row[start + 5]),
             approved_at=self.dialect.timestamp_out(row[start + 6]),
             receipt_url=row[start + 7],
-            # Read by the same function the gateway reads Toss's reply with.
-            virtual_account=toss_records.virtual_account({"virtualAccount": account}),
+            # Read by the same functions the gateway reads Toss's reply with.
+            virtual_account=toss_records.virtual_account(method_objects),
+            card=toss_records.card(method_objects),
+            easy_pay=toss_records.easy_pay(method_objects),
+            transfer=toss_records.transfer(method_objects),
+            mobile_phone=toss_records.mobile_phone(method_objects),
         )
 
     def order_and_payment_from(self, row: Sequence[Any]) -> tuple[Order, Payment | None]:

@@ -85,9 +85,13 @@ def _payment(row: Mapping[Any, Any]) -> Payment:
         toss_status=TossPaymentStatus(row["toss_status"]),
         approved_at=row["approved_at"],
         receipt_url=row["receipt_url"],
-        # Nothing of the account is stored but Toss's JSON: it is read from there, by the same
-        # function the gateway reads Toss's reply with (domain/toss_records.py).
+        # Nothing of the method details is stored but Toss's JSON: they are read from there,
+        # by the same functions the gateway reads Toss's reply with (domain/toss_records.py).
         virtual_account=toss_records.virtual_account(row["raw"]),
+        card=toss_records.card(row["raw"]),
+        easy_pay=toss_records.easy_pay(row["raw"]),
+        transfer=toss_records.transfer(row["raw"]),
+        mobile_phone=toss_records.mobile_phone(row["raw"]),
         raw=row["raw"],
     )
 

@@ -61,6 +61,10 @@ def payment_from_toss(order_id: str, toss: TossPayment) -> Payment:
         approved_at=toss.approved_at.astimezone(UTC) if toss.approved_at else None,
         receipt_url=toss.receipt_url,
         virtual_account=toss.virtual_account,
+        card=toss.card,
+        easy_pay=toss.easy_pay,
+        transfer=toss.transfer,
+        mobile_phone=toss.mobile_phone,
         raw=dict(toss.raw),
     )
 

@@ -7,7 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .ports.gateway import TossPaymentStatus, VirtualAccount
+from .ports.gateway import (
+    EasyPay,
+    MobilePhone,
+    PaymentCard,
+    TossPaymentStatus,
+    Transfer,
+    VirtualAccount,
+)
 
 
 class OrderStatus(StrEnum):
@@ -99,8 +106,12 @@ class Payment:
     toss_status: TossPaymentStatus
     approved_at: datetime | None
     receipt_url: str | None
-    # Read from Toss's JSON by `toss_records.virtual_account`, whoever builds the Payment.
+    # Read from Toss's JSON by `toss_records`, whoever builds the Payment.
     virtual_account: VirtualAccount | None = None
+    card: PaymentCard | None = None
+    easy_pay: EasyPay | None = None
+    transfer: Transfer | None = None
+    mobile_phone: MobilePhone | None = None
     # Toss's JSON, kept to be stored; the domain reads the fields above, never this.
     raw: dict[str, Any] = field(default_factory=dict)
 

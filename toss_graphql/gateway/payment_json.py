@@ -5,11 +5,12 @@ fields are ignored because Toss adds fields without a new API version (toss-api.
 Anything ill-typed is `GatewayReplyInvalid`: a payment we cannot read is not a payment we
 may act on. Messages name the field, never its value, so no reply content reaches the logs.
 
-The facts that explain a payment rather than decide its fate (`failure`, `virtualAccount`,
-`secret`, `lastTransactionKey`) are read leniently, each to None when absent or ill-typed:
-an approval Toss made must be recorded even if a display field is odd, and the domain
-treats a missing one safely (a default failure, no account, a secret that never matches,
-the latest cancel in `cancels`).
+The facts that explain a payment rather than decide its fate (`failure`, the method objects
+`virtualAccount`, `card`, `easyPay`, `transfer` and `mobilePhone`, `secret`,
+`lastTransactionKey`) are read leniently, each to None when absent or ill-typed: an approval
+Toss made must be recorded even if a display field is odd, and the domain treats a missing
+one safely (a default failure, no method details, a secret that never matches, the latest
+cancel in `cancels`).
 
 A status outside toss-api.md §3.2 is an invalid reply, not mapped to anything. Toss
 documents the set as closed for this API version; a status the service has no rule for
@@ -55,6 +56,10 @@ def parse_payment(body: Mapping[str, Any]) -> TossPayment:
         cancels=tuple(_parse_cancel(entry) for entry in _optional_objects(body, "cancels")),
         failure=_failure(body),
         virtual_account=toss_records.virtual_account(body),
+        card=toss_records.card(body),
+        easy_pay=toss_records.easy_pay(body),
+        transfer=toss_records.transfer(body),
+        mobile_phone=toss_records.mobile_phone(body),
         secret=_lenient_text(body, "secret"),
         last_transaction_key=_lenient_text(body, "lastTransactionKey"),
         raw=body,

@@ -14,9 +14,9 @@ from strawberry.types import Info
 
 from ..domain import models
 from ..domain.errors import DomainError, ErrorCode
-from ..domain.ports.gateway import VirtualAccount as TossVirtualAccount
 from ..domain.ports.storage import CancelCursor, OrderCursor
 from .context import Context
+from .payment_methods import EasyPay, MobilePhone, PaymentCard, Transfer, VirtualAccount
 
 # The domain's enums, exposed under the contract's names.
 strawberry.enum(models.OrderStatus, name="OrderStatus")
@@ -52,23 +52,6 @@ class PaymentFailure:
     message: str
 
 
-@strawberry.type(description="Where the buyer pays a virtual-account order in.")
-class VirtualAccount:
-    account_number: str
-    bank_code: str | None
-    customer_name: str | None
-    due_date: str | None = strawberry.field(description="As Toss gives it (KST, no offset).")
-
-    @classmethod
-    def from_domain(cls, account: TossVirtualAccount) -> Self:
-        return cls(
-            account_number=account.account_number,
-            bank_code=account.bank_code,
-            customer_name=account.customer_name,
-            due_date=account.due_date,
-        )
-
-
 @strawberry.type(
     description="A payment approved by Toss (or a virtual account awaiting its deposit), "
     "not fully canceled."
@@ -83,10 +66,20 @@ class Payment:
     virtual_account: VirtualAccount | None = strawberry.field(
         description="Set for a virtual-account payment."
     )
+    card: PaymentCard | None = strawberry.field(
+        description="Set when Toss reports a card: a card payment, or an easy payment made "
+        "with a card."
+    )
+    easy_pay: EasyPay | None = strawberry.field(description="Set for an easy payment.")
+    transfer: Transfer | None = strawberry.field(description="Set for a bank-transfer payment.")
+    mobile_phone: MobilePhone | None = strawberry.field(
+        description="Set for a mobile-phone payment."
+    )
 
     @classmethod
     def from_domain(cls, payment: models.Payment) -> Self:
-        account = payment.virtual_account
+        account, card, easy_pay = payment.virtual_account, payment.card, payment.easy_pay
+        transfer, mobile_phone = payment.transfer, payment.mobile_phone
         return cls(
             payment_key=payment.payment_key,
             method=payment.method,
@@ -95,6 +88,10 @@ class Payment:
             approved_at=payment.approved_at,
             receipt_url=payment.receipt_url,
             virtual_account=VirtualAccount.from_domain(account) if account else None,
+            card=PaymentCard.from_domain(card) if card else None,
+            easy_pay=EasyPay.from_domain(easy_pay) if easy_pay else None,
+            transfer=Transfer.from_domain(transfer) if transfer else None,
+            mobile_phone=MobilePhone.from_domain(mobile_phone) if mobile_phone else None,
         )
 
 

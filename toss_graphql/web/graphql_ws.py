@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
@@ -172,12 +173,20 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         await self.websocket.close(FORBIDDEN, "Forbidden: token has expired")
 
     async def send_message(self, message: Message) -> None:
+        # Once dropped, nothing more is written: another task (the keep-alive, another
+        # operation) may have met the stalled socket first and closed it under this one.
+        if self._dropped:
+            raise SlowConsumer
         try:
             async with asyncio.timeout(self._gate.rules.send_timeout_seconds):
                 await self.websocket.send_json(message)
         except TimeoutError:
             await self._drop()
             raise SlowConsumer from None
+        except WebSocketDisconnected:
+            if self._dropped:
+                raise SlowConsumer from None
+            raise
 
     async def _drop(self) -> None:
         """End a connection whose client stopped reading: what it has not read stays in the

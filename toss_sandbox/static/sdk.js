@@ -1,5 +1,7 @@
-// Toss Payments' browser SDK for the payment window, as the sandbox serves it at Toss's script
-// paths (/v2/standard, /v1/payment, /v1). The same global, TossPayments, and the same calls:
+// Toss Payments' browser SDK, as the sandbox serves it at Toss's script paths (/v2/standard,
+// /v1/payment, /v1, /v1/payment-widget): the payment window's part. toss_sandbox/sdk.py
+// serves it with widget.js, the payment widget's part, in one scope with SETTINGS. The same
+// global, TossPayments, and the same calls:
 //
 //   v2: TossPayments(clientKey).payment({ customerKey }).requestPayment({ method,
 //         amount: { currency: "KRW", value }, orderId, orderName, successUrl, failUrl, ... })
@@ -11,15 +13,14 @@
 // Only the redirect flow is offered: without successUrl and failUrl the request is refused
 // with NOT_SUPPORTED_PROMISE, as Toss refuses it where its window cannot return a Promise.
 // docs/sandbox.md ("The browser SDK") lists what is supported, with sources.
-(function () {
-  "use strict";
 
-  var SETTINGS = __SANDBOX_SDK_SETTINGS__;
   var ANONYMOUS = "@@ANONYMOUS";
   var CUSTOMER_KEY = /^[A-Za-z0-9\-_=.@]{2,50}$/;
   var ORDER_ID = new RegExp("^(?:" + SETTINGS.orderIdPattern + ")$");
   // The methods the sandbox's window can pay with; Toss's SDK knows more.
-  var SUPPORTED_METHODS = { CARD: true, VIRTUAL_ACCOUNT: true };
+  var SUPPORTED_METHODS = {
+    CARD: true, VIRTUAL_ACCOUNT: true, TRANSFER: true, MOBILE_PHONE: true
+  };
   var KNOWN_METHODS = {
     CARD: true, VIRTUAL_ACCOUNT: true, TRANSFER: true, MOBILE_PHONE: true,
     CULTURE_GIFT_CERTIFICATE: true, BOOK_GIFT_CERTIFICATE: true,
@@ -33,8 +34,10 @@
     "해외간편결제": "FOREIGN_EASY_PAY"
   };
 
-  function TossPaymentsError(code) {
-    var error = new Error(SETTINGS.errors[code] || code);
+  // `variant` picks one of the messages Toss gives a code in several situations.
+  function TossPaymentsError(code, variant) {
+    var messages = SETTINGS.errors;
+    var error = new Error(messages[code + ":" + variant] || messages[code] || code);
     error.name = "TossPaymentsError";
     error.code = code;
     return error;
@@ -54,6 +57,17 @@
     if (!accepted) throw TossPaymentsError("INVALID_CLIENT_KEY");
   }
 
+  function checkCustomerKey(customerKey) {
+    if (customerKey === ANONYMOUS) return;
+    if (typeof customerKey === "string" && /^(test|live)_gsk_/.test(customerKey)) {
+      // A widget secret key pasted where the buyer's key belongs: Toss refuses to carry it.
+      throw TossPaymentsError("INSECURE_KEY_USAGE");
+    }
+    if (typeof customerKey !== "string" || !CUSTOMER_KEY.test(customerKey)) {
+      throw TossPaymentsError("INVALID_CUSTOMER_KEY");
+    }
+  }
+
   function isWebUrl(url) {
     if (typeof url !== "string" || url.length > SETTINGS.maxUrlLength) return false;
     try {
@@ -68,6 +82,11 @@
   function refusal(method, amount, request) {
     if (typeof method !== "string" || !KNOWN_METHODS[method]) return "INVALID_PARAMETERS";
     if (!SUPPORTED_METHODS[method]) return "NOT_SUPPORTED_METHOD";
+    return requestRefusal(amount, request);
+  }
+
+  // The checks of the order and the way back, shared with the widget.
+  function requestRefusal(amount, request) {
     if (request.successUrl === undefined && request.failUrl === undefined) {
       return "NOT_SUPPORTED_PROMISE";
     }
@@ -79,9 +98,7 @@
         name.length > SETTINGS.maxOrderNameLength) {
       return "INVALID_ORDER_NAME";
     }
-    if (typeof amount !== "number" || !isFinite(amount) || Math.floor(amount) !== amount) {
-      return "INVALID_AMOUNT_VALUE";
-    }
+    if (!isWholeNumber(amount)) return "INVALID_AMOUNT_VALUE";
     if (amount <= 0) return "BELOW_ZERO_AMOUNT";
     if (amount < SETTINGS.minimumAmount) return "BELOW_MINIMUM_AMOUNT";
     if (!isWebUrl(request.successUrl)) return "INCORRECT_SUCCESS_URL_FORMAT";
@@ -89,9 +106,18 @@
     return null;
   }
 
+  function isWholeNumber(value) {
+    return typeof value === "number" && isFinite(value) && Math.floor(value) === value;
+  }
+
   function openWindow(clientKey, method, amount, request) {
     var code = refusal(method, amount, request);
     if (code !== null) return Promise.reject(TossPaymentsError(code));
+    return goToWindow(clientKey, method, amount, request);
+  }
+
+  // The page leaves for the window, as with Toss; the Promise never settles here.
+  function goToWindow(clientKey, method, amount, request) {
     var query = new URLSearchParams({
       clientKey: clientKey,
       orderId: request.orderId,
@@ -102,8 +128,10 @@
       method: method
     });
     if (typeof request.customerName === "string") query.set("customerName", request.customerName);
+    if (typeof request.customerMobilePhone === "string") {
+      query.set("customerMobilePhone", request.customerMobilePhone);
+    }
     window.location.assign(SETTINGS.checkoutUrl + "?" + query.toString());
-    // The page is leaving for the window, as with Toss: nothing more happens here.
     return new Promise(function () {});
   }
 
@@ -113,11 +141,7 @@
       throw TossPaymentsError("NOT_SUPPORTED_WIDGET_KEY");
     }
     checkClientKey(clientKey);
-    var customerKey = options && options.customerKey;
-    if (customerKey !== ANONYMOUS &&
-        (typeof customerKey !== "string" || !CUSTOMER_KEY.test(customerKey))) {
-      throw TossPaymentsError("INVALID_CUSTOMER_KEY");
-    }
+    checkCustomerKey(options && options.customerKey);
     var pending = false;
     return {
       requestPayment: function (request) {
@@ -166,11 +190,10 @@
       };
     }
     return {
-      payment: function (options) { return paymentV2(clientKey, options); }
+      payment: function (options) { return paymentV2(clientKey, options); },
+      widgets: function (options) { return widgetsV2(clientKey, options); }
     };
   }
 
   TossPayments.ANONYMOUS = ANONYMOUS;
   TossPayments.sandbox = true;
-  window.TossPayments = TossPayments;
-})();

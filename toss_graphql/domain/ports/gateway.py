@@ -62,6 +62,48 @@ class VirtualAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentCard:
+    """The card a payment was made with (a Payment's `card`, toss-api.md §3)."""
+
+    # Toss's two-character card company code (toss-api.md §3.3), e.g. `11`.
+    issuer_code: str | None = None
+    # Masked by Toss, e.g. `43301234****123*`.
+    number: str | None = None
+    # 0 is a lump sum.
+    installment_plan_months: int | None = None
+    approve_no: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EasyPay:
+    """An easy payment's service and what it paid (a Payment's `easyPay`, toss-api.md §3)."""
+
+    # As Toss names it, in Korean: `토스페이`, `네이버페이`, `카카오페이`, …
+    provider: str
+    # Paid from the account or cash-like points registered with the service, in KRW.
+    amount: int
+    # Taken off at once by the service's points or coupons, in KRW.
+    discount_amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """A bank transfer payment's bank (a Payment's `transfer`, toss-api.md §3)."""
+
+    # Toss's two-digit bank code (toss-api.md §3.3), e.g. `88`.
+    bank_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MobilePhone:
+    """A mobile phone payment (a Payment's `mobilePhone`, toss-api.md §3)."""
+
+    # Toss does not mask it: left out of the repr, as a payment's `secret` is.
+    customer_mobile_phone: str | None = field(default=None, repr=False)
+    receipt_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TossCancel:
     """One entry of a Toss Payment's `cancels[]`."""
 
@@ -91,6 +133,10 @@ class TossPayment:
     # Why an ABORTED or EXPIRED payment failed, when Toss says.
     failure: TossFailure | None = None
     virtual_account: VirtualAccount | None = None
+    card: PaymentCard | None = None
+    easy_pay: EasyPay | None = None
+    transfer: Transfer | None = None
+    mobile_phone: MobilePhone | None = None
     # What authenticates this payment's DEPOSIT_CALLBACK webhooks (toss-api.md §8.3).
     secret: str | None = field(default=None, repr=False)
     # The latest approval or cancel (toss-api.md §3): a cancel's reply names its own here.
