@@ -138,7 +138,8 @@ def create_app(
     tracing = telemetry.provider_from_environment() if owns_tracing else tracer_provider
     if settings.app_env == "production" and settings.uses_builtin_sandbox:
         raise RuntimeError(
-            "APP_ENV=production needs TOSS_SECRET_KEY: the sandbox is for development"
+            "APP_ENV=production needs TOSS_SECRET_KEY or TOSS_WIDGET_SECRET_KEY: the sandbox "
+            "is for development"
         )
     database_url = settings.resolved_database_url()
     gateway_config(settings)  # refuse a configuration with no gateway before serving anything
@@ -148,6 +149,7 @@ def create_app(
             SandboxConfig(
                 database_url=settings.resolved_sandbox_database_url(),
                 secret_key=settings.resolved_secret_key(),
+                widget_secret_key=settings.resolved_widget_secret_key(),
                 # The built-in Toss sends its webhooks to this very service, as Toss would.
                 webhook_url=settings.toss_api_url.removesuffix("/sandbox") + "/webhooks/toss",
             )

@@ -25,6 +25,7 @@ from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
 from .process_metrics import MULTIPROCESS_DIR
+from .toss_keys import TossKeyError, check_toss_keys
 
 # The query the printed GraphiQL link opens with: the demo buyer's newest orders.
 FIRST_QUERY = """query MyOrders {
@@ -139,6 +140,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Storefront:         {base}/demo/")
     if settings.uses_builtin_sandbox:
         lines.append(f"Toss:               built-in sandbox at {base}/sandbox (no keys needed)")
+        lines.append(
+            f"Payment widget:     {base}/sandbox/v2/standard, widgets() with the client key "
+            f"{settings.resolved_widget_client_key()}"
+        )
         query = urlencode(
             {
                 "clientKey": settings.resolved_client_key(),
@@ -152,11 +157,18 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
         lines.append(f"Checkout:           {base}/sandbox/checkout?{query}")
     else:
         lines.append(f"Toss:               {settings.toss_api_url}")
-        client_key = settings.toss_client_key or "TOSS_CLIENT_KEY (not set)"
-        lines.append(
-            f"Checkout:           Toss's payment window, opened by {TOSS_BROWSER_SDK} "
-            f"with the client key {client_key}"
-        )
+        if settings.toss_widget_secret_key:
+            widget_key = settings.toss_widget_client_key or "TOSS_WIDGET_CLIENT_KEY (not set)"
+            lines.append(
+                f"Payment widget:     {TOSS_BROWSER_SDK}, widgets() with the client key "
+                f"{widget_key}"
+            )
+        if settings.toss_secret_key:
+            client_key = settings.toss_client_key or "TOSS_CLIENT_KEY (not set)"
+            lines.append(
+                f"Checkout:           Toss's payment window, opened by {TOSS_BROWSER_SDK} "
+                f"with the client key {client_key}"
+            )
     if demo_tokens:
         # Development only: a production log must never hold a token that acts on orders.
         lines.append(f"Demo buyer token:   {buyer_token}")
@@ -322,7 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("serve", "reconcile"):
         try:
             telemetry.exporter_names()
-        except telemetry.TracingConfigError as error:
+            check_toss_keys(settings)
+        except (telemetry.TracingConfigError, TossKeyError) as error:
             print(error, file=sys.stderr)
             return 2
     if args.command == "serve":
@@ -335,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             database_url=settings.resolved_sandbox_database_url(),
             secret_key=settings.resolved_secret_key(),
+            widget_secret_key=settings.resolved_widget_secret_key(),
         )
     elif args.command == "reconcile":
         return asyncio.run(_reconcile(settings, args.min_age))

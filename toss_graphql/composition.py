@@ -15,9 +15,11 @@ from .config import Settings
 from .db.engine import create_database_engine
 from .db.reads import order_reads
 from .db.unit_of_work import UnitOfWorkFactory
+from .domain.ports.gateway import Checkout
 from .domain.reconcile import ReconcilePolicy
 from .domain.services import Services
 from .gateway.client import TossGateway, TossGatewayConfig, create_http_client
+from .toss_keys import check_toss_keys
 
 REAL_TOSS_URL = "https://api.tosspayments.com"
 
@@ -48,6 +50,7 @@ async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     unit_of_work=UnitOfWorkFactory(engine),
                     reads=reads,
                     gateway=TossGateway(http_client, config),
+                    checkouts=checkouts_taken(config),
                     lock_lease=lock_lease(settings, config),
                 ),
             )
@@ -56,17 +59,26 @@ async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
 
 
 def gateway_config(settings: Settings) -> TossGatewayConfig:
+    check_toss_keys(settings)
     if settings.uses_builtin_sandbox and settings.toss_api_url.rstrip("/") == REAL_TOSS_URL:
         raise RuntimeError(
             "no TOSS_SECRET_KEY is set, so the built-in sandbox is the gateway: set TOSS_API_URL "
             "to this server's URL plus /sandbox ('toss-graphql serve' does this for you)"
         )
     timeout = settings.toss_timeout_seconds
+    secret_key, widget_secret_key = settings.gateway_secret_keys()
     return TossGatewayConfig(
         base_url=settings.toss_api_url,
-        secret_key=settings.resolved_secret_key(),
+        secret_key=secret_key,
+        widget_secret_key=widget_secret_key,
         timeout=httpx.Timeout(timeout, connect=min(3.0, timeout)),
     )
+
+
+def checkouts_taken(config: TossGatewayConfig) -> frozenset[Checkout]:
+    """The checkouts whose payments can be confirmed: those whose secret key is configured."""
+    keys = {Checkout.PAYMENT_WINDOW: config.secret_key, Checkout.WIDGET: config.widget_secret_key}
+    return frozenset(checkout for checkout, key in keys.items() if key)
 
 
 def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:

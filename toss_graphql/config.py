@@ -8,9 +8,12 @@ from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# The sandbox's public test key: it unlocks nothing outside this emulator.
+# The sandbox's public test keys, of both of a merchant's key sets (docs/toss-api.md §1): they
+# unlock nothing outside this emulator.
 SANDBOX_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
 SANDBOX_CLIENT_KEY = "test_ck_sandbox"
+SANDBOX_WIDGET_SECRET_KEY = "test_gsk_sandbox"  # noqa: S105
+SANDBOX_WIDGET_CLIENT_KEY = "test_gck_sandbox"
 
 
 class Settings(BaseSettings):
@@ -29,8 +32,13 @@ class Settings(BaseSettings):
     # transaction pooler does not give): PostgreSQL itself. Default: DATABASE_URL.
     database_listen_url: str | None = None
     sandbox_database_url: str | None = None
+    # The merchant's two key sets at Toss: "API 개별 연동" (the payment window) and the
+    # payment widget's. Each payment is confirmed and canceled with the secret key of the
+    # set whose client key started it (docs/toss-api.md §1).
     toss_secret_key: str | None = None
     toss_client_key: str | None = None
+    toss_widget_secret_key: str | None = None
+    toss_widget_client_key: str | None = None
     toss_api_url: str = "https://api.tosspayments.com"
     auth_jwt_secret: str | None = None
     # Tokens from an identity provider: its algorithm and public key (a PEM file, or a JWKS
@@ -104,7 +112,7 @@ class Settings(BaseSettings):
     @property
     def uses_builtin_sandbox(self) -> bool:
         """No secret key configured: the service plays against its own Toss emulator."""
-        return not self.toss_secret_key
+        return not self.toss_secret_key and not self.toss_widget_secret_key
 
     @property
     def cors_origin_list(self) -> list[str]:
@@ -121,6 +129,19 @@ class Settings(BaseSettings):
 
     def resolved_client_key(self) -> str:
         return self.toss_client_key or SANDBOX_CLIENT_KEY
+
+    def resolved_widget_secret_key(self) -> str:
+        return self.toss_widget_secret_key or SANDBOX_WIDGET_SECRET_KEY
+
+    def resolved_widget_client_key(self) -> str:
+        return self.toss_widget_client_key or SANDBOX_WIDGET_CLIENT_KEY
+
+    def gateway_secret_keys(self) -> tuple[str | None, str | None]:
+        """The secret keys the gateway calls Toss with: (API 개별 연동, payment widget); None
+        for a set the merchant did not configure. The built-in sandbox has both."""
+        if self.uses_builtin_sandbox:
+            return SANDBOX_SECRET_KEY, SANDBOX_WIDGET_SECRET_KEY
+        return self.toss_secret_key or None, self.toss_widget_secret_key or None
 
     def resolved_jwt_secret(self) -> str:
         """The configured secret, or in development one generated once and kept under var/."""

@@ -1,5 +1,6 @@
 """The sandbox's own controls under `/admin`, for tests and for a person trying things:
-the request log, the clock, faults, reset; webhooks and deposits are in admin_webhooks.py.
+the request log, the clock, faults, reset; webhooks are in admin_webhooks.py, and what the
+bank does to virtual accounts in admin_virtual_accounts.py.
 
 Unauthenticated on purpose: whoever mounts the sandbox decides whether it is reachable, and
 `SandboxConfig.admin_enabled=False` turns every route here into a 404.
@@ -8,7 +9,6 @@ Unauthenticated on purpose: whoever mounts the sandbox decides whether it is rea
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Final
 
@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from toss_sandbox.admin_http import (
     AdminError,
+    Handler,
     error_response,
     invalid,
     json_body,
@@ -26,6 +27,7 @@ from toss_sandbox.admin_http import (
     seconds,
     timestamp,
 )
+from toss_sandbox.admin_virtual_accounts import VirtualAccountAdmin
 from toss_sandbox.admin_webhooks import WebhookAdmin
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.database import Database
@@ -43,8 +45,6 @@ from toss_sandbox.tables import webhook_deliveries
 # Ten years: far enough for any of Toss's time limits, small enough to stay a valid date.
 _MAX_ADVANCE_SECONDS: Final = 10 * 366 * 24 * 3600
 _ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _guarded(handler: Handler) -> Handler:
@@ -70,10 +70,17 @@ def disabled_routes() -> list[BaseRoute]:
 
 
 class AdminApi:
-    def __init__(self, database: Database, clock: SandboxClock, webhooks: WebhookAdmin) -> None:
+    def __init__(
+        self,
+        database: Database,
+        clock: SandboxClock,
+        webhooks: WebhookAdmin,
+        virtual_accounts: VirtualAccountAdmin,
+    ) -> None:
         self._database = database
         self._clock = clock
         self._webhooks = webhooks
+        self._virtual_accounts = virtual_accounts
 
     def routes(self) -> list[BaseRoute]:
         endpoints: list[tuple[str, Handler, list[str]]] = [
@@ -86,6 +93,7 @@ class AdminApi:
             ("/admin/faults", self.clear_faults, ["DELETE"]),
             ("/admin/faults/{faultId:int}", self.clear_fault, ["DELETE"]),
             *self._webhooks.endpoints(),
+            *self._virtual_accounts.endpoints(),
         ]
         return [
             *(
@@ -112,6 +120,7 @@ class AdminApi:
                         "status": entry.status,
                         "replayed": entry.replayed,
                         "fault": entry.fault,
+                        "keySet": entry.key_set,
                     }
                     for entry in entries
                 ]

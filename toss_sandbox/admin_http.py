@@ -6,6 +6,7 @@ Admin errors use Toss's `{code, message}` shape so one client parses both.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from starlette.responses import Response
 
 from toss_sandbox.kst import KST
 from toss_sandbox.outbox import json_text
+
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 class AdminError(Exception):

@@ -1,10 +1,8 @@
-"""Admin endpoints for the virtual-account and webhook side: where webhooks go, what was
-sent, sending what is due now, and paying money into a virtual account."""
+"""Admin endpoints for webhooks: where they go, what was sent, and sending what is due now."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -12,24 +10,12 @@ from sqlalchemy import Row, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from toss_sandbox.admin_http import (
-    AdminError,
-    invalid,
-    json_body,
-    json_response,
-    timestamp,
-)
+from toss_sandbox.admin_http import Handler, invalid, json_body, json_response, timestamp
 from toss_sandbox.background import DueWork
-from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
 from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.i18n import language_of
-from toss_sandbox.outbox import Outbox, set_webhook_url, webhook_url_in
-from toss_sandbox.payment_json import render_payment
+from toss_sandbox.outbox import set_webhook_url, webhook_url_in
 from toss_sandbox.tables import webhook_deliveries
-from toss_sandbox.urls import base_url
-from toss_sandbox.virtual_accounts import DepositRefused, deposit
 from toss_sandbox.webhook_delivery import Attempt
 
 _MAX_URL_LENGTH: Final = 2048
@@ -40,8 +26,6 @@ _FILTERS: Final = {
     "eventType": webhook_deliveries.c.event_type,
     "status": webhook_deliveries.c.status,
 }
-
-Handler = Callable[[Request], Awaitable[Response]]
 
 
 def _webhook_url(body: object) -> str | None:
@@ -89,18 +73,9 @@ def _attempt(attempt: Attempt) -> dict[str, Any]:
 
 
 class WebhookAdmin:
-    def __init__(
-        self,
-        config: SandboxConfig,
-        database: Database,
-        clock: SandboxClock,
-        outbox: Outbox,
-        due_work: DueWork,
-    ) -> None:
+    def __init__(self, config: SandboxConfig, database: Database, due_work: DueWork) -> None:
         self._config = config
         self._database = database
-        self._clock = clock
-        self._outbox = outbox
         self._due_work = due_work
 
     def endpoints(self) -> list[tuple[str, Handler, list[str]]]:
@@ -109,7 +84,6 @@ class WebhookAdmin:
             ("/admin/webhook", self.set_webhook, ["PUT"]),
             ("/admin/webhooks", self.deliveries, ["GET"]),
             ("/admin/webhooks/deliver", self.deliver, ["POST"]),
-            ("/admin/virtual-accounts/{paymentKey}/deposit", self.deposit, ["POST"]),
         ]
 
     async def webhook(self, request: Request) -> Response:
@@ -136,21 +110,3 @@ class WebhookAdmin:
         """Expire what is past its window, then attempt every webhook due now, once."""
         attempts = await self._due_work.run()
         return json_response({"attempts": [_attempt(attempt) for attempt in attempts]})
-
-    async def deposit(self, request: Request) -> Response:
-        payment_key: str = request.path_params["paymentKey"]
-        now = await self._clock.now()
-        try:
-            payment = await deposit(self._database, payment_key, now, self._outbox)
-        except TossApiError as error:
-            raise AdminError(404, error.code, "no payment has that paymentKey") from None
-        except DepositRefused as refused:
-            raise AdminError(409, refused.code, refused.message) from None
-        return json_response(
-            render_payment(
-                payment,
-                language=language_of(request.headers.get("accept-language")),
-                base_url=base_url(request, self._config.public_base_url),
-                now=now,
-            )
-        )

@@ -9,6 +9,7 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
 from toss_sandbox.admin import AdminApi, disabled_routes
+from toss_sandbox.admin_virtual_accounts import VirtualAccountAdmin
 from toss_sandbox.admin_webhooks import WebhookAdmin
 from toss_sandbox.api import PaymentsApi
 from toss_sandbox.background import DueWork, Ticker
@@ -49,7 +50,8 @@ class Sandbox:
             AdminApi(
                 self._database,
                 clock,
-                WebhookAdmin(config, self._database, clock, outbox, self._due_work),
+                WebhookAdmin(config, self._database, self._due_work),
+                VirtualAccountAdmin(config, self._database, clock, outbox),
             ).routes()
             if config.admin_enabled
             else disabled_routes()

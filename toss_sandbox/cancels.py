@@ -1,5 +1,7 @@
 """Canceling a payment, whole or in part (`POST /v1/payments/{paymentKey}/cancel`): an
-approved one, or a virtual account still waiting for its deposit (whole only).
+approved one, or a virtual account still waiting for its deposit (whole only). A virtual
+account that was paid into is refunded to the account the cancel names (refund_accounts.py),
+and the refund is recorded with the cancel (refunds.py follows it).
 
 The checks and the change run in the caller's write transaction (`BEGIN IMMEDIATE` on
 SQLite, so no other cancel of the payment can slip between them, in this process or
@@ -22,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from toss_sandbox.errors import TossApiError
 from toss_sandbox.keys import new_receipt_key, new_transaction_key
 from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Cancel, Payment, load_by_key, payment_from_row
+from toss_sandbox.payment_store import (
+    Cancel,
+    Payment,
+    Refund,
+    RefundAccount,
+    load_by_key,
+    payment_from_row,
+)
+from toss_sandbox.refund_accounts import refund_account_for
 from toss_sandbox.status import CANCELABLE, PaymentStatus, check_transition
 from toss_sandbox.tables import payment_cancels, payments
 
@@ -52,6 +62,17 @@ class CancelRequest:
     # The caller's view of the balance, checked when given.
     refundable_amount: int | None
     tax_free_amount: int
+    # `refundReceiveAccount` as sent (any JSON value, or None when absent); what it must be
+    # depends on the payment (refund_accounts.py).
+    refund_receive_account: object = None
+
+
+def _refund_columns(account: RefundAccount | None) -> dict[str, str | None]:
+    return {
+        "refund_bank_code": None if account is None else account.bank_code,
+        "refund_account_number": None if account is None else account.account_number,
+        "refund_holder_name": None if account is None else account.holder_name,
+    }
 
 
 def _amount_to_cancel(payment: Payment, request: CancelRequest, now: datetime) -> int:
@@ -91,6 +112,7 @@ async def _apply(
     payment: Payment,
     request: CancelRequest,
     amount: int,
+    refund_account: RefundAccount | None,
     now: datetime,
 ) -> Payment | None:
     """Record the cancel; the canceled payment, or None when it changed since it was read."""
@@ -98,7 +120,7 @@ async def _apply(
     # Toss: CANCELED once the balance is gone, by one full cancel or partial ones summing
     # to the total; PARTIAL_CANCELED while any balance is left.
     target = PaymentStatus.CANCELED if balance == 0 else PaymentStatus.PARTIAL_CANCELED
-    check_transition(payment.status, target)
+    check_transition(payment.status, target, payment.method)
     cancel = Cancel(
         transaction_key=new_transaction_key(),
         cancel_amount=amount,
@@ -107,6 +129,7 @@ async def _apply(
         refundable_amount=balance,
         canceled_at=now,
         receipt_key=new_receipt_key(),
+        refund=None if refund_account is None else Refund(refund_account),
     )
     expected = {
         "expected_key": payment.payment_key,
@@ -133,6 +156,7 @@ async def _apply(
             "refundable_amount": cancel.refundable_amount,
             "canceled_at": cancel.canceled_at,
             "receipt_key": cancel.receipt_key,
+            **_refund_columns(refund_account),
         },
     )
     return payment_from_row(row, (*payment.cancels, cancel))
@@ -151,7 +175,8 @@ async def cancel_in(
     if payment is None:
         raise TossApiError("NOT_FOUND_PAYMENT")
     amount = _amount_to_cancel(payment, request, now)
-    canceled = await _apply(connection, payment, request, amount, now)
+    refund_account = refund_account_for(payment, request.refund_receive_account)
+    canceled = await _apply(connection, payment, request, amount, refund_account, now)
     if canceled is None:
         # Another cancel of this payment committed between our read and our write.
         raise TossApiError("FORBIDDEN_CONSECUTIVE_REQUEST")

@@ -10,6 +10,7 @@ from toss_sandbox.i18n import Language
 from toss_sandbox.kst import isoformat_kst, local_kst
 from toss_sandbox.methods import METHOD_NAMES, PROVIDER_NAMES, EasyPayProvider
 from toss_sandbox.payment_store import Cancel, Card, Payment, VirtualAccount
+from toss_sandbox.refunds import refund_status
 from toss_sandbox.status import PaymentStatus
 
 API_VERSION: Final = "2022-11-16"
@@ -59,11 +60,13 @@ def _virtual_account(
         "customerName": payment.customer_name,
         "depositorName": payment.customer_name,
         "dueDate": local_kst(account.due_date),
-        # Refunds to a refund account are not emulated (docs/sandbox.md).
-        "refundStatus": "NONE",
+        "refundStatus": refund_status(payment, now).value,
         # Past its due date an unpaid account takes no deposit; its status stays (toss-api.md §3.2).
         "expired": waiting and now > account.due_date,
         "settlementStatus": _settlement_status(payment),
+        # Not the account a cancel refunds to: Toss fills this with the one a buyer typed into
+        # the payment widget's refund form, for 30 minutes (toss-api.md §3.2), and the
+        # sandbox's widget has no such form.
         "refundReceiveAccount": None,
     }
 

@@ -26,6 +26,24 @@ from toss_sandbox.tables import payment_cancels, payments
 
 
 @dataclass(frozen=True, slots=True)
+class RefundAccount:
+    """The buyer's bank account a refund goes to: `refundReceiveAccount` (toss-api.md §2.4)."""
+
+    bank_code: str
+    account_number: str
+    holder_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """The money a cancel of a deposited virtual account sends back to the buyer."""
+
+    account: RefundAccount
+    # Set when the admin switch made the bank refuse it; refunds.py reads the rest off the clock.
+    failed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Cancel:
     """One applied cancel: an entry of Toss's `cancels[]` (toss-api.md §3.1)."""
 
@@ -37,6 +55,9 @@ class Cancel:
     refundable_amount: int
     canceled_at: datetime
     receipt_key: str
+    # Only for a virtual account that was paid into; other payments are refunded the way
+    # they were paid.
+    refund: Refund | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +145,17 @@ def _virtual_account(row: Row[Any]) -> VirtualAccount | None:
     )
 
 
+def _refund(row: Row[Any]) -> Refund | None:
+    if row.refund_bank_code is None:
+        return None
+    account = RefundAccount(
+        bank_code=row.refund_bank_code,
+        account_number=row.refund_account_number,
+        holder_name=row.refund_holder_name,
+    )
+    return Refund(account=account, failed_at=row.refund_failed_at)
+
+
 async def _cancels(connection: AsyncConnection, payment_key: str) -> tuple[Cancel, ...]:
     rows = await connection.execute(_CANCELS, {"key": payment_key})
     return tuple(
@@ -135,6 +167,7 @@ async def _cancels(connection: AsyncConnection, payment_key: str) -> tuple[Cance
             refundable_amount=row.refundable_amount,
             canceled_at=row.canceled_at,
             receipt_key=row.receipt_key,
+            refund=_refund(row),
         )
         for row in rows
     )

@@ -10,7 +10,7 @@ import math
 from typing import Any, Final
 
 from toss_sandbox.cancels import CancelRequest
-from toss_sandbox.errors import TossApiError
+from toss_sandbox.errors import invalid_request
 from toss_sandbox.payments import ConfirmRequest
 
 _MAX_PAYMENT_KEY_LENGTH: Final = 200
@@ -19,21 +19,14 @@ _MAX_CANCEL_REASON_LENGTH: Final = 200
 _CURRENCY: Final = "KRW"
 
 
-def _invalid(field: str, rule_ko: str, rule_en: str) -> TossApiError:
-    return TossApiError(
-        "INVALID_REQUEST",
-        (f"잘못된 요청입니다. {field}: {rule_ko}", f"The request is invalid. {field}: {rule_en}"),
-    )
-
-
 def _json_object(raw: bytes) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         # RecursionError: a body nested past Python's recursion limit is not Toss's JSON.
-        raise _invalid("body", "JSON 형식이 아닙니다.", "not valid JSON.") from None
+        raise invalid_request("body", "JSON 형식이 아닙니다.", "not valid JSON.") from None
     if not isinstance(body, dict):
-        raise _invalid("body", "JSON 객체여야 합니다.", "must be a JSON object.")
+        raise invalid_request("body", "JSON 객체여야 합니다.", "must be a JSON object.")
     return body
 
 
@@ -54,9 +47,11 @@ def _whole_number(value: object) -> int | None:
 def _amount(field: str, value: object, *, minimum: int) -> int:
     amount = _whole_number(value)
     if amount is None:
-        raise _invalid(field, "정수여야 합니다.", "must be a whole number.")
+        raise invalid_request(field, "정수여야 합니다.", "must be a whole number.")
     if amount < minimum:
-        raise _invalid(field, f"{minimum} 이상이어야 합니다.", f"must be at least {minimum}.")
+        raise invalid_request(
+            field, f"{minimum} 이상이어야 합니다.", f"must be at least {minimum}."
+        )
     return amount
 
 
@@ -70,16 +65,16 @@ def parse_confirm_request(raw: bytes) -> ConfirmRequest:
     body = _json_object(raw)
     payment_key = body.get("paymentKey")
     if not isinstance(payment_key, str) or not 1 <= len(payment_key) <= _MAX_PAYMENT_KEY_LENGTH:
-        raise _invalid(
+        raise invalid_request(
             "paymentKey",
             "200자 이하의 문자열이어야 합니다.",
             "must be a string of at most 200 characters.",
         )
     order_id = body.get("orderId")
     if not isinstance(order_id, str) or not order_id:
-        raise _invalid("orderId", "필수 문자열입니다.", "is a required string.")
+        raise invalid_request("orderId", "필수 문자열입니다.", "is a required string.")
     if "amount" not in body:
-        raise _invalid("amount", "필수 값입니다.", "is required.")
+        raise invalid_request("amount", "필수 값입니다.", "is required.")
     return ConfirmRequest(
         payment_key=payment_key,
         order_id=order_id,
@@ -91,17 +86,22 @@ def parse_cancel_request(raw: bytes) -> CancelRequest:
     body = _json_object(raw)
     reason = body.get("cancelReason")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > _MAX_CANCEL_REASON_LENGTH:
-        raise _invalid(
+        raise invalid_request(
             "cancelReason",
             "1자 이상 200자 이하의 필수 문자열입니다.",
             "is a required string of 1 to 200 characters.",
         )
     currency = body.get("currency")
     if currency is not None and currency != _CURRENCY:
-        raise _invalid("currency", "결제 통화(KRW)와 같아야 합니다.", "must be KRW, the payment's.")
+        raise invalid_request(
+            "currency", "결제 통화(KRW)와 같아야 합니다.", "must be KRW, the payment's."
+        )
     return CancelRequest(
         cancel_reason=reason,
         cancel_amount=_optional_amount(body, "cancelAmount", minimum=1),
         refundable_amount=_optional_amount(body, "refundableAmount", minimum=0),
         tax_free_amount=_optional_amount(body, "taxFreeAmount", minimum=0) or 0,
+        # Checked only once the payment is known: Toss reads it for a deposited virtual
+        # account alone (refund_accounts.py).
+        refund_receive_account=body.get("refundReceiveAccount"),
     )

@@ -23,6 +23,8 @@ class LoggedRequest:
     replayed: bool
     # The fault the request met, if any (faults.py).
     fault: str | None
+    # The key set of the secret key it came with (integrations.py); None when unauthenticated.
+    key_set: str | None
     at: datetime
 
 
@@ -40,6 +42,7 @@ async def record_in(connection: AsyncConnection, entry: LoggedRequest) -> None:
             "status": entry.status,
             "replayed": entry.replayed,
             "fault": entry.fault,
+            "key_set": entry.key_set,
             "at": entry.at,
         },
     )
@@ -63,6 +66,7 @@ async def list_requests(
             status=row.status,
             replayed=row.replayed,
             fault=row.fault,
+            key_set=row.key_set,
             at=row.at,
         )
         for row in rows

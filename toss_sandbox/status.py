@@ -75,13 +75,29 @@ TRANSITIONS: Final[dict[PaymentStatus, frozenset[PaymentStatus]]] = {
         }
     ),
     PaymentStatus.WAITING_FOR_DEPOSIT: frozenset({PaymentStatus.DONE, PaymentStatus.CANCELED}),
-    PaymentStatus.DONE: frozenset({PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}),
+    PaymentStatus.DONE: frozenset(
+        {
+            PaymentStatus.CANCELED,
+            PaymentStatus.PARTIAL_CANCELED,
+            PaymentStatus.WAITING_FOR_DEPOSIT,
+        }
+    ),
     PaymentStatus.PARTIAL_CANCELED: frozenset(
         {PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED}
     ),
 }
 
 
-def check_transition(current: PaymentStatus, target: PaymentStatus) -> None:
-    if target not in TRANSITIONS.get(current, frozenset()):
-        raise ValueError(f"a payment cannot go from {current} to {target}")
+# Transitions only a virtual account makes: the bank takes a deposit back (the sender's
+# transfer limit, a network fault) and the account waits for the money again (toss-api.md
+# §3.2). A card's approval is never undone that way.
+VIRTUAL_ACCOUNT_ONLY: Final = frozenset({(PaymentStatus.DONE, PaymentStatus.WAITING_FOR_DEPOSIT)})
+
+
+def check_transition(
+    current: PaymentStatus, target: PaymentStatus, method: PaymentMethod | None
+) -> None:
+    if target not in TRANSITIONS.get(current, frozenset()) or (
+        (current, target) in VIRTUAL_ACCOUNT_ONLY and method is not PaymentMethod.VIRTUAL_ACCOUNT
+    ):
+        raise ValueError(f"a {method} payment cannot go from {current} to {target}")

@@ -25,7 +25,7 @@ from toss_sandbox.status import CONFIRMED
 # Bumped whenever a table changes shape: a database of another version is rebuilt empty
 # (see database.py), as the sandbox's state is test state, not a ledger to migrate. A new
 # index is no change of shape: a database that lacks one gets it when a sandbox starts.
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 5
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -114,6 +114,13 @@ payment_cancels = Table(
     # Microsecond precision: Toss's one-second rule between cancels is checked against it.
     Column("canceled_at", UtcDateTime, nullable=False),
     Column("receipt_key", String(64), nullable=False),
+    # The buyer's account a cancel of a deposited virtual account refunds to (toss-api.md
+    # §2.4); null on every other cancel. Toss pays it 2 days after the cancel, so whether the
+    # refund is done is read off the clock; only a failure (an admin switch) is written.
+    Column("refund_bank_code", String(2)),
+    Column("refund_account_number", String(20)),
+    Column("refund_holder_name", String(60)),
+    Column("refund_failed_at", UtcDateTime),
 )
 
 idempotency_records = Table(
@@ -141,6 +148,7 @@ request_log = Table(
     Column("status", Integer),
     Column("replayed", Boolean, nullable=False),
     Column("fault", String(32)),
+    Column("key_set", String(16)),
     Column("at", UtcDateTime, nullable=False),
 )
 

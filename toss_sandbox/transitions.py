@@ -42,7 +42,7 @@ async def change_status(
     **values: object,
 ) -> Payment | None:
     """`payment` moved to `target` with `values`; None when it was no longer as read."""
-    check_transition(payment.status, target)
+    check_transition(payment.status, target, payment.method)
     parameters = {
         "expected_key": payment.payment_key,
         "expected_status": payment.status,

@@ -36,6 +36,7 @@ from toss_sandbox.faults import HANGING, Fault, FaultKind, take_fault_in
 from toss_sandbox.hangs import Hangs
 from toss_sandbox.i18n import Language, language_of
 from toss_sandbox.idempotency import IdempotencyScope, StoredResponse
+from toss_sandbox.integrations import of_secret_key
 from toss_sandbox.outbox import Outbox, json_text
 from toss_sandbox.urls import route_path
 from toss_sandbox.v1_state import read_v1_state
@@ -81,6 +82,9 @@ class _Trace:
     now: datetime | None = None
     # Set once its use is committed.
     fault: Fault | None = None
+    # The key set of the secret key it authenticated with (integrations.py), for the log:
+    # which set a merchant's server used shows there, never the key.
+    key_set: str | None = None
 
 
 def _error_answer(error: TossApiError, language: Language) -> Answer:
@@ -132,6 +136,8 @@ class V1Pipeline:
                 if authenticated
                 else None
             )
+            if secret_key is not None:
+                trace.key_set = of_secret_key(secret_key).value
             # The whole body (kept for the operation) before a fault is used up or any work
             # starts: a client gone halfway through is met here, where nothing is done yet.
             await request.body()
@@ -199,7 +205,9 @@ class V1Pipeline:
                 # Nothing to commit before the work: it shares this transaction.
                 answer = await self._execute(call, request, operation, None)
             if answer is not None:
-                await self._log_in(connection, request, idempotency_key, answer, state.now, fault)
+                await self._log_in(
+                    connection, request, idempotency_key, answer, state.now, fault, trace.key_set
+                )
         trace.fault = fault
         if answer is not None:
             return answer
@@ -207,7 +215,9 @@ class V1Pipeline:
             async with self._database.write() as connection:
                 call = dataclasses.replace(call, connection=connection)
                 answer = await self._execute(call, request, operation, scope)
-                await self._log_in(connection, request, idempotency_key, answer, state.now, fault)
+                await self._log_in(
+                    connection, request, idempotency_key, answer, state.now, fault, trace.key_set
+                )
         except Exception:
             # Nothing of the work took effect: a retry of the key may execute afresh.
             if scope is not None:
@@ -298,6 +308,7 @@ class V1Pipeline:
         answer: Answer,
         now: datetime,
         fault: Fault | None,
+        key_set: str | None,
     ) -> None:
         await request_log.record_in(
             connection,
@@ -308,6 +319,7 @@ class V1Pipeline:
                 status=answer.status,
                 replayed=answer.replayed,
                 fault=None if fault is None else fault.spec.kind,
+                key_set=key_set,
                 at=now,
             ),
         )
@@ -320,7 +332,9 @@ class V1Pipeline:
         try:
             async with self._database.write() as connection:
                 now = trace.now or await self._clock.now_in(connection)
-                await self._log_in(connection, request, idempotency_key, answer, now, trace.fault)
+                await self._log_in(
+                    connection, request, idempotency_key, answer, now, trace.fault, trace.key_set
+                )
         except Exception:
             # The answer must still reach the caller: the call may already have moved money.
             logger.exception("sandbox could not log %s %s", request.method, route_path(request))

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import respx
 
-from toss_graphql.domain.ports.gateway import PaymentGateway
+from toss_graphql.domain.ports.gateway import Checkout, GatewayTechnicalError, PaymentGateway
 from toss_graphql.gateway import TossGateway, TossGatewayConfig, create_http_client
 
 from .payloads import AMOUNT, CONFIRM_PATH, ORDER_ID, PAYMENT_KEY, SECRET_KEY, payment_json
@@ -107,3 +107,49 @@ def test_cancel_retries_wait_a_second_by_default() -> None:
     config = TossGatewayConfig(base_url="https://api.tosspayments.com", secret_key="test_sk_x")
 
     assert config.cancel_retry_spacing_seconds == 1.0
+
+
+async def test_each_call_carries_the_secret_key_of_its_checkouts_key_set() -> None:
+    config = TossGatewayConfig(
+        base_url=SANDBOX_URL,
+        secret_key="test_sk_x",
+        widget_secret_key="test_gsk_x",
+        backoff_seconds=0,
+    )
+    with respx.mock(base_url=SANDBOX_URL) as toss:
+        route = toss.get(f"/v1/payments/{PAYMENT_KEY}").respond(200, json=payment_json())
+        async with create_http_client(config) as http_client:
+            gateway = TossGateway(http_client, config)
+            await gateway.get_payment(PAYMENT_KEY, checkout=Checkout.WIDGET)
+            await gateway.get_payment(PAYMENT_KEY, checkout=Checkout.PAYMENT_WINDOW)
+
+    # base64("test_gsk_x:") and base64("test_sk_x:"), spelled out.
+    assert [call.request.headers["Authorization"] for call in route.calls] == [
+        "Basic dGVzdF9nc2tfeDo=",
+        "Basic dGVzdF9za194Og==",
+    ]
+
+
+async def test_a_checkout_with_no_key_configured_is_not_sent_and_stays_open() -> None:
+    config = TossGatewayConfig(base_url=SANDBOX_URL, secret_key="test_sk_x")
+    with respx.mock(base_url=SANDBOX_URL, assert_all_called=False) as toss:
+        route = toss.post(CONFIRM_PATH).respond(200, json=payment_json())
+        async with create_http_client(config) as http_client:
+            with pytest.raises(GatewayTechnicalError, match="for WIDGET checkouts"):
+                await TossGateway(http_client, config).confirm(
+                    payment_key=PAYMENT_KEY,
+                    order_id=ORDER_ID,
+                    amount=AMOUNT,
+                    checkout=Checkout.WIDGET,
+                )
+
+    assert not route.called
+
+
+def test_the_config_needs_a_key_and_keeps_both_out_of_its_repr() -> None:
+    with pytest.raises(ValueError, match="secret_key or widget_secret_key"):
+        TossGatewayConfig(base_url=SANDBOX_URL, secret_key=None)
+    config = TossGatewayConfig(
+        base_url=SANDBOX_URL, secret_key=None, widget_secret_key="test_gsk_secret"
+    )
+    assert "test_gsk_secret" not in repr(config)

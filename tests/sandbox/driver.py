@@ -17,6 +17,8 @@ FAIL_URL = "https://shop.example/payments/fail"
 CONFIRM_PATH = "/v1/payments/confirm"
 CANCEL_REASON = "고객 변심"
 VIRTUAL_ACCOUNT = "VIRTUAL_ACCOUNT"
+# A well-formed refund account: 신한 (88), digits only, a holder name.
+REFUND_ACCOUNT = {"bank": "88", "accountNumber": "110123456789", "holderName": "김토스"}
 _WINDOW_PAYMENT_KEY = re.compile(r'name="paymentKey" value="([^"]*)"')
 
 
@@ -171,6 +173,15 @@ class SandboxDriver:
         assert response.status_code == 200, response.text
         return order_id, payment_key, response
 
+    async def deposited_virtual_account(
+        self, amount: int = 10_000
+    ) -> tuple[str, str, httpx.Response]:
+        """A virtual-account order paid into: (orderId, paymentKey, deposit response)."""
+        order_id, payment_key, _ = await self.issued_virtual_account(amount)
+        response = await self.deposit(payment_key)
+        assert response.status_code == 200, response.text
+        return order_id, payment_key, response
+
     async def get(self, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.get(
             f"{self.prefix}{path}", headers={"Authorization": basic_auth(), **(headers or {})}
@@ -216,5 +227,19 @@ class SandboxDriver:
         in_force: list[dict[str, Any]] = (await self._admin("GET", "/faults"))["faults"]
         return in_force
 
-    async def deposit(self, payment_key: str) -> httpx.Response:
-        return await self.client.post(f"{self.prefix}/admin/virtual-accounts/{payment_key}/deposit")
+    def _virtual_account_path(self, payment_key: str, action: str) -> str:
+        return f"{self.prefix}/admin/virtual-accounts/{payment_key}/{action}"
+
+    async def deposit(self, payment_key: str, amount: int | None = None) -> httpx.Response:
+        """Pay into the account: its own amount, or `amount` when given."""
+        body = None if amount is None else {"amount": amount}
+        return await self.client.post(self._virtual_account_path(payment_key, "deposit"), json=body)
+
+    async def deposit_error(self, payment_key: str) -> httpx.Response:
+        return await self.client.post(self._virtual_account_path(payment_key, "deposit-error"))
+
+    async def refunds(self, payment_key: str) -> httpx.Response:
+        return await self.client.get(self._virtual_account_path(payment_key, "refunds"))
+
+    async def fail_refunds(self, payment_key: str) -> httpx.Response:
+        return await self.client.post(self._virtual_account_path(payment_key, "refund-failure"))

@@ -72,6 +72,16 @@ class WebhookReceiver:
             self._arrivals.notify_all()
         return Response(status_code=self.status)
 
+    def events(self) -> list[tuple[str, str]]:
+        """(event type, status) of each webhook received, DEPOSIT_CALLBACK by its flat shape."""
+        return [
+            (
+                received.body.get("eventType", "DEPOSIT_CALLBACK"),
+                received.body.get("data", received.body)["status"],
+            )
+            for received in self.received
+        ]
+
     async def wait_for(self, count: int) -> list[Received]:
         """The first `count` webhooks received, waiting for the sandbox's background task."""
         async with asyncio.timeout(DELIVERY_SECONDS), self._arrivals:

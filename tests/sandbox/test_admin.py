@@ -20,6 +20,9 @@ ADMIN_ROUTES = [
     ("GET", "/admin/webhooks"),
     ("POST", "/admin/webhooks/deliver"),
     ("POST", "/admin/virtual-accounts/tgen_x/deposit"),
+    ("POST", "/admin/virtual-accounts/tgen_x/deposit-error"),
+    ("GET", "/admin/virtual-accounts/tgen_x/refunds"),
+    ("POST", "/admin/virtual-accounts/tgen_x/refund-failure"),
     ("GET", "/admin"),
 ]
 

@@ -38,6 +38,7 @@ async def test_repeat_with_the_same_key_replays_the_first_answer_without_executi
             "status": 200,
             "replayed": False,
             "fault": None,
+            "keySet": "API_INDIVIDUAL",
         },
         {
             "method": "POST",
@@ -46,6 +47,7 @@ async def test_repeat_with_the_same_key_replays_the_first_answer_without_executi
             "status": 200,
             "replayed": True,
             "fault": None,
+            "keySet": "API_INDIVIDUAL",
         },
     ]
 

@@ -35,3 +35,18 @@ async def test_request_log_filters_by_exact_path_and_method(toss: SandboxDriver)
     assert [entry["method"] for entry in by_path] == ["GET"]
     assert [entry["path"] for entry in by_method] == [CONFIRM_PATH]
     assert by_prefix == []
+
+
+async def test_request_log_names_the_key_set_each_call_authenticated_with(
+    toss: SandboxDriver,
+) -> None:
+    _, payment_key, _ = await toss.paid_order()
+    await toss.get(
+        f"/v1/payments/{payment_key}", headers={"Authorization": basic_auth("test_gsk_sandbox")}
+    )
+    await toss.get(f"/v1/payments/{payment_key}", headers={"Authorization": basic_auth("no")})
+
+    logged = await toss.logged_requests()
+
+    assert [entry["keySet"] for entry in logged] == ["API_INDIVIDUAL", "WIDGET", None]
+    assert not any("test_" in str(entry) for entry in logged), "a key never shows in the log"

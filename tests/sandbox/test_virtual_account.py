@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import httpx
 
-from .driver import VIRTUAL_ACCOUNT, MovableClock, SandboxDriver, new_order_id
+from .driver import REFUND_ACCOUNT, VIRTUAL_ACCOUNT, MovableClock, SandboxDriver, new_order_id
 
 
 async def test_confirm_of_a_virtual_account_waits_for_deposit_with_a_test_account_and_secret(
@@ -106,11 +106,10 @@ async def test_full_cancel_before_the_deposit_cancels_the_account(toss: SandboxD
 async def test_deposited_virtual_account_cancels_in_part_like_a_card(
     toss: SandboxDriver, clock: MovableClock
 ) -> None:
-    _, payment_key, _ = await toss.issued_virtual_account(10_000)
-    await toss.deposit(payment_key)
+    _, payment_key, _ = await toss.deposited_virtual_account(10_000)
     clock.advance(timedelta(seconds=2))
 
-    response = await toss.cancel(payment_key, 3_000)
+    response = await toss.cancel(payment_key, 3_000, refundReceiveAccount=REFUND_ACCOUNT)
 
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["balanceAmount"]) == (

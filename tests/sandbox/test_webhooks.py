@@ -25,17 +25,6 @@ async def _recorded(toss: SandboxDriver) -> list[dict[str, Any]]:
             await asyncio.sleep(0.02)
 
 
-def _events(receiver: WebhookReceiver) -> list[tuple[str, str]]:
-    """(event type, status) of each webhook received, DEPOSIT_CALLBACK by its flat shape."""
-    return [
-        (
-            received.body.get("eventType", "DEPOSIT_CALLBACK"),
-            received.body["data"]["status"] if "data" in received.body else received.body["status"],
-        )
-        for received in receiver.received
-    ]
-
-
 async def test_confirm_sends_payment_status_changed_with_the_payment_and_toss_headers(
     make_sandbox: SandboxFactory, receiver: WebhookReceiver, clock: MovableClock
 ) -> None:
@@ -100,7 +89,7 @@ async def test_deposit_sends_a_flat_deposit_callback_with_the_secret(
     deposited = (await hooked.deposit(payment_key)).json()
     await hooked.deliver_webhooks()
 
-    assert _events(receiver)[2:] == [
+    assert receiver.events()[2:] == [
         ("PAYMENT_STATUS_CHANGED", "DONE"),
         ("DEPOSIT_CALLBACK", "DONE"),
     ]
@@ -122,7 +111,7 @@ async def test_canceling_an_account_before_its_deposit_sends_canceled_events(
     await hooked.cancel(payment_key)
     await hooked.deliver_webhooks()
 
-    assert _events(receiver) == [
+    assert receiver.events() == [
         ("PAYMENT_STATUS_CHANGED", "WAITING_FOR_DEPOSIT"),
         ("DEPOSIT_CALLBACK", "WAITING_FOR_DEPOSIT"),
         ("PAYMENT_STATUS_CHANGED", "CANCELED"),
@@ -140,7 +129,7 @@ async def test_card_payment_sends_status_changes_only_and_no_deposit_callback(
 
     await hooked.deliver_webhooks()
 
-    assert _events(receiver) == [
+    assert receiver.events() == [
         ("PAYMENT_STATUS_CHANGED", "DONE"),
         ("PAYMENT_STATUS_CHANGED", "PARTIAL_CANCELED"),
         ("PAYMENT_STATUS_CHANGED", "CANCELED"),

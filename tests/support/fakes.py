@@ -25,6 +25,7 @@ from toss_graphql.domain.models import (
     Webhook,
 )
 from toss_graphql.domain.ports.gateway import (
+    Checkout,
     GatewayError,
     GatewayRejected,
     TossCancel,
@@ -387,14 +388,19 @@ class FakeGateway:
         self.confirm_calls: list[tuple[str, str, int]] = []
         self.cancel_calls: list[tuple[str, int | None, str]] = []
         self.get_calls: list[str] = []
+        # Each call's name and the key set it was made with, in order.
+        self.checkouts: list[tuple[str, Checkout]] = []
         self.confirm_outcome: TossPayment | GatewayError | None = None
         self.cancel_failures: list[GatewayError] = []
         self.stored: dict[str, TossPayment | GatewayError] = {}
         self._answers: dict[str, TossPayment] = {}
         self._clock = clock or StepClock()
 
-    async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
+    async def confirm(
+        self, *, payment_key: str, order_id: str, amount: int, checkout: Checkout
+    ) -> TossPayment:
         self.confirm_calls.append((payment_key, order_id, amount))
+        self.checkouts.append(("confirm", checkout))
         outcome = self.confirm_outcome or approved(payment_key, order_id, amount)
         if isinstance(outcome, GatewayError):
             raise outcome
@@ -409,8 +415,10 @@ class FakeGateway:
         cancel_amount: int | None,
         refundable_amount: int | None,
         idempotency_key: str,
+        checkout: Checkout,
     ) -> TossPayment:
         self.cancel_calls.append((payment_key, cancel_amount, idempotency_key))
+        self.checkouts.append(("cancel", checkout))
         if idempotency_key in self._answers:
             return self._answers[idempotency_key]
         if self.cancel_failures:
@@ -448,8 +456,9 @@ class FakeGateway:
         self._answers[idempotency_key] = updated
         return updated
 
-    async def get_payment(self, payment_key: str) -> TossPayment:
+    async def get_payment(self, payment_key: str, *, checkout: Checkout) -> TossPayment:
         self.get_calls.append(payment_key)
+        self.checkouts.append(("get_payment", checkout))
         outcome = self.stored.get(payment_key) or GatewayRejected(
             "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.", 404
         )
@@ -457,7 +466,8 @@ class FakeGateway:
             raise outcome
         return outcome
 
-    async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
+    async def get_payment_by_order_id(self, order_id: str, *, checkout: Checkout) -> TossPayment:
+        self.checkouts.append(("get_payment_by_order_id", checkout))
         for outcome in self.stored.values():
             if isinstance(outcome, TossPayment) and outcome.order_id == order_id:
                 return outcome

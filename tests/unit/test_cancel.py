@@ -21,6 +21,7 @@ from toss_graphql.domain.models import (
 )
 from toss_graphql.domain.orders import CreateOrderRequest, create_order
 from toss_graphql.domain.ports.gateway import (
+    Checkout,
     GatewayRejected,
     GatewayTechnicalError,
     TossPayment,
@@ -339,6 +340,7 @@ async def test_stale_balance_is_refused_by_toss(
         cancel_amount=1000,
         refundable_amount=None,
         idempotency_key="elsewhere",
+        checkout=Checkout.PAYMENT_WINDOW,
     )
     error = await refused(services, alice)
     assert error.gateway_code == "NOT_MATCHES_REFUNDABLE_AMOUNT"

@@ -15,7 +15,7 @@ from tests.support.fakes import FakeGateway, MemoryStore
 from toss_graphql.domain.confirm import confirm_payment
 from toss_graphql.domain.models import Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
-from toss_graphql.domain.ports.gateway import TossPayment
+from toss_graphql.domain.ports.gateway import Checkout, TossPayment
 from toss_graphql.domain.services import Services
 from toss_graphql.domain.webhooks import (
     WebhookProcessor,
@@ -99,9 +99,9 @@ async def test_forged_payment_keys_for_one_order_cost_one_read_of_toss(
     by_order_id: list[str] = []
     real_by_order_id = gateway.get_payment_by_order_id
 
-    async def counted(order_id: str) -> TossPayment:
+    async def counted(order_id: str, *, checkout: Checkout) -> TossPayment:
         by_order_id.append(order_id)
-        return await real_by_order_id(order_id)
+        return await real_by_order_id(order_id, checkout=checkout)
 
     gateway.get_payment_by_order_id = counted  # type: ignore[method-assign]
     for number in range(20):

@@ -13,6 +13,7 @@ from toss_graphql.domain.errors import DomainError
 from toss_graphql.domain.models import InboxStatus, Order, OrderStatus, Principal
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.ports.gateway import (
+    Checkout,
     GatewayTechnicalError,
     TossPayment,
     TossPaymentStatus,
@@ -177,10 +178,10 @@ async def test_a_webhook_that_trips_a_bug_is_set_aside_and_the_rest_go_on(
     gateway.stored[KEY] = approved(KEY, order.order_id, order.amount)
     real_get = gateway.get_payment
 
-    async def buggy_get(payment_key: str) -> TossPayment:
+    async def buggy_get(payment_key: str, *, checkout: Checkout) -> TossPayment:
         if payment_key == "tgen_trips_a_bug":
             raise ValueError("a bug in reading this payment")
-        return await real_get(payment_key)
+        return await real_get(payment_key, checkout=checkout)
 
     gateway.get_payment = buggy_get  # type: ignore[method-assign]
     # Another order's: the webhooks of one order are settled together, by one read.
@@ -221,6 +222,7 @@ async def test_a_record_older_than_the_books_changes_nothing(
         cancel_amount=3000,
         refundable_amount=None,
         idempotency_key="a",
+        checkout=Checkout.PAYMENT_WINDOW,
     )
     await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_a")
     await gateway.cancel(
@@ -229,6 +231,7 @@ async def test_a_record_older_than_the_books_changes_nothing(
         cancel_amount=2000,
         refundable_amount=None,
         idempotency_key="b",
+        checkout=Checkout.PAYMENT_WINDOW,
     )
     await deliver(services, status_changed(order, status="PARTIAL_CANCELED"), "whtrans_b")
     assert store.payments[order.order_id].balance_amount == 5000

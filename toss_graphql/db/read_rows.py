@@ -21,12 +21,12 @@ from typing import Any
 from .. import telemetry
 from ..domain import toss_records
 from ..domain.models import Failure, Order, OrderStatus, Payment
-from ..domain.ports.gateway import TossPaymentStatus
+from ..domain.ports.gateway import Checkout, TossPaymentStatus
 from ..domain.ports.storage import OrderCursor, OrderPage
 
 _ORDER_COLUMNS = (
     "o.order_id, o.buyer, o.order_name, o.amount, o.status, o.created_at, o.updated_at, "
-    "o.payment_key, o.failure_code, o.failure_message, o.attention"
+    "o.payment_key, o.failure_code, o.failure_message, o.attention, o.checkout"
 )
 # Toss's whole Payment JSON stays in the table; a read needs only its method objects, which
 # come back as one JSON object under Toss's own keys (a key Toss left out reads as null).
@@ -35,7 +35,8 @@ _PAYMENT_COLUMNS = (
     "p.approved_at, p.receipt_url, {method_objects}"
 )
 _METHOD_OBJECTS = ("virtualAccount", "card", "easyPay", "transfer", "mobilePhone")
-_ORDER_WIDTH = 11
+_ORDER_WIDTH = 12
+_CHECKOUTS = {checkout.value: checkout for checkout in Checkout}
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +187,7 @@ class ReadStatements:
             payment_key=row[7],
             failure=None if failure_code is None else Failure(failure_code, failure_message or ""),
             attention=row[10],
+            checkout=_CHECKOUTS[row[11]],
         )
 
     def payment_from(self, row: Sequence[Any], start: int = 0) -> Payment | None:

@@ -35,7 +35,7 @@ from ..domain.models import (
     PaymentEvent,
     Product,
 )
-from ..domain.ports.gateway import TossPaymentStatus
+from ..domain.ports.gateway import Checkout, TossPaymentStatus
 from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
 from .statements import upsert_for
@@ -72,6 +72,7 @@ def _order(row: Row[Any]) -> Order:
         payment_key=row.payment_key,
         failure=failure,
         attention=row.attention,
+        checkout=Checkout(row.checkout),
     )
 
 
@@ -165,6 +166,7 @@ class SqlOrderRepository:
                 payment_key=order.payment_key,
                 created_at=order.created_at,
                 updated_at=order.updated_at,
+                checkout=order.checkout.value,
             )
         )
         if lines:

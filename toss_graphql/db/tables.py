@@ -70,6 +70,9 @@ class OrderRow(Base):
     attention: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The Toss key set its checkout is paid through (Checkout); orders made before the
+    # widget existed were all paid through the payment window.
+    checkout: Mapped[str] = mapped_column(String(16), server_default="PAYMENT_WINDOW")
 
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),

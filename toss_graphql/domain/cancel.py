@@ -91,6 +91,11 @@ async def drive_locked(services: Services, request: CancelRequest, lock: OrderLo
 
     await wait_for_the_gap(services, last_canceled_at)
     answered = await ask_toss(
-        services, request, payment_key, payment.balance_amount if payment else None, lock
+        services,
+        request,
+        payment_key,
+        payment.balance_amount if payment else None,
+        lock,
+        order.checkout,
     )
     return await settle_reply(services, answered, order, payment, lock)

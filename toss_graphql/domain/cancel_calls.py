@@ -27,6 +27,7 @@ from .models import CancelRequest, PaymentEventType
 from .order_lock import OrderLock
 from .ports.gateway import (
     CREDENTIAL_ERRORS,
+    Checkout,
     GatewayRejected,
     GatewayTechnicalError,
     TossPayment,
@@ -68,6 +69,7 @@ async def ask_toss(
     payment_key: str,
     balance: int | None,
     lock: OrderLock,
+    checkout: Checkout,
 ) -> Answered:
     for attempt in range(CONSECUTIVE_RETRIES + 1):
         request = await _mark_sent(services, request, lock)
@@ -78,6 +80,7 @@ async def ask_toss(
                 cancel_amount=request.requested_amount,
                 refundable_amount=balance,
                 idempotency_key=request.toss_idempotency_key,
+                checkout=checkout,
             )
             return Answered(request, toss)
         except GatewayRejected as rejection:

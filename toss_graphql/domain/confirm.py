@@ -193,7 +193,10 @@ def _in_progress() -> DomainError:
 async def _confirm_at_toss(services: Services, order: Order, payment_key: str) -> ConfirmResult:
     try:
         toss = await services.gateway.confirm(
-            payment_key=payment_key, order_id=order.order_id, amount=order.amount
+            payment_key=payment_key,
+            order_id=order.order_id,
+            amount=order.amount,
+            checkout=order.checkout,
         )
     except GatewayRejected as rejection:
         if rejection.code == "ALREADY_PROCESSED_PAYMENT":
@@ -222,7 +225,7 @@ async def _settle_from_toss_record(
     services: Services, order: Order, payment_key: str, rejection: GatewayRejected
 ) -> ConfirmResult:
     try:
-        toss = await services.gateway.get_payment(payment_key)
+        toss = await services.gateway.get_payment(payment_key, checkout=order.checkout)
     except (GatewayRejected, GatewayTechnicalError) as error:
         # Toss said it already processed this checkout, so it may well have charged: without
         # its record the outcome is unknown, never a failure (a FAILED order may be paid again).
@@ -310,6 +313,19 @@ async def _settle_rejected(
             now,
             payment_key=payment_key,
             audit=FailureAudit(PaymentEventType.CONFIRM_REJECTED, even_if_not_applied=True),
+        )
+    if code == "INVALID_API_KEY":
+        # The service's own keys passed the start-up checks (toss_keys.py), so what Toss
+        # refuses is the pairing of the front end's client key with this order's checkout.
+        log.warning(
+            "Toss refused the client key the checkout was opened with",
+            extra={"order_id": order.order_id, "checkout": order.checkout.value},
+        )
+        raise DomainError(
+            ErrorCode.PAYMENT_REJECTED,
+            f"Toss refused the keys: this order is paid through the {order.checkout} "
+            "checkout, so its checkout must be opened with that checkout's client key",
+            gateway_code=code,
         )
     if code in CREDENTIAL_ERRORS:
         log.error("Toss refused this service's credentials", extra={"gateway_code": code})

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from .ports.gateway import (
+    Checkout,
     EasyPay,
     MobilePhone,
     PaymentCard,
@@ -92,6 +93,8 @@ class Order:
     payment_key: str | None = None
     failure: Failure | None = None
     attention: str | None = None
+    # The key set its checkout is paid through; every call to Toss about it uses that set.
+    checkout: Checkout = Checkout.PAYMENT_WINDOW
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,9 @@ from .models import (
     Principal,
     Product,
 )
+from .ports.gateway import Checkout
 from .ports.storage import OrderCursor, OrderPage
-from .services import Services
+from .services import Services, default_checkout
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class CreateOrderRequest:
     order_name: str | None = None
     amount: int | None = None
     buyer: str | None = None
+    # None: the service's default (services.default_checkout).
+    checkout: Checkout | None = None
 
 
 def _price_lines(requested: Sequence[LineRequest], catalog: dict[str, Product]) -> list[OrderLine]:
@@ -78,10 +81,19 @@ def _check_request(principal: Principal, request: CreateOrderRequest) -> None:
         validation.quantity(line.quantity, f"lines.{index}.quantity")
 
 
+def _checkout(services: Services, requested: Checkout | None) -> Checkout:
+    checkout = requested or default_checkout(services.checkouts)
+    if checkout not in services.checkouts:
+        # Its payments could not be confirmed: the secret key of its set is not configured.
+        raise invalid_input("checkout", f"this service takes no {checkout} checkout")
+    return checkout
+
+
 async def create_order(
     services: Services, principal: Principal, request: CreateOrderRequest
 ) -> Order:
     _check_request(principal, request)
+    checkout = _checkout(services, request.checkout)
     buyer = validation.buyer(request.buyer) if request.buyer is not None else principal.subject
     now = services.clock()
     async with services.unit_of_work() as uow:
@@ -103,6 +115,7 @@ async def create_order(
             status=OrderStatus.PENDING,
             created_at=now,
             updated_at=now,
+            checkout=checkout,
         )
         await uow.orders.add(order, lines)
         await uow.events.append(
@@ -110,7 +123,12 @@ async def create_order(
                 order_id=order.order_id,
                 event_type=PaymentEventType.ORDER_CREATED,
                 created_at=now,
-                detail={"amount": amount, "by": principal.role.value, "lines": len(lines)},
+                detail={
+                    "amount": amount,
+                    "by": principal.role.value,
+                    "lines": len(lines),
+                    "checkout": checkout.value,
+                },
             )
         )
     log.info("order created", extra={"order_id": order.order_id, "amount": amount})

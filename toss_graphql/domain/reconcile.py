@@ -221,8 +221,10 @@ def _settled_if(changed: bool) -> Outcome:
 async def _read_payment_of(services: Services, order: Order) -> TossPayment | None:
     try:
         if order.payment_key is not None:
-            return await services.gateway.get_payment(order.payment_key)
-        return await services.gateway.get_payment_by_order_id(order.order_id)
+            return await services.gateway.get_payment(order.payment_key, checkout=order.checkout)
+        return await services.gateway.get_payment_by_order_id(
+            order.order_id, checkout=order.checkout
+        )
     except GatewayRejected as rejection:
         if rejection.code in ("NOT_FOUND_PAYMENT", "NOT_FOUND"):
             return None
@@ -235,11 +237,14 @@ async def _confirm_again(services: Services, order: Order, toss: TossPayment) ->
     assert order.payment_key is not None
     try:
         return await services.gateway.confirm(
-            payment_key=order.payment_key, order_id=order.order_id, amount=order.amount
+            payment_key=order.payment_key,
+            order_id=order.order_id,
+            amount=order.amount,
+            checkout=order.checkout,
         )
     except GatewayRejected as rejection:
         if rejection.code == "ALREADY_PROCESSED_PAYMENT":
-            return await services.gateway.get_payment(order.payment_key)
+            return await services.gateway.get_payment(order.payment_key, checkout=order.checkout)
         # Toss refused the confirm, so the checkout never will be approved: settled as the
         # ABORTED payment it is, with Toss's refusal as its failure.
         return dataclasses.replace(

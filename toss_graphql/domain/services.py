@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .ports.gateway import PaymentGateway
+from .ports.gateway import Checkout, PaymentGateway
 from .ports.storage import Clock, IdGenerator, OrderReads, Sleep, UnitOfWorkFactory
 
 
@@ -26,6 +26,9 @@ class Services:
     # Reads that change nothing take no transaction (docs/architecture.md §5).
     reads: OrderReads
     gateway: PaymentGateway
+    # The checkouts whose payments the gateway holds a secret key for: an order may be
+    # created for these only.
+    checkouts: frozenset[Checkout] = frozenset(Checkout)
     clock: Clock = utc_now
     new_order_id: IdGenerator = new_order_id
     sleep: Sleep = asyncio.sleep
@@ -33,3 +36,9 @@ class Services:
     # call with all its retries, so a live holder is never overtaken, and short enough that
     # a crashed holder's orders are settled soon after.
     lock_lease: timedelta = timedelta(seconds=120)
+
+
+def default_checkout(checkouts: frozenset[Checkout]) -> Checkout:
+    """The checkout of an order that names none: the payment window where it is taken, as
+    before the widget existed, else the widget."""
+    return Checkout.PAYMENT_WINDOW if Checkout.PAYMENT_WINDOW in checkouts else Checkout.WIDGET

@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from .alignment import apply_toss_record
 from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook, WebhookEventType
 from .order_lock import order_lock
-from .ports.gateway import GatewayRejected, GatewayTechnicalError, TossPayment
+from .ports.gateway import Checkout, GatewayRejected, GatewayTechnicalError, TossPayment
 from .ports.storage import UnitOfWork
 from .services import Services
 
@@ -219,7 +219,7 @@ class WebhookProcessor:
             # Counted from the attempt: an order Toss cannot be asked about is not asked
             # again at once either.
             self._read_at[order_id] = services.clock()
-            return await _verify_and_settle(services, order_id, webhooks)
+            return await _verify_and_settle(services, order_id, order.checkout, webhooks)
 
     async def _record(
         self, order_id: str | None, outcomes: list[Outcome], result: _PassResult
@@ -249,10 +249,10 @@ class WebhookProcessor:
 
 
 async def _verify_and_settle(
-    services: Services, order_id: str, webhooks: list[Webhook]
+    services: Services, order_id: str, checkout: Checkout, webhooks: list[Webhook]
 ) -> list[Outcome] | None:
     try:
-        toss = await _read_payment_for(services, order_id, webhooks)
+        toss = await _read_payment_for(services, order_id, checkout, webhooks)
     except GatewayRejected as rejection:
         rejected = Verdict(InboxStatus.REJECTED, f"Toss does not know it: {rejection.code}")
         return [(webhook, rejected) for webhook in webhooks]
@@ -297,7 +297,7 @@ def _refusal(webhook: Webhook, toss: TossPayment) -> Verdict | None:
 
 
 async def _read_payment_for(
-    services: Services, order_id: str, webhooks: list[Webhook]
+    services: Services, order_id: str, checkout: Checkout, webhooks: list[Webhook]
 ) -> TossPayment:
     """One read for all of them: the payment they all name, else the order's at Toss (the
     one Toss confirmed for the order id, else its latest)."""
@@ -305,8 +305,8 @@ async def _read_payment_for(
     if len(keys) == 1:
         (key,) = keys
         if key is not None:
-            return await services.gateway.get_payment(key)
-    return await services.gateway.get_payment_by_order_id(order_id)
+            return await services.gateway.get_payment(key, checkout=checkout)
+    return await services.gateway.get_payment_by_order_id(order_id, checkout=checkout)
 
 
 async def _audit_rejections(uow: UnitOfWork, outcomes: list[Outcome], now: datetime) -> None:

@@ -14,11 +14,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from .. import process_metrics, telemetry
 from ..domain.ports.gateway import (
+    Checkout,
     GatewayReplyInvalid,
     GatewayTechnicalError,
     TossPayment,
 )
-from .config import TossGatewayConfig, create_http_client
+from .config import TossGatewayConfig, basic_authorization, create_http_client
 from .idempotency import (
     confirm_idempotency_key,
     require_valid_idempotency_key,
@@ -49,8 +50,33 @@ class TossGateway:
         self._http = http_client
         self._config = config
         self._host = httpx.URL(config.base_url).host
+        keys = {
+            Checkout.PAYMENT_WINDOW: config.secret_key,
+            Checkout.WIDGET: config.widget_secret_key,
+        }
+        self._authorizations = {
+            checkout: basic_authorization(key) for checkout, key in keys.items() if key
+        }
 
-    async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
+    def _authorization(self, checkout: Checkout) -> dict[str, str]:
+        """The header of the secret key of `checkout`'s set: Toss takes a payment's calls with
+        that key only (toss-api.md §1). A set with no key configured is a setting to fix, not
+        Toss's answer: the call is not made and its outcome stays open."""
+        authorization = self._authorizations.get(checkout)
+        if authorization is None:
+            raise GatewayTechnicalError(f"no secret key is configured for {checkout} checkouts")
+        return {"Authorization": authorization}
+
+    # `checkout` defaults to the payment window's key set for callers outside the domain
+    # (tests, scripts); the domain's port demands it.
+    async def confirm(
+        self,
+        *,
+        payment_key: str,
+        order_id: str,
+        amount: int,
+        checkout: Checkout = Checkout.PAYMENT_WINDOW,
+    ) -> TossPayment:
         """Approve an authenticated checkout (`POST /v1/payments/confirm`).
 
         Every attempt carries the same derived Idempotency-Key, so a retry after a timeout
@@ -61,7 +87,10 @@ class TossGateway:
             CONFIRM,
             CONFIRM,
             json={"paymentKey": payment_key, "orderId": order_id, "amount": amount},
-            headers={"Idempotency-Key": confirm_idempotency_key(order_id, payment_key, amount)},
+            headers={
+                **self._authorization(checkout),
+                "Idempotency-Key": confirm_idempotency_key(order_id, payment_key, amount),
+            },
         )
         payment = parse_payment(body)
         # Whether the status is acceptable is the domain's call; a reply about another order
@@ -79,6 +108,7 @@ class TossGateway:
         cancel_amount: int | None,
         refundable_amount: int | None,
         idempotency_key: str,
+        checkout: Checkout = Checkout.PAYMENT_WINDOW,
     ) -> TossPayment:
         """Cancel all (`cancel_amount=None`) or part of a payment
         (`POST /v1/payments/{paymentKey}/cancel`).
@@ -102,7 +132,7 @@ class TossGateway:
                 CANCEL,
                 path,
                 json=body,
-                headers={"Idempotency-Key": idempotency_key},
+                headers={**self._authorization(checkout), "Idempotency-Key": idempotency_key},
                 min_wait=self._config.cancel_retry_spacing_seconds,
             )
         )
@@ -113,18 +143,25 @@ class TossGateway:
             raise GatewayReplyInvalid("reply `cancels` is empty after a successful cancel")
         return payment
 
-    async def get_payment(self, payment_key: str) -> TossPayment:
+    async def get_payment(
+        self, payment_key: str, *, checkout: Checkout = Checkout.PAYMENT_WINDOW
+    ) -> TossPayment:
         """Read a payment by its key (`GET /v1/payments/{paymentKey}`)."""
+        path = f"/v1/payments/{_path_segment(payment_key)}"
         payment = parse_payment(
-            await self._call("GET", PAYMENT, f"/v1/payments/{_path_segment(payment_key)}")
+            await self._call("GET", PAYMENT, path, headers=self._authorization(checkout))
         )
         _require_match("paymentKey", payment.payment_key, payment_key)
         return payment
 
-    async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
+    async def get_payment_by_order_id(
+        self, order_id: str, *, checkout: Checkout = Checkout.PAYMENT_WINDOW
+    ) -> TossPayment:
         """Read a payment by the merchant's order id (`GET /v1/payments/orders/{orderId}`)."""
         path = f"/v1/payments/orders/{_path_segment(order_id)}"
-        payment = parse_payment(await self._call("GET", PAYMENT_BY_ORDER, path))
+        payment = parse_payment(
+            await self._call("GET", PAYMENT_BY_ORDER, path, headers=self._authorization(checkout))
+        )
         _require_match("orderId", payment.order_id, order_id)
         return payment
 

@@ -26,7 +26,10 @@ class TossGatewayConfig:
     """Settings of the Toss client, passed in rather than read from the environment.
 
     `base_url` may carry a path prefix (the built-in sandbox lives under one): request paths
-    are appended to it. The secret key is kept out of `repr` so a logged config leaks nothing.
+    are appended to it. `secret_key` is the merchant's "API 개별 연동" secret key (payment
+    window checkouts), `widget_secret_key` the payment widget's; either may be None when the
+    merchant takes no checkout of that kind, not both. The keys are kept out of `repr` so a
+    logged config leaks nothing.
 
     `cancel_retry_spacing_seconds` is the least wait before retrying a cancel: Toss processes
     only the first of two cancels of one payment within a second (toss-api.md §2.4), so a
@@ -34,7 +37,8 @@ class TossGatewayConfig:
     """
 
     base_url: str
-    secret_key: str = field(repr=False)
+    secret_key: str | None = field(repr=False)
+    widget_secret_key: str | None = field(default=None, repr=False)
     timeout: httpx.Timeout = field(default_factory=default_timeout)
     max_attempts: int = 3
     backoff_seconds: float = 0.2
@@ -44,12 +48,19 @@ class TossGatewayConfig:
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("https://", "http://")):
             raise ValueError("base_url must be an http(s) URL")
-        if not self.secret_key:
-            raise ValueError("secret_key must not be empty")
-        # A key pasted with a newline or read from a file with a UTF-8 BOM authenticates as a
-        # different key (toss-api.md §1: a header starting `77u/` is a BOM encoded with the key).
-        if self.secret_key != self.secret_key.strip().lstrip("\ufeff"):
-            raise ValueError("secret_key has surrounding whitespace or a byte-order mark")
+        if not self.secret_key and not self.widget_secret_key:
+            raise ValueError("secret_key or widget_secret_key must be given")
+        for name, key in (
+            ("secret_key", self.secret_key),
+            ("widget_secret_key", self.widget_secret_key),
+        ):
+            # A key pasted with a newline or read from a file with a UTF-8 BOM authenticates as
+            # a different key (toss-api.md §1: a header starting `77u/` is a BOM encoded with
+            # the key).
+            if key is not None and key != key.strip().lstrip("\ufeff"):
+                raise ValueError(f"{name} has surrounding whitespace or a byte-order mark")
+            if key == "":
+                raise ValueError(f"{name} must not be empty; give None for no key")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if self.backoff_seconds < 0:
@@ -69,14 +80,13 @@ def basic_authorization(secret_key: str) -> str:
 
 
 def create_http_client(config: TossGatewayConfig) -> httpx.AsyncClient:
-    """Build the process-wide pooled client; the caller owns it and closes it on shutdown."""
+    """Build the process-wide pooled client; the caller owns it and closes it on shutdown.
+
+    It carries no `Authorization`: each request sends the secret key of its payment's key
+    set (`TossGateway`)."""
     return httpx.AsyncClient(
         base_url=config.base_url,
         timeout=config.timeout,
         limits=config.limits,
-        headers={
-            "Authorization": basic_authorization(config.secret_key),
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        },
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
     )

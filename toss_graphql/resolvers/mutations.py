@@ -58,6 +58,7 @@ async def create_order(info: Info[Context, None], input: CreateOrderInput) -> Cr
         order_name=input.order_name,
         amount=input.amount,
         buyer=input.buyer,
+        checkout=input.checkout,
     )
     try:
         created = await orders.create_order(info.context.services, principal, request)

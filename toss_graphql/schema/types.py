@@ -14,6 +14,7 @@ from strawberry.types import Info
 
 from ..domain import models
 from ..domain.errors import DomainError, ErrorCode
+from ..domain.ports.gateway import Checkout
 from ..domain.ports.storage import CancelCursor, OrderCursor
 from .context import Context
 from .payment_methods import EasyPay, MobilePhone, PaymentCard, Transfer, VirtualAccount
@@ -21,6 +22,13 @@ from .payment_methods import EasyPay, MobilePhone, PaymentCard, Transfer, Virtua
 # The domain's enums, exposed under the contract's names.
 strawberry.enum(models.OrderStatus, name="OrderStatus")
 strawberry.enum(ErrorCode, name="PaymentErrorCode", description="Why an operation was refused.")
+strawberry.enum(
+    Checkout,
+    name="Checkout",
+    description="Which of Toss's checkouts an order is paid through: the payment widget "
+    "(`widgets()`, widget client key `…_gck_…`) or the payment window (`payment()`, API "
+    "client key `…_ck_…`). Toss confirms a payment with the secret key of its checkout only.",
+)
 OrderStatus = models.OrderStatus
 PaymentErrorCode = ErrorCode
 
@@ -141,6 +149,9 @@ class Order:
     attention: str | None = strawberry.field(
         description="Why reconciliation handed this order to an operator; null normally."
     )
+    checkout: Checkout = strawberry.field(
+        description="The checkout to pay it through, with that checkout's client key."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -163,6 +174,7 @@ class Order:
             status=order.status,
             failure=PaymentFailure(code=failure.code, message=failure.message) if failure else None,
             attention=order.attention,
+            checkout=order.checkout,
             created_at=order.created_at,
             updated_at=order.updated_at,
         )
@@ -284,3 +296,9 @@ class CreateOrderInput:
     order_name: str | None = None
     amount: int | None = None
     buyer: str | None = None
+    checkout: Checkout | None = strawberry.field(
+        default=None,
+        description="The checkout the buyer will pay through. Default: the payment window "
+        "where the service holds its secret key, else the widget. One the service holds no "
+        "secret key for is INVALID_INPUT.",
+    )

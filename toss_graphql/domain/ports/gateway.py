@@ -15,6 +15,16 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 
+class Checkout(StrEnum):
+    """Which of the merchant's two Toss key sets a payment was started with: the payment
+    window's ("API 개별 연동", `…_ck_` / `…_sk_`) or the payment widget's (`…_gck_` /
+    `…_gsk_`). Toss takes every call about a payment with the secret key of its set only
+    (toss-api.md §1), so each call says which."""
+
+    PAYMENT_WINDOW = "PAYMENT_WINDOW"
+    WIDGET = "WIDGET"
+
+
 class TossPaymentStatus(StrEnum):
     """A Toss Payment's `status` (toss-api.md §3.2).
 
@@ -176,7 +186,9 @@ class GatewayReplyInvalid(GatewayTechnicalError):
 
 
 class PaymentGateway(Protocol):
-    async def confirm(self, *, payment_key: str, order_id: str, amount: int) -> TossPayment:
+    async def confirm(
+        self, *, payment_key: str, order_id: str, amount: int, checkout: Checkout
+    ) -> TossPayment:
         """Approve an authenticated checkout (`POST /v1/payments/confirm`)."""
         ...
 
@@ -188,6 +200,7 @@ class PaymentGateway(Protocol):
         cancel_amount: int | None,
         refundable_amount: int | None,
         idempotency_key: str,
+        checkout: Checkout,
     ) -> TossPayment:
         """Cancel all (`cancel_amount=None`) or part of a payment
         (`POST /v1/payments/{paymentKey}/cancel`).
@@ -198,10 +211,10 @@ class PaymentGateway(Protocol):
         """
         ...
 
-    async def get_payment(self, payment_key: str) -> TossPayment:
+    async def get_payment(self, payment_key: str, *, checkout: Checkout) -> TossPayment:
         """Read a payment by its key (`GET /v1/payments/{paymentKey}`)."""
         ...
 
-    async def get_payment_by_order_id(self, order_id: str) -> TossPayment:
+    async def get_payment_by_order_id(self, order_id: str, *, checkout: Checkout) -> TossPayment:
         """Read a payment by the merchant's order id (`GET /v1/payments/orders/{orderId}`)."""
         ...
