@@ -12,16 +12,21 @@ from collections import Counter
 import pytest
 
 from tests.contract.cases import CASES
-from tests.contract.targets import SECRET_KEY_VARIABLE, TOSS_API_URL, Target
+from tests.contract.targets import (
+    SECRET_KEY_VARIABLE,
+    TOSS_API_URL,
+    WIDGET_SECRET_KEY_VARIABLE,
+    Target,
+)
 from tests.support.servers import ServerProcess
-from toss_graphql.config import SANDBOX_SECRET_KEY
+from toss_graphql.config import SANDBOX_SECRET_KEY, SANDBOX_WIDGET_SECRET_KEY
 
 TARGET_PROPERTY = "contract_target"
 
 
 @pytest.fixture(scope="session")
 def sandbox_target(sandbox_server: ServerProcess) -> Target:
-    return Target("sandbox", sandbox_server.url, SANDBOX_SECRET_KEY)
+    return Target("sandbox", sandbox_server.url, SANDBOX_SECRET_KEY, SANDBOX_WIDGET_SECRET_KEY)
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +40,8 @@ def toss_target() -> Target:
     if not secret_key.startswith("test_"):
         # The test-code header works only with test keys, and a live key moves real money.
         pytest.skip(f"{SECRET_KEY_VARIABLE} is not a test_ key: the toss target needs one")
-    return Target("toss", TOSS_API_URL, secret_key)
+    widget_secret_key = os.environ.get(WIDGET_SECRET_KEY_VARIABLE, "").strip() or None
+    return Target("toss", TOSS_API_URL, secret_key, widget_secret_key)
 
 
 @pytest.fixture

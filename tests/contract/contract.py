@@ -14,6 +14,7 @@ from typing import Final
 
 class Auth(Enum):
     SECRET_KEY = "the target's secret key, sent as Basic base64(key + ':')"
+    WIDGET_KEY = "the target's payment-widget secret key (test_gsk_), sent the same way"
     WRONG_KEY = "a well-formed test secret key that no merchant holds"
     NO_COLON = "the target's secret key, encoded without its ':'"
     NONE = "no Authorization header"
@@ -22,6 +23,9 @@ class Auth(Enum):
 class Given(Enum):
     NOTHING = "nothing; runs against every target"
     AUTHENTICATED = "a payment a buyer approved in the window (IN_PROGRESS), not confirmed"
+    AUTHENTICATED_BY_WIDGET = (
+        "a payment a buyer approved through the payment widget (its client key), not confirmed"
+    )
     DONE = "a confirmed payment of CHECKOUT_AMOUNT"
     PARTIAL_CANCELED = "a confirmed payment with PARTIAL_CANCEL_AMOUNT canceled"
     CANCELED = "a confirmed payment canceled in full"

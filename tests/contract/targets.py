@@ -12,10 +12,11 @@ import httpx
 
 from tests.contract.cases import CANCEL_REASON, CHECKOUT_AMOUNT, PARTIAL_CANCEL_AMOUNT
 from tests.contract.contract import Auth, Given
-from toss_graphql.config import SANDBOX_CLIENT_KEY
+from toss_graphql.config import SANDBOX_CLIENT_KEY, SANDBOX_WIDGET_CLIENT_KEY
 
 TOSS_API_URL: Final = "https://api.tosspayments.com"
 SECRET_KEY_VARIABLE: Final = "TOSS_LIVE_SECRET_KEY"
+WIDGET_SECRET_KEY_VARIABLE: Final = "TOSS_LIVE_WIDGET_SECRET_KEY"
 WRONG_SECRET_KEY: Final = "test_sk_contractWrongKey00000000"
 SUCCESS_URL: Final = "https://shop.example/payments/success"
 FAIL_URL: Final = "https://shop.example/payments/fail"
@@ -29,6 +30,8 @@ class Target:
     name: str
     base_url: str
     secret_key: str
+    # None: the target's widget key set is not known here (Toss without its variable).
+    widget_secret_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,24 +53,32 @@ def basic_auth(secret_key: str, *, colon: bool = True) -> str:
     return "Basic " + base64.b64encode(credentials.encode()).decode()
 
 
-def authorization(auth: Auth, secret_key: str) -> dict[str, str]:
+def authorization(auth: Auth, target: Target) -> dict[str, str]:
     if auth is Auth.NONE:
         return {}
     if auth is Auth.WRONG_KEY:
         return {"Authorization": basic_auth(WRONG_SECRET_KEY)}
-    return {"Authorization": basic_auth(secret_key, colon=auth is Auth.SECRET_KEY)}
+    if auth is Auth.WIDGET_KEY:
+        assert target.widget_secret_key is not None, "the test skips a target without one"
+        return {"Authorization": basic_auth(target.widget_secret_key)}
+    return {"Authorization": basic_auth(target.secret_key, colon=auth is Auth.SECRET_KEY)}
 
 
 def new_order_id() -> str:
     return f"contract-{time.time_ns()}"
 
 
-def approve_checkout(client: httpx.Client, order_id: str, amount: int = CHECKOUT_AMOUNT) -> str:
+def approve_checkout(
+    client: httpx.Client,
+    order_id: str,
+    amount: int = CHECKOUT_AMOUNT,
+    client_key: str = SANDBOX_CLIENT_KEY,
+) -> str:
     """Approve the sandbox's payment window as a buyer; the paymentKey sent to successUrl."""
     response = client.post(
         "/checkout",
         data={
-            "clientKey": SANDBOX_CLIENT_KEY,
+            "clientKey": client_key,
             "orderId": order_id,
             "orderName": "계약 시험 주문",
             "amount": str(amount),
@@ -101,6 +112,10 @@ def prepare(
     if not given.needs_checkout:
         return NO_ORDER
     order_id = new_order_id()
+    if given is Given.AUTHENTICATED_BY_WIDGET:
+        return Order(
+            approve_checkout(client, order_id, client_key=SANDBOX_WIDGET_CLIENT_KEY), order_id
+        )
     order = Order(approve_checkout(client, order_id), order_id)
     if given is Given.AUTHENTICATED:
         return order

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.contract.cases import CASES
-from tests.contract.contract import ContractCase, fill
-from tests.contract.targets import Target, authorization, prepare
+from tests.contract.contract import Auth, ContractCase, fill
+from tests.contract.targets import WIDGET_SECRET_KEY_VARIABLE, Target, authorization, prepare
 
 _TIMEOUT_SECONDS = 10
 
@@ -35,6 +35,11 @@ def _json(response: httpx.Response) -> object:
 
 @pytest.mark.parametrize(("case", "target"), _RUNS, indirect=["target"])
 def test_target_answers_as_toss_documents(case: ContractCase, target: Target) -> None:
+    if case.auth is Auth.WIDGET_KEY and target.widget_secret_key is None:
+        pytest.skip(
+            f"{WIDGET_SECRET_KEY_VARIABLE} is not set: the widget-key cases were not checked "
+            f"against {target.name} (set it to a test_gsk_ key)"
+        )
     with httpx.Client(base_url=target.base_url, timeout=_TIMEOUT_SECONDS) as client:
         order = prepare(client, target.secret_key, case.given, cancel_follows=case.is_cancel)
         names = order.names()
@@ -42,7 +47,7 @@ def test_target_answers_as_toss_documents(case: ContractCase, target: Target) ->
             case.method,
             case.path.format_map(names),
             json=None if case.body is None else fill(dict(case.body), names),
-            headers={**authorization(case.auth, target.secret_key), **dict(case.headers)},
+            headers={**authorization(case.auth, target), **dict(case.headers)},
         )
 
     differences = case.differences(response.status_code, _json(response), names)

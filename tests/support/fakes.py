@@ -28,6 +28,7 @@ from toss_graphql.domain.ports.gateway import (
     Checkout,
     GatewayError,
     GatewayRejected,
+    RefundAccount,
     TossCancel,
     TossCancelStatus,
     TossPayment,
@@ -390,6 +391,8 @@ class FakeGateway:
         self.get_calls: list[str] = []
         # Each call's name and the key set it was made with, in order.
         self.checkouts: list[tuple[str, Checkout]] = []
+        # The refund account each cancel named, in order.
+        self.refund_accounts: list[RefundAccount | None] = []
         self.confirm_outcome: TossPayment | GatewayError | None = None
         self.cancel_failures: list[GatewayError] = []
         self.stored: dict[str, TossPayment | GatewayError] = {}
@@ -416,9 +419,11 @@ class FakeGateway:
         refundable_amount: int | None,
         idempotency_key: str,
         checkout: Checkout,
+        refund_account: RefundAccount | None = None,
     ) -> TossPayment:
         self.cancel_calls.append((payment_key, cancel_amount, idempotency_key))
         self.checkouts.append(("cancel", checkout))
+        self.refund_accounts.append(refund_account)
         if idempotency_key in self._answers:
             return self._answers[idempotency_key]
         if self.cancel_failures:

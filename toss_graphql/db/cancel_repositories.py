@@ -53,6 +53,8 @@ def _request(row: Row[Any]) -> CancelRequest:
         error_code=row.error_code,
         error_message=row.error_message,
         gateway_code=row.gateway_code,
+        refund_account_masked=row.refund_account_masked,
+        refund_account_digest=row.refund_account_digest,
     )
 
 
@@ -201,4 +203,7 @@ def _request_values(request: CancelRequest) -> dict[str, Any]:
         "gateway_code": request.gateway_code,
         "created_at": request.created_at,
         "updated_at": request.updated_at,
+        # Never the whole account: it is sent to Toss and forgotten (models.CancelRequest).
+        "refund_account_masked": request.refund_account_masked,
+        "refund_account_digest": request.refund_account_digest,
     }

@@ -188,6 +188,10 @@ class CancelRequestRow(Base):
     gateway_code: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The refund account of a deposited virtual account's cancel, masked, and a SHA-256
+    # digest of it whole (to recognise a repeat): the account itself is never stored.
+    refund_account_masked: Mapped[str | None] = mapped_column(String(120))
+    refund_account_digest: Mapped[str | None] = mapped_column(String(64))
 
     # A client key is scoped to its buyer; NULLs (no key given) never collide.
     __table_args__ = (UniqueConstraint("buyer", "client_key"),)

@@ -134,7 +134,7 @@ async def _apply(
         and toss.approved_at is None
         and toss.status is TossPaymentStatus.CANCELED
     ):
-        order = await _close_unpaid_deposit(uow, order, toss, now)
+        order = await close_unpaid_deposit(uow, order, toss, now)
     elif toss.status in APPROVED_OR_ISSUED:
         order = await _approve(uow, order, toss, now)
         if toss.status in CANCELED_AT_TOSS and order.status in PAID_STATES:
@@ -203,7 +203,7 @@ async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: dateti
     return dataclasses.replace(order, status=edge(event).target, failure=None, updated_at=now)
 
 
-async def _close_unpaid_deposit(
+async def close_unpaid_deposit(
     uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime
 ) -> Order:
     """A virtual account canceled before any deposit: nothing was paid, nothing is refunded."""

@@ -10,6 +10,7 @@ and its one-per-second rule (`cancel_calls`), and settling the answer (`cancel_r
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from .cancel_calls import ask_toss, wait_for_the_gap
@@ -71,7 +72,8 @@ async def drive_locked(services: Services, request: CancelRequest, lock: OrderLo
         assert current is not None
         if current.status is not CancelRequestStatus.PENDING:
             return await stored_outcome(uow, current)  # a concurrent repeat finished it
-        request = current
+        # The stored request, with the account this call named (never stored whole).
+        request = dataclasses.replace(current, refund_account=request.refund_account)
         order = await uow.orders.get(request.order_id)
         assert order is not None, "orders are never deleted"
         payment = (await uow.payments.get_many_by_order_id([order.order_id])).get(order.order_id)

@@ -81,6 +81,7 @@ async def ask_toss(
                 refundable_amount=balance,
                 idempotency_key=request.toss_idempotency_key,
                 checkout=checkout,
+                refund_account=request.refund_account,
             )
             return Answered(request, toss)
         except GatewayRejected as rejection:

@@ -8,13 +8,20 @@ import dataclasses
 import logging
 from datetime import datetime
 
-from .alignment import CANCELED_AT_TOSS, completed_cancels, record_cancels
+from .alignment import CANCELED_AT_TOSS, close_unpaid_deposit, completed_cancels, record_cancels
 from .cancel_calls import Answered
 from .cancel_requests import CancelResult, audit
 from .errors import DomainError, ErrorCode
-from .models import CancelRequest, CancelRequestStatus, Order, Payment, PaymentEventType
+from .models import (
+    CancelRequest,
+    CancelRequestStatus,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentEventType,
+)
 from .order_lock import OrderLock
-from .ports.gateway import TossPayment
+from .ports.gateway import TossPayment, TossPaymentStatus
 from .ports.storage import UnitOfWork
 from .services import Services
 
@@ -41,6 +48,43 @@ def _disagreements(
     if toss.status not in CANCELED_AT_TOSS:
         problems.append("status")
     return problems
+
+
+def _unclosed(order: Order, toss: TossPayment) -> list[str]:
+    """Why Toss's answer does not show the waiting account closed, unpaid."""
+    if toss.order_id != order.order_id:
+        return ["orderId"]
+    problems = []
+    if toss.status is not TossPaymentStatus.CANCELED:
+        problems.append("status")
+    if toss.approved_at is not None:
+        problems.append("approvedAt")  # paid into after all: a refund, not a closing
+    return problems
+
+
+async def _close(
+    uow: UnitOfWork,
+    services: Services,
+    request: CancelRequest,
+    order: Order,
+    toss: TossPayment,
+    now: datetime,
+) -> CancelResult:
+    """Toss closed a virtual account before any deposit: no money moved, so nothing is
+    refunded and no cancel enters the books; the order is CANCELED, as the webhook path
+    leaves it (alignment.close_unpaid_deposit), and the request succeeds with Toss's
+    transaction."""
+    closed = await close_unpaid_deposit(uow, order, toss, now)
+    done = dataclasses.replace(
+        request,
+        status=CancelRequestStatus.SUCCEEDED,
+        transaction_key=_transaction_of(toss),
+        updated_at=now,
+    )
+    await uow.cancel_requests.save(done)
+    await audit(uow, services, done, PaymentEventType.CANCEL_APPROVED, closed_unpaid=True)
+    log.info("virtual account closed before its deposit", extra={"order_id": order.order_id})
+    return CancelResult(closed, None)
 
 
 def _transaction_of(toss: TossPayment) -> str | None:
@@ -77,7 +121,12 @@ async def settle_reply(
             settled = await uow.orders.get(order.order_id)
             assert settled is not None
             return CancelResult(settled, await uow.cancels.get(ours))
-        problems = _disagreements(order, payment, toss, known)
+        if order.status is OrderStatus.WAITING_FOR_DEPOSIT:
+            problems = _unclosed(order, toss)
+            if not problems:
+                return await _close(uow, services, request, order, toss, now)
+        else:
+            problems = _disagreements(order, payment, toss, known)
         if problems or payment is None:
             log.error(
                 "Toss's cancel reply disagrees with the books; left pending for reconciliation",

@@ -27,10 +27,14 @@ from .models import (
     PaymentEvent,
     PaymentEventType,
 )
+from .ports.gateway import RefundAccount
 from .ports.storage import UnitOfWork
 from .services import Services
 
-CANCELABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELED})
+# A paid order is refunded; a virtual account still waiting for its deposit is closed, whole
+# (toss-api.md §2.4: before the deposit only a full cancel is possible).
+REFUNDABLE = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_CANCELED})
+CANCELABLE = REFUNDABLE | {OrderStatus.WAITING_FOR_DEPOSIT}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,7 @@ class CancelArguments:
     amount: int | None = None
     order_id: str | None = None
     idempotency_key: str | None = None
+    refund_account: RefundAccount | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +64,14 @@ def validated(args: CancelArguments) -> CancelArguments:
         amount=validation.cancel_amount(args.amount),
         order_id=args.order_id,
         idempotency_key=validation.idempotency_key(args.idempotency_key),
+        refund_account=_validated_account(args.refund_account),
     )
+
+
+def _validated_account(account: RefundAccount | None) -> RefundAccount | None:
+    if account is None:
+        return None
+    return validation.refund_account(account.bank, account.account_number, account.holder_name)
 
 
 def toss_cancel_key(buyer: str, client_key: str | None) -> str:
@@ -82,6 +94,13 @@ async def register(services: Services, args: CancelArguments) -> CancelRequest |
         order, payment = await _find_cancelable(uow, args)
         if args.amount is not None and args.amount > payment.balance_amount:
             raise exceeded(payment.balance_amount)
+        if order.status is OrderStatus.WAITING_FOR_DEPOSIT and args.amount is not None:
+            raise DomainError(
+                ErrorCode.NOT_CANCELABLE,
+                "a virtual account not yet paid into is closed whole: leave out amount",
+                field="amount",
+            )
+        refund_account = _refund_account_for(order, payment, args.refund_account)
         request = CancelRequest(
             request_id=secrets.token_hex(16),
             buyer=args.buyer,
@@ -95,6 +114,9 @@ async def register(services: Services, args: CancelArguments) -> CancelRequest |
             status=CancelRequestStatus.PENDING,
             created_at=now,
             updated_at=now,
+            refund_account_masked=refund_account.masked if refund_account else None,
+            refund_account_digest=refund_account.digest if refund_account else None,
+            refund_account=refund_account,
         )
         if not await uow.cancel_requests.add(request):
             # The same client key, sent concurrently: the other request was stored first.
@@ -102,21 +124,60 @@ async def register(services: Services, args: CancelArguments) -> CancelRequest |
             earlier = await uow.cancel_requests.get_by_client_key(args.buyer, args.idempotency_key)
             assert earlier is not None
             return await _repeat(uow, earlier, args)
-        await audit(uow, services, request, PaymentEventType.CANCEL_REQUESTED, amount=args.amount)
+        await audit(
+            uow,
+            services,
+            request,
+            PaymentEventType.CANCEL_REQUESTED,
+            amount=args.amount,
+            refund_account=request.refund_account_masked,
+        )
     return request
+
+
+def _refund_account_for(
+    order: Order, payment: Payment, named: RefundAccount | None
+) -> RefundAccount | None:
+    """The account a cancel of `payment` refunds to. Toss refunds a deposited virtual account
+    to a bank account it is told, and every other payment the way it was paid, reading no
+    account (toss-api.md §2.4): without one the cancel is refused here, before Toss is asked
+    and before anything is stored; for any other payment a named account is not sent. An
+    account still waiting for its deposit holds no money: it is closed, with no account."""
+    if payment.virtual_account is None or order.status not in REFUNDABLE:
+        return None
+    if named is None:
+        raise DomainError(
+            ErrorCode.REFUND_ACCOUNT_REQUIRED,
+            "a deposited virtual account is refunded to a bank account: pass "
+            "refundReceiveAccount { bank accountNumber holderName }",
+            field="refundReceiveAccount",
+        )
+    return named
 
 
 async def _repeat(
     uow: UnitOfWork, earlier: CancelRequest, args: CancelArguments
 ) -> CancelRequest | CancelResult:
-    if not earlier.has_arguments(args.order_name, args.reason, args.amount, args.order_id):
+    digest = args.refund_account.digest if args.refund_account else None
+    named_alike = earlier.has_arguments(
+        args.order_name, args.reason, args.amount, args.order_id, digest
+    )
+    # The first call may have dropped an account its payment reads nothing from.
+    if not named_alike and earlier.refund_account_digest is None:
+        named_alike = earlier.has_arguments(
+            args.order_name, args.reason, args.amount, args.order_id, None
+        )
+    if not named_alike:
         raise DomainError(
             ErrorCode.IDEMPOTENCY_KEY_REUSED,
             "this idempotencyKey was used with other arguments; use a new key",
             field="idempotencyKey",
         )
     if earlier.status is CancelRequestStatus.PENDING:
-        return earlier  # its outcome is not known yet: drive it again, with the same Toss key
+        # Its outcome is not known yet: drive it again, with the same Toss key, and the
+        # account this call names again (the books keep it masked only).
+        account = args.refund_account if earlier.refund_account_digest is not None else None
+        return dataclasses.replace(earlier, refund_account=account)
     return await stored_outcome(uow, earlier)
 
 

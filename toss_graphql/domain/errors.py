@@ -23,6 +23,8 @@ class ErrorCode(StrEnum):
     CANCEL_AMOUNT_EXCEEDED = "CANCEL_AMOUNT_EXCEEDED"
     CANCEL_IN_PROGRESS = "CANCEL_IN_PROGRESS"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    # A deposited virtual account is refunded to a bank account the buyer names.
+    REFUND_ACCOUNT_REQUIRED = "REFUND_ACCOUNT_REQUIRED"
     RATE_LIMITED = "RATE_LIMITED"
 
 

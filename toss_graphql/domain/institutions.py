@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["bank_name", "card_company_name"]
+__all__ = ["bank_name", "card_company_name", "is_bank_code"]
 
 # Toss's 카드사 코드 (docs/toss-api.md §3.3).
 _CARD_COMPANIES: Mapping[str, str] = {
@@ -80,3 +80,8 @@ def card_company_name(issuer_code: str | None) -> str | None:
 def bank_name(bank_code: str | None) -> str | None:
     """The bank of a `bankCode`, e.g. `88` is `신한`."""
     return _BANKS.get(bank_code) if bank_code is not None else None
+
+
+def is_bank_code(code: str) -> bool:
+    """Whether `code` is one of Toss's bank codes: what a refund account's `bank` must be."""
+    return code in _BANKS

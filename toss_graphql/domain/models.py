@@ -12,6 +12,7 @@ from .ports.gateway import (
     EasyPay,
     MobilePhone,
     PaymentCard,
+    RefundAccount,
     TossPaymentStatus,
     Transfer,
     VirtualAccount,
@@ -203,16 +204,28 @@ class CancelRequest:
     error_message: str | None = None
     gateway_code: str | None = None
     sent_at: datetime | None = None
+    # The account a deposited virtual account is refunded to, as the books keep it (masked,
+    # and a digest to tell a repeat's account apart); the whole account exists only in the
+    # call that names it (`refund_account`), never in storage.
+    refund_account_masked: str | None = None
+    refund_account_digest: str | None = None
+    refund_account: RefundAccount | None = field(default=None, repr=False, compare=False)
 
     def has_arguments(
-        self, order_name: str, reason: str, amount: int | None, order_id: str | None
+        self,
+        order_name: str,
+        reason: str,
+        amount: int | None,
+        order_id: str | None,
+        refund_account_digest: str | None,
     ) -> bool:
-        return (self.order_name, self.reason, self.requested_amount, self.requested_order_id) == (
-            order_name,
-            reason,
-            amount,
-            order_id,
-        )
+        return (
+            self.order_name,
+            self.reason,
+            self.requested_amount,
+            self.requested_order_id,
+            self.refund_account_digest,
+        ) == (order_name, reason, amount, order_id, refund_account_digest)
 
 
 class InboxStatus(StrEnum):

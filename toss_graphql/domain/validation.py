@@ -6,6 +6,8 @@ import re
 import unicodedata
 
 from .errors import invalid_input
+from .institutions import is_bank_code
+from .ports.gateway import RefundAccount
 
 # Toss: orderId is 6-64 characters of letters, digits, '-' and '_' (toss-api.md §7).
 ORDER_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{6,64}")
@@ -25,6 +27,10 @@ MAX_PAGE_SIZE = 100
 # Toss: cancelReason is at most 200 characters; an Idempotency-Key at most 300.
 MAX_CANCEL_REASON = 200
 MAX_IDEMPOTENCY_KEY = 300
+# Toss: a refund account's number is digits only, at most 20; its holder at most 60 characters
+# (toss-api.md §2.4).
+REFUND_ACCOUNT_NUMBER = re.compile(r"[0-9]{1,20}")
+MAX_REFUND_HOLDER_NAME = 60
 
 
 # What a person can type into a one-line field: no control characters (NUL is refused by
@@ -132,3 +138,22 @@ def idempotency_key(value: str | None, field: str = "idempotencyKey") -> str | N
             field, f"idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters"
         )
     return value
+
+
+def refund_account(
+    bank: str, account_number: str, holder_name: str, field: str = "refundReceiveAccount"
+) -> RefundAccount:
+    """A refund account as Toss takes it; refused here, before Toss is asked."""
+    if not is_bank_code(bank):
+        raise invalid_input(f"{field}.bank", "bank must be one of Toss's bank codes, e.g. 88")
+    number = account_number.replace("-", "")
+    if not REFUND_ACCOUNT_NUMBER.fullmatch(number):
+        raise invalid_input(
+            f"{field}.accountNumber", "accountNumber must be 1 to 20 digits (dashes are dropped)"
+        )
+    holder = _typed_text(holder_name, f"{field}.holderName").strip()
+    if not holder or len(holder) > MAX_REFUND_HOLDER_NAME:
+        raise invalid_input(
+            f"{field}.holderName", f"holderName must be 1 to {MAX_REFUND_HOLDER_NAME} characters"
+        )
+    return RefundAccount(bank=bank, account_number=number, holder_name=holder)

@@ -17,6 +17,7 @@ from ..domain.ports.gateway import (
     Checkout,
     GatewayReplyInvalid,
     GatewayTechnicalError,
+    RefundAccount,
     TossPayment,
 )
 from .config import TossGatewayConfig, basic_authorization, create_http_client
@@ -109,6 +110,7 @@ class TossGateway:
         refundable_amount: int | None,
         idempotency_key: str,
         checkout: Checkout = Checkout.PAYMENT_WINDOW,
+        refund_account: RefundAccount | None = None,
     ) -> TossPayment:
         """Cancel all (`cancel_amount=None`) or part of a payment
         (`POST /v1/payments/{paymentKey}/cancel`).
@@ -126,6 +128,13 @@ class TossGateway:
             body["cancelAmount"] = cancel_amount
         if refundable_amount is not None:
             body["refundableAmount"] = refundable_amount
+        if refund_account is not None:
+            # Only in the body, which is never logged or traced (see `_attempt_span`).
+            body["refundReceiveAccount"] = {
+                "bank": refund_account.bank,
+                "accountNumber": refund_account.account_number,
+                "holderName": refund_account.holder_name,
+            }
         payment = parse_payment(
             await self._call(
                 "POST",

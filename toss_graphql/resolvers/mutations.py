@@ -19,6 +19,7 @@ from ..schema.types import (
     Order,
     Payment,
     PaymentError,
+    RefundReceiveAccountInput,
 )
 
 # Refusals after which the order itself is worth showing (its current status, its failure).
@@ -122,6 +123,7 @@ async def cancel_payment(
     amount: int | None = None,
     order_id: strawberry.ID | None = None,
     idempotency_key: str | None = None,
+    refund_receive_account: RefundReceiveAccountInput | None = None,
 ) -> CancelPaymentPayload:
     principal = info.context.require_principal()
     if refused := await info.context.throttle():
@@ -135,6 +137,7 @@ async def cancel_payment(
         amount=amount,
         order_id=str(order_id) if order_id is not None else None,
         idempotency_key=idempotency_key,
+        refund_account=refund_receive_account.to_domain() if refund_receive_account else None,
     )
     try:
         result = await cancel.cancel_payment(info.context.services, principal, arguments)

@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from ..domain import models
 from ..domain.errors import DomainError, ErrorCode
-from ..domain.ports.gateway import Checkout
+from ..domain.ports.gateway import Checkout, RefundAccount
 from ..domain.ports.storage import CancelCursor, OrderCursor
 from .context import Context
 from .payment_methods import EasyPay, MobilePhone, PaymentCard, Transfer, VirtualAccount
@@ -279,6 +279,24 @@ class CancelPaymentPayload:
     order: Order | None
     cancel: Cancel | None = strawberry.field(description="The cancel this call made.")
     errors: list[PaymentError]
+
+
+@strawberry.input(
+    description="The bank account a deposited virtual account is refunded to (Toss's "
+    "`refundReceiveAccount`): required to cancel one, ignored for any other payment. It is "
+    "sent to Toss and kept masked only."
+)
+class RefundReceiveAccountInput:
+    bank: str = strawberry.field(
+        description="Toss's two-digit bank code, e.g. `88` (신한), `20` (우리), `06` (KB국민)."
+    )
+    account_number: str = strawberry.field(description="Up to 20 digits; dashes are dropped.")
+    holder_name: str = strawberry.field(description="The account holder, up to 60 characters.")
+
+    def to_domain(self) -> RefundAccount:
+        return RefundAccount(
+            bank=self.bank, account_number=self.account_number, holder_name=self.holder_name
+        )
 
 
 @strawberry.input(description="A catalog line; the server prices it.")

@@ -8,6 +8,7 @@ to be stored, never read by the domain.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,33 @@ class Checkout(StrEnum):
 
     PAYMENT_WINDOW = "PAYMENT_WINDOW"
     WIDGET = "WIDGET"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundAccount:
+    """The bank account a deposited virtual account is refunded to: Toss's
+    `refundReceiveAccount` (toss-api.md §2.4). It is sent to Toss and never stored or logged
+    whole: `masked` is what the books keep."""
+
+    bank: str
+    account_number: str = field(repr=False)
+    holder_name: str = field(repr=False)
+
+    @property
+    def masked(self) -> str:
+        """The bank code, the number's last four digits, the holder's first and last letters:
+        enough for a buyer to recognise the account, too little to use it."""
+        number = "*" * max(len(self.account_number) - 4, 0) + self.account_number[-4:]
+        name = self.holder_name
+        holder = name[0] + "*" * max(len(name) - 2, 1) + (name[-1] if len(name) > 2 else "")
+        return f"{self.bank} {number} {holder}"
+
+    @property
+    def digest(self) -> str:
+        """Tells two accounts apart without keeping either: a repeat of a cancel must name
+        the account its first call named."""
+        text = "\x1f".join((self.bank, self.account_number, self.holder_name))
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 class TossPaymentStatus(StrEnum):
@@ -201,6 +229,7 @@ class PaymentGateway(Protocol):
         refundable_amount: int | None,
         idempotency_key: str,
         checkout: Checkout,
+        refund_account: RefundAccount | None,
     ) -> TossPayment:
         """Cancel all (`cancel_amount=None`) or part of a payment
         (`POST /v1/payments/{paymentKey}/cancel`).
