@@ -15,6 +15,7 @@ from tests.conftest import token_for
 from tests.e2e.test_webhooks import eventually, send_webhooks_to
 from tests.support.flows import CANCEL, checkout, create_order, graphql, order_status
 from tests.support.servers import ServerProcess
+from tests.support.subscriptions import statuses, ws_session
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.tables import CancelRequestRow
 from toss_graphql.domain.models import Role
@@ -218,3 +219,33 @@ async def test_a_reversed_deposit_is_handed_to_an_operator_losing_no_fact(
     )["data"]["order"]
     assert shown["attention"] == "Toss reversed the virtual-account deposit of this paid order"
     assert shown["payment"] == {"paymentKey": payment_key}
+
+
+async def test_a_follower_sees_the_account_issued_then_paid_by_the_deposit(
+    served_client: httpx.AsyncClient,
+    reset_sandbox: httpx.AsyncClient,
+    served_api: ServerProcess,
+) -> None:
+    await send_webhooks_to(reset_sandbox, f"{served_api.url}/webhooks/toss")
+    alice = token_for("alice")
+    order = await create_order(served_client, alice, {"lines": [{"sku": "beans-1kg"}]})
+    async with ws_session(served_api.url, alice) as session:
+        await session.follow("1", order["orderId"])
+        await session.orders("1", until=lambda o: o["status"] == "PENDING")
+        redirect = await checkout(reset_sandbox, order, method="VIRTUAL_ACCOUNT")
+        await graphql(
+            served_client,
+            ISSUE,
+            {"k": redirect["paymentKey"], "o": order["orderId"], "a": order["amount"]},
+            alice,
+        )
+        issued = await session.orders("1", until=lambda o: o["status"] == "WAITING_FOR_DEPOSIT")
+        deposit = await reset_sandbox.post(
+            f"/admin/virtual-accounts/{redirect['paymentKey']}/deposit"
+        )
+        assert deposit.status_code == 200, deposit.text
+        paid = await session.orders("1", until=lambda o: o["status"] == "PAID")
+
+    # The buyer made no call after the confirm: the deposit arrived by webhook alone.
+    assert issued[-1]["payment"]["paymentKey"] == redirect["paymentKey"]
+    assert statuses(paid)[-1] == "PAID"
