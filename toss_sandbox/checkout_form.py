@@ -63,6 +63,8 @@ class WindowDefaults:
 
     choice: MethodChoice
     customer_mobile_phone: str
+    # The buyer's name as the merchant's page sent it; "" leaves the sandbox's default.
+    customer_name: str
 
 
 def _field(fields: Mapping[str, object], name: str) -> str:
@@ -186,7 +188,8 @@ def window_defaults(fields: Mapping[str, object]) -> WindowDefaults:
     phone = _field(fields, "customerMobilePhone").replace("-", "")
     if not _MOBILE_PHONE.fullmatch(phone):
         phone = DEFAULT_MOBILE_PHONE
-    return WindowDefaults(choice, phone)
+    name = _field(fields, "customerName").strip()[:_MAX_CUSTOMER_NAME_LENGTH]
+    return WindowDefaults(choice, phone, name)
 
 
 def session_key(fields: Mapping[str, object]) -> str | None:

@@ -73,6 +73,7 @@ def checkout_page(order: CheckoutOrder, payment_key: str, defaults: WindowDefaul
         200,
         {"method_options": _method_options(defaults)},
         customer_mobile_phone=defaults.customer_mobile_phone,
+        customer_name=defaults.customer_name,
         payment_key=payment_key,
         client_key=order.client_key,
         order_id=order.order_id,

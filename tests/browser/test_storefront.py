@@ -1,13 +1,12 @@
 """The reference storefront in Chromium, on a real `serve` with its built-in sandbox: order,
-Toss's SDK (the sandbox's), the hosted checkout, the success and fail pages, my orders with
-partial and full cancel; and the same files on another origin, allowed or refused by CORS."""
+Toss's payment widget on the checkout page (the sandbox's SDK), Toss's window, the success and
+fail pages, my orders with partial and full cancel; the same files on another origin, paying
+through the widget or the window as config.json says, allowed or refused by CORS."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,110 +15,95 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Route, expect
 
 from tests.browser.conftest import BrowserPage
-from tests.support.flows import ORDER
+from tests.browser.shop_steps import (
+    METHODS,
+    PRODUCT,
+    TIMEOUT_MS,
+    approve_and_see_paid,
+    expect_no_empty_label,
+    order_and_reach_window,
+    order_in_shop,
+    order_status,
+    pay_with_widget,
+    publish,
+    query_of,
+    reach_widget,
+    row,
+    take_screenshot,
+)
+from tests.support.flows import ORDER, create_order
 from tests.support.servers import ServerProcess, newcomer_server, printed, static_site
 from toss_graphql.web.storefront import STOREFRONT
-
-PRODUCT = "아메리카노"  # 4,500원 in the demo catalog: two make 9,000원
-TIMEOUT_MS = 20_000
-
-
-def _screenshot(name: str) -> Path | None:
-    folder = os.environ.get("SCREENSHOTS_DIR")
-    return Path(folder) / name if folder else None
-
-
-async def _order_and_open_window(
-    page: Page, shop_url: str, checkout_prefix: str, screenshot: str | None = None
-) -> str:
-    """Order two americanos on the shop page; returns the orderId the window was opened for."""
-    await page.goto(f"{shop_url}/index.html")
-    await page.get_by_label(f"{PRODUCT} quantity").fill("2")
-    if screenshot and (path := _screenshot(screenshot)):
-        await page.screenshot(path=path)
-    await page.get_by_role("button", name="Order and pay").click()
-    await page.wait_for_url(f"{checkout_prefix}/checkout?**", timeout=TIMEOUT_MS)
-    return dict(parse_qsl(urlsplit(page.url).query))["orderId"]
-
-
-async def _approve_and_see_paid(page: Page, shop_url: str) -> None:
-    """In the open window, approve; the success page must confirm the order as paid."""
-    await page.get_by_role("button", name="결제 승인").click()
-    await page.wait_for_url(f"{shop_url}/success.html?**")
-    await expect(page.locator("#status")).to_have_text("Paid.", timeout=TIMEOUT_MS)
-
-
-async def _order_status(server: ServerProcess, order_id: str) -> str:
-    token = printed(server, "Demo buyer token")
-    async with httpx.AsyncClient(base_url=server.url) as client:
-        answer = await client.post(
-            "/graphql",
-            json={"query": ORDER, "variables": {"orderId": order_id}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    status: str = answer.json()["data"]["order"]["status"]
-    return status
 
 
 async def test_an_order_is_paid_then_canceled_in_part_and_in_full(
     newcomer: ServerProcess, browser_page: BrowserPage
 ) -> None:
     page, log = browser_page.page, browser_page.log
-    shop = f"{newcomer.url}/demo"
-    order_id = await _order_and_open_window(
-        page, shop, f"{newcomer.url}/sandbox", "storefront-shop.png"
-    )
-    if path := _screenshot("sandbox-checkout.png"):
-        await page.screenshot(path=path)
-    await _approve_and_see_paid(page, shop)
-    await expect(page.locator("#order-status")).to_have_text("PAID")
-    if path := _screenshot("storefront-success.png"):
-        await page.screenshot(path=path)
+    shop, sandbox = f"{newcomer.url}/demo", f"{newcomer.url}/sandbox"
+    await order_in_shop(page, shop, screenshot="storefront-shop.png")
+    order_id = await reach_widget(page, shop)
+    await take_screenshot(page, "storefront-checkout.png")
+    await pay_with_widget(page, sandbox)
+    await take_screenshot(page, "sandbox-checkout.png")
+    await approve_and_see_paid(page, shop)
+    await expect(row(page, "Order number")).to_have_text(order_id)
+    await expect(row(page, "Method")).to_have_text("카드")
+    await expect(row(page, "Installments")).to_have_text("Lump sum")
+    await take_screenshot(page, "storefront-success.png")
 
     await page.goto(f"{shop}/orders.html")
-    row = page.locator(f"#order-{order_id}")
-    await row.get_by_label(f"Amount to cancel of {order_id}").fill("4000")
-    await row.get_by_role("button", name="Cancel").click()
+    order_row = page.locator(f"#order-{order_id}")
+    await order_row.get_by_label(f"Amount to cancel of {order_id}").fill("4000")
+    await order_row.get_by_role("button", name="Cancel").click()
     await expect(page.locator("#status")).to_have_text(f"Canceled 4,000원 of {order_id}.")
-    await expect(row.locator(".order-status")).to_have_text("PARTIALLY_CANCELED")
-    await expect(row.locator(".balance")).to_have_text("5,000원")
+    await expect(order_row.locator(".order-status")).to_have_text("Partly refunded")
+    await expect(order_row.locator(".balance")).to_have_text("5,000원")
     # A double click on a full cancel refunds the balance once.
-    await row.get_by_role("button", name="Cancel").dblclick()
-    await expect(row.locator(".order-status")).to_have_text("CANCELED", timeout=TIMEOUT_MS)
-    await expect(row.locator(".balance")).to_have_text("—")
+    await order_row.get_by_role("button", name="Cancel").dblclick()
+    await expect(order_row.locator(".order-status")).to_have_attribute(
+        "data-status", "CANCELED", timeout=TIMEOUT_MS
+    )
+    await expect(order_row.locator(".balance")).to_have_text("—")
     history = page.locator("#cancels li").filter(has_text=order_id)
     await expect(history).to_have_count(2)
     await expect(history.filter(has_text="5,000원")).to_have_count(1)
-    if path := _screenshot("storefront-orders.png"):
-        await page.screenshot(path=path, full_page=True)
+    await take_screenshot(page, "storefront-orders.png", full_page=True)
 
-    assert await _order_status(newcomer, order_id) == "CANCELED"
+    assert await order_status(newcomer, order_id) == "CANCELED"
     assert log.errors == [] and log.console_errors() == []
 
 
-async def test_a_failed_checkout_shows_tosss_message_and_a_retry_pays(
+async def test_a_failed_checkout_shows_tosss_message_and_the_widget_pays_it_again(
     newcomer: ServerProcess, browser_page: BrowserPage
 ) -> None:
     page, log = browser_page.page, browser_page.log
-    shop = f"{newcomer.url}/demo"
-    order_id = await _order_and_open_window(page, shop, f"{newcomer.url}/sandbox")
+    shop, sandbox = f"{newcomer.url}/demo", f"{newcomer.url}/sandbox"
+    order_id = await order_and_reach_window(page, shop, sandbox)
     await page.get_by_role("button", name="결제 취소").click()
     await page.wait_for_url(f"{shop}/fail.html?**")
-    await expect(page.locator("#toss-message")).to_contain_text(
-        "사용자에 의해 결제가 취소되었습니다"
+    await expect(page.locator("#toss-message")).to_have_text("사용자에 의해 결제가 취소되었습니다.")
+    await expect(page.locator("#status")).to_have_text(
+        "Nothing was charged. You can pay this order again."
     )
-    await expect(page.locator("#status")).to_have_text(f"Order {order_id} is FAILED.")
-    if path := _screenshot("storefront-fail.png"):
-        await page.screenshot(path=path)
-    assert await _order_status(newcomer, order_id) == "FAILED"
+    await expect(row(page, "Order number")).to_have_text(order_id)
+    await expect(row(page, "Status")).to_have_text("Payment failed")
+    await expect_no_empty_label(page)
+    await take_screenshot(page, "storefront-fail.png")
+    assert await order_status(newcomer, order_id) == "FAILED"
 
+    # The retry draws the widget again, for the same order.
     await page.get_by_role("button", name="Try again").click()
-    await page.wait_for_url(f"{newcomer.url}/sandbox/checkout?**")
-    await _approve_and_see_paid(page, shop)
-    assert await _order_status(newcomer, order_id) == "PAID"
+    assert await reach_widget(page, shop) == order_id
+    await expect(page.locator("#status")).to_contain_text("사용자에 의해 결제가 취소되었습니다.")
+    await pay_with_widget(page, sandbox, "토스페이")
+    landed = await approve_and_see_paid(page, shop)
+    assert landed["orderId"] == order_id
+    await expect(row(page, "Easy pay")).to_have_text("토스페이")
+    assert await order_status(newcomer, order_id) == "PAID"
     assert log.errors == [] and log.console_errors() == []
 
 
@@ -127,8 +111,8 @@ async def test_an_amount_changed_in_the_address_bar_is_refused_and_nothing_is_pa
     newcomer: ServerProcess, browser_page: BrowserPage
 ) -> None:
     page = browser_page.page
-    shop = f"{newcomer.url}/demo"
-    order_id = await _order_and_open_window(page, shop, f"{newcomer.url}/sandbox")
+    shop, sandbox = f"{newcomer.url}/demo", f"{newcomer.url}/sandbox"
+    order_id = await order_and_reach_window(page, shop, sandbox)
 
     async def tamper(route: Route) -> None:
         # The window's answer is a redirect to the success page; the buyer edits the amount
@@ -139,12 +123,61 @@ async def test_an_amount_changed_in_the_address_bar_is_refused_and_nothing_is_pa
         edited = parts._replace(query=urlencode(query)).geturl()
         await route.fulfill(status=303, headers={"Location": edited})
 
-    await page.route(f"{newcomer.url}/sandbox/checkout", tamper)
+    await page.route(f"{sandbox}/checkout", tamper)
     await page.get_by_role("button", name="결제 승인").click()
     await page.wait_for_url(f"{shop}/success.html?**amount=100**")
 
-    await expect(page.locator("#status")).to_contain_text("AMOUNT_MISMATCH", timeout=TIMEOUT_MS)
-    assert await _order_status(newcomer, order_id) == "PENDING"
+    # The refusal in words, and the order it concerns, every label with its value.
+    status = page.locator("#status")
+    await expect(status).to_have_attribute("data-code", "AMOUNT_MISMATCH", timeout=TIMEOUT_MS)
+    await expect(status).to_have_text(
+        "The amount in this page's address (100원) is not the order's amount (9,000원), "
+        "so the payment was not confirmed. Nothing was charged."
+    )
+    await expect(status).to_have_class("error")
+    await expect(row(page, "Order number")).to_have_text(order_id)
+    await expect(row(page, "Amount")).to_have_text("9,000원")
+    await expect(row(page, "Status")).to_have_text("Not paid yet")
+    await expect(row(page, "Method")).to_have_count(0)
+    await expect_no_empty_label(page)
+    await expect(page.get_by_role("link", name="Pay this order")).to_have_attribute(
+        "href", f"{shop}/checkout.html?orderId={order_id}"
+    )
+    assert await order_status(newcomer, order_id) == "PENDING"
+
+
+@pytest.mark.parametrize("checkout", ["WIDGET", None])
+async def test_an_order_made_by_hand_is_paid_on_the_checkout_page_through_its_checkout(
+    newcomer: ServerProcess, browser_page: BrowserPage, checkout: str | None
+) -> None:
+    """README's first payment: an order made in GraphiQL, for the widget or (createOrder's
+    default here) the window, paid on checkout.html?orderId=…, which has nothing left to pay
+    afterwards."""
+    page, log = browser_page.page, browser_page.log
+    shop, sandbox = f"{newcomer.url}/demo", f"{newcomer.url}/sandbox"
+    order_input: dict[str, object] = {"lines": [{"sku": "americano", "quantity": 2}]}
+    if checkout:
+        order_input["checkout"] = checkout
+    async with httpx.AsyncClient(base_url=newcomer.url) as client:
+        order = await create_order(client, printed(newcomer, "Demo buyer token"), order_input)
+    await page.goto(f"{shop}/checkout.html?orderId={order['orderId']}")
+    if checkout == "WIDGET":
+        await reach_widget(page, shop)
+        await pay_with_widget(page, sandbox)
+        client_key = "test_gck_sandbox"
+    else:
+        await expect(page.get_by_role("group", name=METHODS)).to_have_count(0)
+        await page.get_by_role("button", name="Pay 9,000원 in Toss's window").click()
+        await page.wait_for_url(f"{sandbox}/checkout?**", timeout=TIMEOUT_MS)
+        client_key = "test_ck_sandbox"
+    assert query_of(page.url)["clientKey"] == client_key
+    await approve_and_see_paid(page, shop)
+
+    await page.goto(f"{shop}/checkout.html?orderId={order['orderId']}")
+    await expect(page.locator("#status")).to_have_text("This order has nothing left to pay.")
+    await expect(row(page, "Status", "#order")).to_have_text("Paid")
+    await expect(page.locator("#checkout")).to_be_hidden()
+    assert log.errors == [] and log.console_errors() == []
 
 
 @pytest.fixture(scope="module")
@@ -166,29 +199,28 @@ def cors_api(
         yield server
 
 
-def _publish(folder: Path, name: str, api: ServerProcess) -> None:
-    """The storefront's files under /name/, with the config.json a deployment writes."""
-    target = folder / name
-    shutil.copytree(STOREFRONT, target, dirs_exist_ok=True)
-    config = {
-        "apiUrl": f"{api.url}/graphql",
-        "clientKey": "test_ck_sandbox",
-        "sdkUrl": f"{api.url}/sandbox/v2/standard",
-        "demoToken": printed(api, "Demo buyer token"),
-        "catalog": [{"sku": "americano", "name": PRODUCT, "price": 4500}],
-    }
-    (target / "config.json").write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
-
-
+@pytest.mark.parametrize("checkout", ["widget", "window"])
 async def test_the_storefront_on_another_origin_pays_when_cors_allows_it(
-    storefront_site: tuple[str, Path], cors_api: ServerProcess, browser_page: BrowserPage
+    storefront_site: tuple[str, Path],
+    cors_api: ServerProcess,
+    browser_page: BrowserPage,
+    checkout: str,
 ) -> None:
+    """config.json chooses the checkout: the widget on the checkout page, or straight into
+    Toss's payment window with the window's client key."""
     site_url, folder = storefront_site
-    _publish(folder, "allowed", cors_api)
+    publish(folder, checkout, cors_api, checkout)
     page, log = browser_page.page, browser_page.log
-    order_id = await _order_and_open_window(page, f"{site_url}/allowed", f"{cors_api.url}/sandbox")
-    await _approve_and_see_paid(page, f"{site_url}/allowed")
-    assert await _order_status(cors_api, order_id) == "PAID"
+    shop, sandbox = f"{site_url}/{checkout}", f"{cors_api.url}/sandbox"
+    if checkout == "widget":
+        order_id = await order_and_reach_window(page, shop, sandbox)
+    else:
+        await order_in_shop(page, shop)
+        await page.wait_for_url(f"{sandbox}/checkout?**", timeout=TIMEOUT_MS)
+        assert query_of(page.url)["clientKey"] == "test_ck_sandbox"
+        order_id = query_of(page.url)["orderId"]
+    await approve_and_see_paid(page, shop)
+    assert await order_status(cors_api, order_id) == "PAID"
     assert log.errors == [] and log.console_errors() == []
 
 
@@ -196,11 +228,9 @@ async def test_the_storefront_on_another_origin_is_refused_without_cors(
     storefront_site: tuple[str, Path], newcomer: ServerProcess, browser_page: BrowserPage
 ) -> None:
     site_url, folder = storefront_site
-    _publish(folder, "refused", newcomer)
+    publish(folder, "refused", newcomer)
     page, log = browser_page.page, browser_page.log
-    await page.goto(f"{site_url}/refused/index.html")
-    await page.get_by_label(f"{PRODUCT} quantity").fill("1")
-    await page.get_by_role("button", name="Order and pay").click()
+    await order_in_shop(page, f"{site_url}/refused", quantity=1)
 
     await expect(page.locator("#status")).to_contain_text("could not be reached")
     assert page.url == f"{site_url}/refused/index.html"
@@ -221,16 +251,16 @@ def settling_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPro
         yield server
 
 
-async def test_a_pending_payment_is_followed_until_it_settles(
+async def test_a_pending_payment_is_shown_waiting_and_followed_until_it_settles(
     settling_api: ServerProcess, browser_page: BrowserPage
 ) -> None:
-    """Toss approves but its replies are lost, and no webhook comes: the success page shows
-    PAYMENT_PENDING, then follows the order live, over the `orderUpdated` subscription, until
-    the reconciler reads Toss's record."""
+    """Toss approves but its replies are lost, and no webhook comes: the success page shows a
+    spinner and plain words (PAYMENT_PENDING), then follows the order live, over the
+    `orderUpdated` subscription, until the reconciler reads Toss's record."""
     page, log = browser_page.page, browser_page.log
-    shop = f"{settling_api.url}/demo"
-    order_id = await _order_and_open_window(page, shop, f"{settling_api.url}/sandbox")
-    async with httpx.AsyncClient(base_url=f"{settling_api.url}/sandbox") as sandbox:
+    shop, sandbox_url = f"{settling_api.url}/demo", f"{settling_api.url}/sandbox"
+    order_id = await order_and_reach_window(page, shop, sandbox_url)
+    async with httpx.AsyncClient(base_url=sandbox_url) as sandbox:
         webhook_url = (await sandbox.get("/admin/webhook")).json()["url"]
         assert (await sandbox.put("/admin/webhook", json={"url": None})).status_code == 200
         fault = {"method": "POST", "path": "/v1/payments/confirm", "kind": "drop_after_commit"}
@@ -239,15 +269,23 @@ async def test_a_pending_payment_is_followed_until_it_settles(
     try:
         await page.get_by_role("button", name="결제 승인").click()
         await page.wait_for_url(f"{shop}/success.html?**")
-        await expect(page.locator("#status")).to_contain_text("PAYMENT_PENDING", timeout=60_000)
-        await expect(page.locator("#status")).to_have_text("Paid.", timeout=60_000)
-        await expect(page.locator("#order-status")).to_have_text("PAID")
+        status = page.locator("#status")
+        await expect(status).to_contain_text("Toss has not answered yet.", timeout=60_000)
+        await expect(status).to_have_class("waiting")
+        await expect(row(page, "Order number")).to_have_text(order_id)
+        await expect(row(page, "Status")).to_have_text("Being confirmed", timeout=TIMEOUT_MS)
+        await expect_no_empty_label(page)
+        await expect(status).to_have_text("Paid.", timeout=60_000)
+        await expect(status).to_have_class("ok")
+        await expect(row(page, "Status")).to_have_text("Paid")
+        await expect(row(page, "Method")).to_have_text("카드")
+        await expect_no_empty_label(page)
     finally:
-        async with httpx.AsyncClient(base_url=f"{settling_api.url}/sandbox") as sandbox:
+        async with httpx.AsyncClient(base_url=sandbox_url) as sandbox:
             await sandbox.delete("/admin/faults")
             await sandbox.put("/admin/webhook", json={"url": webhook_url})
 
-    assert await _order_status(settling_api, order_id) == "PAID"
+    assert await order_status(settling_api, order_id) == "PAID"
     assert log.errors == [] and log.console_errors() == []
     assert log.sockets == [f"{settling_api.url.replace('http', 'ws', 1)}/graphql"]
     live = [json.loads(frame) for frame in log.frames]
@@ -269,8 +307,7 @@ async def test_a_pasted_token_is_the_buyer_the_shop_orders_for(
 
     await page.get_by_label(f"{PRODUCT} quantity").fill("1")
     await page.get_by_role("button", name="Order and pay").click()
-    await page.wait_for_url(f"{newcomer.url}/sandbox/checkout?**")
-    order_id = dict(parse_qsl(urlsplit(page.url).query))["orderId"]
+    order_id = await reach_widget(page, shop)
     async with httpx.AsyncClient(base_url=newcomer.url) as client:
         answer = await client.post(
             "/graphql",
@@ -305,16 +342,18 @@ def trusted_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 async def test_the_storefront_runs_on_trusted_documents_only(
     trusted_api: ServerProcess, browser_page: BrowserPage
 ) -> None:
-    """Every document the shop sends is one of operations/: paid, seen in the list, canceled,
-    against an API that runs nothing else."""
+    """Every document the shop sends is one of operations/: ordered for the widget, paid,
+    seen in the list, canceled, against an API that runs nothing else."""
     page, log = browser_page.page, browser_page.log
     shop = f"{trusted_api.url}/demo"
-    order_id = await _order_and_open_window(page, shop, f"{trusted_api.url}/sandbox")
-    await _approve_and_see_paid(page, shop)
+    order_id = await order_and_reach_window(page, shop, f"{trusted_api.url}/sandbox")
+    await approve_and_see_paid(page, shop)
     await page.goto(f"{shop}/orders.html")
-    row = page.locator(f"#order-{order_id}")
-    await row.get_by_role("button", name="Cancel").click()
-    await expect(row.locator(".order-status")).to_have_text("CANCELED", timeout=TIMEOUT_MS)
+    order_row = page.locator(f"#order-{order_id}")
+    await order_row.get_by_role("button", name="Cancel").click()
+    await expect(order_row.locator(".order-status")).to_have_attribute(
+        "data-status", "CANCELED", timeout=TIMEOUT_MS
+    )
 
     token = printed(trusted_api, "Demo buyer token")
     settled = (OPERATIONS / "SettledOrder.graphql").read_text(encoding="utf-8")

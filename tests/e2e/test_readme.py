@@ -17,6 +17,7 @@ from graphql import OperationType, get_operation_ast, parse, validate
 from tests.support.flows import checkout, create_order, graphql
 from tests.support.servers import ServerProcess, newcomer_server, printed
 from tests.support.subscriptions import first_multipart_result
+from toss_graphql.config import SANDBOX_CLIENT_KEY, SANDBOX_WIDGET_CLIENT_KEY
 from toss_graphql.schema.schema import build_schema
 
 pytestmark = pytest.mark.e2e
@@ -50,8 +51,14 @@ class Reader:
 
     async def _find(self, name: str) -> None:
         order = {key: self.known[key] for key in ("orderId", "orderName", "amount")}
-        if name == "paymentKey":  # step 3: the checkout, approved
-            self.known["paymentKey"] = (await checkout(self.sandbox, order))["paymentKey"]
+        if name == "paymentKey":  # step 3: the checkout, approved, with its checkout's key
+            client_key = (
+                SANDBOX_WIDGET_CLIENT_KEY
+                if self.known.get("checkout") == "WIDGET"
+                else SANDBOX_CLIENT_KEY
+            )
+            approved = await checkout(self.sandbox, order, clientKey=client_key)
+            self.known["paymentKey"] = approved["paymentKey"]
         elif name == "failedOrderId":  # the fail page's address, for another order
             other = await create_order(self.api, self.token, {"lines": [{"sku": "americano"}]})
             redirect = await checkout(self.sandbox, other, "PAY_PROCESS_CANCELED")

@@ -138,3 +138,23 @@ async def test_a_confirm_with_the_secret_key_of_the_other_set_is_invalid_api_key
     assert refused.json()["message"] == "잘못된 시크릿키 연동 정보 입니다."
     # The refusal changed nothing: the payment is still there to confirm with the right key.
     assert accepted.status_code == 200, accepted.text
+
+
+async def test_the_window_keeps_the_buyer_name_the_page_sent_for_the_account(
+    toss: SandboxDriver,
+) -> None:
+    order_id = new_order_id()
+    page = await toss.client.get(
+        "/checkout",
+        params={
+            "clientKey": "test_ck_sandbox",
+            "orderId": order_id,
+            "orderName": "이름 주문",
+            "amount": "5000",
+            "successUrl": "https://shop.example/s",
+            "failUrl": "https://shop.example/f",
+            "customerName": "박토스",
+        },
+    )
+
+    assert 'name="customerName" value="박토스"' in page.text

@@ -1,5 +1,6 @@
-"""The storefront's config.json in development: where the API and Toss's SDK are, and the demo
-buyer's token for a browser on this machine only."""
+"""The storefront's config.json in development: where the API and Toss's SDK are, which of
+Toss's checkouts the shop pays through with which client key, and the demo buyer's token for a
+browser on this machine only."""
 
 from __future__ import annotations
 
@@ -46,7 +47,17 @@ def test_a_browser_elsewhere_gets_no_token(tmp_path: Path) -> None:
     assert storefront_config(settings, _request("not-an-address"))["demoToken"] is None
 
 
-def test_a_service_with_tosss_keys_loads_tosss_own_script(tmp_path: Path) -> None:
+def test_the_builtin_sandbox_pays_through_the_widget_and_keeps_the_windows_key(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(toss_graphql_var_dir=tmp_path)
+    config = storefront_config(settings, _request("127.0.0.1"))
+    assert config["checkout"] == "widget"
+    assert config["widgetClientKey"] == settings.resolved_widget_client_key() == "test_gck_sandbox"
+    assert config["clientKey"] == settings.resolved_client_key() == "test_ck_sandbox"
+
+
+def test_a_service_with_tosss_window_keys_only_pays_through_the_window(tmp_path: Path) -> None:
     settings = Settings(
         toss_graphql_var_dir=tmp_path,
         toss_secret_key="test_sk_merchant",
@@ -54,3 +65,17 @@ def test_a_service_with_tosss_keys_loads_tosss_own_script(tmp_path: Path) -> Non
     )
     config = storefront_config(settings, _request("127.0.0.1"))
     assert (config["sdkUrl"], config["clientKey"]) == (TOSS_SDK_URL, "test_ck_merchant")
+    assert (config["checkout"], config["widgetClientKey"]) == ("window", None)
+
+
+def test_a_service_with_tosss_widget_keys_pays_through_the_widget(tmp_path: Path) -> None:
+    settings = Settings(
+        toss_graphql_var_dir=tmp_path,
+        toss_secret_key="test_sk_merchant",
+        toss_client_key="test_ck_merchant",
+        toss_widget_secret_key="test_gsk_merchant",
+        toss_widget_client_key="test_gck_merchant",
+    )
+    config = storefront_config(settings, _request("127.0.0.1"))
+    assert (config["checkout"], config["widgetClientKey"]) == ("widget", "test_gck_merchant")
+    assert config["clientKey"] == "test_ck_merchant"

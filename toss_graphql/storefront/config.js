@@ -30,6 +30,20 @@ export async function ensureToken() {
   return token();
 }
 
+// The key Toss's SDK knows this buyer by (`customerKey`). Toss asks for a random value, never
+// one that can be guessed (an id, an e-mail, a phone number): one is made per buyer and kept in
+// this browser. getRandomValues, unlike randomUUID, works on a plain-http deployment too.
+export function customerKey() {
+  const key = `toss-graphql-storefront-customer-key:${buyer()}`;
+  let value = localStorage.getItem(key);
+  if (!value) {
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    value = [...bytes].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    localStorage.setItem(key, value);
+  }
+  return value;
+}
+
 // The buyer the token names (its `sub`), for cancelPayment's `buyer` argument.
 export function buyer() {
   try {

@@ -1,7 +1,10 @@
-// The shop: pick products, create the order (the server prices it), open Toss's window.
-import { graphql, payloadOrThrow } from "./api.js";
+// The shop: pick products, create the order (the server prices it) for the checkout config.json
+// names (`checkout`: "widget", the default, or "window"), then pay it there: the widget on
+// checkout.html, or Toss's payment window at once.
+import { ApiError, graphql, payloadOrThrow } from "./api.js";
 import { buyer, ensureToken, loadConfig, useToken } from "./config.js";
-import { openPaymentWindow } from "./pay.js";
+import { startCheckout } from "./pay.js";
+import { sdkErrorWords } from "./sdk.js";
 import { element, errorText, show, won } from "./view.js";
 
 async function start() {
@@ -34,12 +37,15 @@ async function order() {
   const button = document.getElementById("order");
   button.disabled = true;
   try {
-    const data = await graphql("CreateOrder", { input: { lines } });
+    const config = await loadConfig();
+    const checkout = config.checkout === "window" ? "PAYMENT_WINDOW" : "WIDGET";
+    const data = await graphql("CreateOrder", { input: { lines, checkout } });
     const { order } = payloadOrThrow(data.createOrder);
-    show("status", `Order ${order.orderId}: ${order.orderName}, ${won(order.amount)}. Opening Toss's payment window…`);
-    await openPaymentWindow(order);
+    show("status", `Order ${order.orderId}: ${order.orderName}, ${won(order.amount)}. On to the checkout…`, "waiting");
+    await startCheckout(order);
   } catch (error) {
-    show("status", errorText(error), "error");
+    // The API's refusals name their code; Toss's SDK's are put in the shopper's words.
+    show("status", error instanceof ApiError ? errorText(error) : sdkErrorWords(error), "error", error.code);
     button.disabled = false;
   }
 }

@@ -2,7 +2,8 @@
 
 Plain HTML and ES modules, no build: the same files ship as a static site anywhere, with a
 `config.json` beside them. Here `config.json` is written per request by the app (where the
-API, the client key and Toss's SDK are), so the pages work as soon as `serve` starts.
+API and Toss's SDK are, which of Toss's checkouts to pay through and their client keys), so the
+pages work as soon as `serve` starts.
 """
 
 from __future__ import annotations
