@@ -8,6 +8,7 @@ import json
 import re
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import JWT_SECRET, token_for
+from tests.e2e.conftest import serve_api
 from tests.support.database import add_cancels, set_attention
 from tests.support.flows import create_order
 from tests.support.servers import ServerProcess
@@ -236,14 +238,32 @@ async def test_a_subscription_runs_over_http_multipart_too(
 
 
 async def test_a_subscriber_that_stops_reading_is_dropped_not_buffered(
-    served_client: httpx.AsyncClient, served_api: ServerProcess, clean_database: str
+    served_client: httpx.AsyncClient,
+    clean_database: str,
+    sandbox_server: ServerProcess,
+    tmp_path: Path,
 ) -> None:
     """Each message is large (the order carries 1,000 cancels); the client reads nothing after
     subscribing, so the socket's buffers (megabytes on loopback) fill and a send waits: past
-    SUBSCRIPTION_SEND_TIMEOUT_SECONDS the connection is dropped, and others go on."""
+    SUBSCRIPTION_SEND_TIMEOUT_SECONDS the connection is dropped, and others go on.
+
+    On a `serve` of its own, whose pings are rare: uvicorn's WebSocket ping, unanswered by a
+    client that reads nothing, would otherwise close the socket first on a loaded machine
+    (SUBSCRIPTION_KEEPALIVE_SECONDS is also the ping's timeout), and this test is about the
+    send timeout."""
     order_id = await an_order(served_client)
     await add_cancels(clean_database, order_id, count=1000)
     alice = token_for("alice")
+    settings = {**SERVE_SETTINGS, "SUBSCRIPTION_KEEPALIVE_SECONDS": "60"}
+    with serve_api(
+        tmp_path, clean_database, sandbox_server.url, "stalled", settings=settings
+    ) as served_api:
+        await _drop_a_stalled_subscriber(served_api, clean_database, alice, order_id)
+
+
+async def _drop_a_stalled_subscriber(
+    served_api: ServerProcess, clean_database: str, alice: str, order_id: str
+) -> None:
     async with stalled_subscriber(served_api.url, alice, order_id):
         # Changes until the buffers fill: how many that takes depends on the socket buffers
         # and on how many changes the server folds into one message, so it is bounded by

@@ -56,8 +56,13 @@ class ConnectionGate(Protocol):
         ...
 
 
-class SlowConsumer(Exception):
-    pass
+class NothingToSendTo(Exception):
+    """The socket is closed on this side, or its client stopped reading: a message for it is
+    dropped, and the operation ends quietly (its end is logged where the socket was closed)."""
+
+
+class SlowConsumer(NothingToSendTo):
+    """The client stopped reading: its connection is being dropped."""
 
 
 def malformed_subscribe(message: Mapping[str, object], *, by_id: bool = False) -> str | None:
@@ -97,7 +102,9 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         self._main_task = asyncio.current_task()
         try:
             await super().handle()
-        except (SlowConsumer, asyncio.CancelledError):
+        except NothingToSendTo:
+            pass  # closed on this side, and logged where it was closed
+        except asyncio.CancelledError:
             if not self._dropped:
                 raise
 
@@ -161,7 +168,7 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     async def _keep_alive(self) -> None:
         while True:
             await asyncio.sleep(self._gate.rules.keepalive_seconds)
-            with suppress(SlowConsumer):
+            with suppress(NothingToSendTo):
                 await self.send_message({"type": "ping"})
 
     async def _close_at_expiry(self) -> None:
@@ -184,9 +191,9 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             await self._drop()
             raise SlowConsumer from None
         except WebSocketDisconnected:
-            if self._dropped:
-                raise SlowConsumer from None
-            raise
+            # Closed on this side (a drop, an expired token, a shutdown) while an operation
+            # still had a message for it.
+            raise NothingToSendTo from None
 
     async def _drop(self) -> None:
         """End a connection whose client stopped reading: what it has not read stays in the
@@ -203,8 +210,8 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             self._main_task.cancel()
 
     async def handle_task_exception(self, error: Exception) -> None:
-        # A client that stopped reading was told and logged above: no traceback for it.
-        if not isinstance(error, SlowConsumer):
+        # A socket closed on this side was logged where it was closed: no traceback for it.
+        if not isinstance(error, NothingToSendTo):
             await super().handle_task_exception(error)
 
     async def shutdown(self) -> None:
