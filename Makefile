@@ -12,9 +12,12 @@ WEB_SOURCES := web/package.json web/package-lock.json web/vite.config.js $(wildc
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "Creating $(VENV) and installing toss-graphql with its development tools (about a minute)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	@# setuptools' notice that an editable install follows the working tree is what we want.
+	@PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "Installed: $(BIN)/toss-graphql, pytest, ruff, mypy"
 	@touch $(INSTALLED)
 
 $(GRAPHIQL): $(WEB_SOURCES)

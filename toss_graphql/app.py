@@ -31,13 +31,14 @@ from .db.engine import is_sqlite
 from .db.migrate import is_at_head, upgrade_to_head
 from .db.order_changes import order_change_feed
 from .db.statement_tracing import traced_statements
-from .demo_storefront import storefront_config
+from .demo_storefront import storefront_config, storefront_policy
 from .domain.webhooks import WebhookProcessor
 from .graphql_endpoint import GraphQLApp, SubscriptionRules, TrustedDocumentsSource
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
 from .web.graphiql import ASSETS_PATH, graphiql_assets
+from .web.home import home
 from .web.shared_rate_limits import window_store
 from .web.storefront import DEMO_PATH, storefront_app
 from .web.tracing import tracing_middleware
@@ -216,6 +217,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         # Subscriptions over graphql-transport-ws; refused before the handshake when off.
         WebSocketRoute("/graphql", graphql),
+        Route("/", home(production=production, with_sandbox=sandbox is not None)),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint(tokens if production else None, settings.metrics_scope)),
@@ -231,7 +233,14 @@ def create_app(
     ]
     if not production:
         routes.append(Mount(ASSETS_PATH, app=graphiql_assets()))
-        routes.append(Mount(DEMO_PATH, app=storefront_app(partial(storefront_config, settings))))
+        routes.append(
+            Mount(
+                DEMO_PATH,
+                app=storefront_app(
+                    partial(storefront_config, settings), storefront_policy(settings)
+                ),
+            )
+        )
     if sandbox is not None and not production:
         routes.append(Mount("/sandbox", app=sandbox.app))
     # Outermost first: every answer (a 413, a CORS preflight) carries a request id and the

@@ -4,15 +4,54 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
 from .auth import DEVELOPMENT_ALGORITHM, issue_token
 from .config import Settings
 from .demo import DEMO_PRODUCTS
+from .web.content_security_policy import PAGE_POLICY, page_policy
 
 # Toss's own script, for a service that talks to Toss rather than to its built-in sandbox.
 TOSS_SDK_URL = "https://js.tosspayments.com/v2/standard"
+TOSS_API_ORIGIN = "https://api.tosspayments.com"
+# Where Toss's SDK draws its widget and window (frames) and sends its own calls from the page.
+TOSS_PAGES = "https://*.tosspayments.com"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _talks_to_toss(settings: Settings) -> bool:
+    return _origin(settings.toss_api_url) == TOSS_API_ORIGIN
+
+
+def sdk_url(settings: Settings, base: str) -> str:
+    """The payment SDK of the Toss this service confirms with: its built-in sandbox's at this
+    origin, a standalone sandbox's beside its API (TOSS_API_URL), or Toss's own."""
+    if settings.uses_builtin_sandbox:
+        return f"{base}/sandbox/v2/standard"
+    if _talks_to_toss(settings):
+        return TOSS_SDK_URL
+    return f"{settings.toss_api_url.rstrip('/')}/v2/standard"
+
+
+def storefront_policy(settings: Settings) -> str:
+    """The storefront pages' Content-Security-Policy, opened to exactly the SDK config.json
+    names: a page that may not run the script it is told to load takes orders it cannot pay."""
+    if settings.uses_builtin_sandbox:
+        return PAGE_POLICY
+    if _talks_to_toss(settings):
+        return page_policy(
+            script_origins=(_origin(TOSS_SDK_URL),),
+            frame_origins=(TOSS_PAGES,),
+            connect_origins=(TOSS_PAGES,),
+        )
+    sandbox = _origin(settings.toss_api_url)
+    return page_policy(script_origins=(sandbox,), connect_origins=(sandbox,))
 
 
 def _from_this_machine(request: Request) -> bool:
@@ -49,7 +88,7 @@ def storefront_config(settings: Settings, request: Request) -> dict[str, Any]:
         "checkout": "widget" if widget_client_key else "window",
         "widgetClientKey": widget_client_key,
         "clientKey": client_key,
-        "sdkUrl": f"{base}/sandbox/v2/standard" if settings.uses_builtin_sandbox else TOSS_SDK_URL,
+        "sdkUrl": sdk_url(settings, base),
         # The demo buyer's token, as `serve` prints it, only to a browser on this machine:
         # a development server bound to a wider address hands no token to its network.
         "demoToken": (

@@ -67,14 +67,34 @@ def configure_logging(level: str, log_format: Literal["text", "json"] = "text") 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Even at DEBUG: SQL parameters carry payment JSON (card data) and HTTP traces carry
-    # headers (the Toss secret key, bearer tokens). Those loggers stay at WARNING.
-    for noisy in (
-        "sqlalchemy.engine",
-        "sqlalchemy.pool",
-        "aiosqlite",
-        "asyncpg",
-        "httpcore",
-        "hpack",
-    ):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for logger_name in QUIETED:
+        logging.getLogger(logger_name).setLevel(logging.WARNING)
+    # uvicorn hands its own logger to the WebSocket library, whose DEBUG lines trace the wire.
+    logging.getLogger("uvicorn.error").addFilter(drop_wire_traces)
+
+
+# Kept at WARNING, even at DEBUG. SQL parameters carry payment JSON (card data); HTTP traces
+# carry headers (the Toss secret key, bearer tokens); WebSocket frame traces carry the
+# `connection_init` payload, whose bearer token they cut to its last characters. httpx's
+# line per request repeats the gateway's own, which names the call without its query.
+QUIETED = (
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "aiosqlite",
+    "asyncpg",
+    "httpcore",
+    "httpx",
+    "hpack",
+    "websockets",
+)
+
+
+def drop_wire_traces(record: logging.LogRecord) -> bool:
+    """False for the WebSocket library's trace of what crossed the wire ("< %s", "> %s: %s"):
+    the handshake's headers and query string, and each frame, `connection_init` and its
+    bearer token included."""
+    return not (
+        record.levelno <= logging.DEBUG
+        and isinstance(record.msg, str)
+        and record.msg.startswith(("< ", "> "))
+    )

@@ -260,3 +260,32 @@ async def test_a_transaction_that_is_rolled_back_says_so(
     assert outcomes == ["rollback", "commit"]
     (rolled_back,) = [s for s in exporter.get_finished_spans() if s.events]
     assert rolled_back.events[0].name == "exception"
+
+
+async def test_a_server_span_carries_no_query_string(
+    api: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    """A GET's variables and the success page's paymentKey stay out of traces; the request
+    itself still reads them."""
+    alice = token_for("alice")
+    order = await create_order(api, alice, {"lines": [{"sku": "cafe-latte"}]})
+    exporter.clear()
+
+    answered = await api.get(
+        "/graphql",
+        params={
+            "query": "query Order($orderId: ID!) { order(orderId: $orderId) { status } }",
+            "variables": f'{{"orderId": "{order["orderId"]}"}}',
+        },
+        headers={"Authorization": f"Bearer {alice}"},
+    )
+    page = await api.get("/demo/success.html", params={"paymentKey": "tgen_secretive_key_1"})
+
+    assert answered.json()["data"]["order"]["status"] == "PENDING"
+    assert page.status_code == 200
+    servers = [span for span in exporter.get_finished_spans() if span.kind == SpanKind.SERVER]
+    assert {span.name for span in servers} == {"GET /graphql", "GET /demo/success.html"}
+    said = _everything_said(servers)
+    assert "/graphql" in said
+    for leaked in ("?", order["orderId"], "tgen_secretive_key_1", "variables"):
+        assert leaked not in said

@@ -10,7 +10,7 @@ from starlette.requests import Request
 
 from toss_graphql.auth import TokenVerifier
 from toss_graphql.config import Settings
-from toss_graphql.demo_storefront import TOSS_SDK_URL, storefront_config
+from toss_graphql.demo_storefront import TOSS_SDK_URL, storefront_config, storefront_policy
 
 
 def _request(client_host: str) -> Request:
@@ -79,3 +79,44 @@ def test_a_service_with_tosss_widget_keys_pays_through_the_widget(tmp_path: Path
     config = storefront_config(settings, _request("127.0.0.1"))
     assert (config["checkout"], config["widgetClientKey"]) == ("widget", "test_gck_merchant")
     assert config["clientKey"] == "test_ck_merchant"
+
+
+def test_a_service_on_a_standalone_sandbox_loads_that_sandboxs_sdk(tmp_path: Path) -> None:
+    settings = Settings(
+        toss_graphql_var_dir=tmp_path,
+        toss_secret_key="test_sk_sandbox",
+        toss_client_key="test_ck_sandbox",
+        toss_api_url="http://127.0.0.1:9100/",
+    )
+    config = storefront_config(settings, _request("127.0.0.1"))
+    assert config["sdkUrl"] == "http://127.0.0.1:9100/v2/standard"
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {
+        name: sources for name, *sources in (directive.split() for directive in policy.split(";"))
+    }
+
+
+def test_the_pages_may_run_the_sdk_config_json_names_and_nothing_else(tmp_path: Path) -> None:
+    """Each way the service starts: the page's script-src admits the origin of `sdkUrl`."""
+    builtin = Settings(toss_graphql_var_dir=tmp_path)
+    toss = Settings(
+        toss_graphql_var_dir=tmp_path,
+        toss_secret_key="test_sk_merchant",
+        toss_client_key="test_ck_merchant",
+    )
+    standalone = toss.model_copy(update={"toss_api_url": "http://127.0.0.1:9100"})
+    for settings, sdk_origin in (
+        (builtin, "'self'"),
+        (toss, "https://js.tosspayments.com"),
+        (standalone, "http://127.0.0.1:9100"),
+    ):
+        config = storefront_config(settings, _request("127.0.0.1"))
+        scripts = _directives(storefront_policy(settings))["script-src"]
+        assert scripts == sorted({"'self'", sdk_origin}, key=lambda s: s != "'self'")
+        assert config["sdkUrl"].startswith(
+            "http://127.0.0.1:8000/" if sdk_origin == "'self'" else sdk_origin + "/"
+        )
+    assert _directives(storefront_policy(toss))["frame-src"] == ["https://*.tosspayments.com"]
+    assert "frame-src" not in _directives(storefront_policy(builtin))

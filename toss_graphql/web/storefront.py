@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STOREFRONT = Path(__file__).resolve().parent.parent / "storefront"
 DEMO_PATH = "/demo"
@@ -24,7 +25,10 @@ DEMO_PATH = "/demo"
 StorefrontConfig = Callable[[Request], Mapping[str, Any]]
 
 
-def storefront_app(config_for: StorefrontConfig) -> Starlette:
+def storefront_app(config_for: StorefrontConfig, page_policy: str) -> Starlette:
+    """The pages with `page_policy` as their Content-Security-Policy (the payment SDK's origin
+    must be in it), and config.json."""
+
     async def config(request: Request) -> Response:
         # no-store: it may carry the demo buyer's token.
         return JSONResponse(dict(config_for(request)), headers={"Cache-Control": "no-store"})
@@ -32,6 +36,26 @@ def storefront_app(config_for: StorefrontConfig) -> Starlette:
     return Starlette(
         routes=[
             Route("/config.json", config),
-            Mount("/", app=StaticFiles(directory=STOREFRONT, html=True)),
+            Mount(
+                "/",
+                app=_WithPolicy(StaticFiles(directory=STOREFRONT, html=True), page_policy),
+            ),
         ]
     )
+
+
+class _WithPolicy:
+    """Sends `policy` with every answer of `app`; the security headers' middleware keeps a
+    policy a route set."""
+
+    def __init__(self, app: ASGIApp, policy: str) -> None:
+        self.app = app
+        self._header = (b"content-security-policy", policy.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self._header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)

@@ -13,6 +13,7 @@ from opentelemetry.util.http import (
     parse_excluded_urls,
 )
 from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # Probes and scrapes come every few seconds and say nothing a trace would need.
 UNTRACED_BY_DEFAULT = "/healthz,/readyz,/metrics"
@@ -39,4 +40,34 @@ def tracing_middleware(provider: TracerProvider) -> Middleware:
             *get_custom_headers(OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS),
         ],
     }
-    return Middleware(OpenTelemetryMiddleware, **options)
+    return Middleware(QueryStringOutOfSpans, **options)
+
+
+# Where the query string waits while the tracing middleware reads the request.
+_QUERY_STRING = "toss_graphql.query_string"
+
+
+class QueryStringOutOfSpans:
+    """OpenTelemetry's ASGI middleware, shown the request without its query string: a GET's
+    variables and the success page's `paymentKey` stay out of `http.url` and `http.target`
+    (and `url.query`); the app still gets the whole request."""
+
+    def __init__(self, app: ASGIApp, /, **options: Any) -> None:
+        self._traced = OpenTelemetryMiddleware(_restore_query_string(app), **options)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not scope.get("query_string"):
+            await self._traced(scope, receive, send)
+            return
+        hidden = {**scope, "query_string": b"", _QUERY_STRING: scope["query_string"]}
+        await self._traced(hidden, receive, send)
+
+
+def _restore_query_string(app: ASGIApp) -> ASGIApp:
+    async def restored(scope: Scope, receive: Receive, send: Send) -> None:
+        if _QUERY_STRING in scope:
+            scope = {**scope, "query_string": scope[_QUERY_STRING]}
+            del scope[_QUERY_STRING]
+        await app(scope, receive, send)
+
+    return restored
