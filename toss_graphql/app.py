@@ -34,12 +34,14 @@ from .db.statement_tracing import traced_statements
 from .demo_storefront import storefront_config, storefront_policy
 from .domain.webhooks import WebhookProcessor
 from .graphql_endpoint import GraphQLApp, SubscriptionRules, TrustedDocumentsSource
+from .listen_url import listen_url_problem
 from .metrics import metrics_endpoint
 from .request_context import request_id
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
+from .web.going_away import GoingAway
 from .web.graphiql import ASSETS_PATH, graphiql_assets
 from .web.home import home
-from .web.shared_rate_limits import window_store
+from .web.shared_rate_limits import RedisWindows, window_store
 from .web.storefront import DEMO_PATH, storefront_app
 from .web.tracing import tracing_middleware
 from .webhook_endpoint import webhook_endpoint
@@ -126,6 +128,13 @@ async def readyz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     if not migrated:
         return JSONResponse({"status": "unavailable", "database": "not migrated"}, status_code=503)
+    # Subscriptions on: an instance whose feed does not hear the database would serve
+    # subscriptions that never move (docs/realtime.md).
+    order_changes = getattr(request.app.state, "order_changes", None)
+    if order_changes is not None and not order_changes.listening:
+        return JSONResponse(
+            {"status": "unavailable", "order_changes": "not listening"}, status_code=503
+        )
     return JSONResponse({"status": "ready"})
 
 
@@ -142,6 +151,8 @@ def create_app(
             "APP_ENV=production needs TOSS_SECRET_KEY or TOSS_WIDGET_SECRET_KEY: the sandbox "
             "is for development"
         )
+    if (listen_problem := listen_url_problem(settings)) is not None:
+        raise RuntimeError(listen_problem)
     database_url = settings.resolved_database_url()
     gateway_config(settings)  # refuse a configuration with no gateway before serving anything
     sandbox = None
@@ -156,9 +167,13 @@ def create_app(
             )
         )
 
+    # Multipart subscriptions end when the process begins to stop, as WebSockets do.
+    going_away = GoingAway()
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.enter_context(going_away.on_stop_signals())
             runtime = await stack.enter_async_context(service_runtime(settings))
             engine, services = runtime.engine, runtime.services
             if is_sqlite(database_url):
@@ -189,6 +204,8 @@ def create_app(
                     settings.reconcile_interval_seconds,
                 )
             )
+            if isinstance(limits, RedisWindows):
+                stack.push_async_callback(limits.close)
             # What start-up built lives as long as the process: modules, the schema, the
             # engine. Frozen, a full collection no longer walks it: each used to take up to
             # 70 ms and stall every request in flight (docs/benchmarks.md).
@@ -199,19 +216,25 @@ def create_app(
     tokens = TokenVerifier.from_settings(settings)
     # One store for every limit of the process: its memory, or Redis shared by the fleet.
     limits = window_store(settings.rate_limit_storage_url)
+    ipv6_prefix = settings.rate_limit_ipv6_prefix
     graphql = GraphQLApp(
         tokens,
         MutationRateLimiter(
-            settings.rate_limit_per_buyer, settings.rate_limit_per_address, store=limits
+            settings.rate_limit_per_buyer,
+            settings.rate_limit_per_address,
+            store=limits,
+            ipv6_prefix=ipv6_prefix,
         ),
         RequestRateLimiter(
             settings.rate_limit_requests_per_address,
             settings.rate_limit_anonymous_per_address,
             store=limits,
+            ipv6_prefix=ipv6_prefix,
         ),
         production=production,
         subscriptions=subscription_rules(settings),
         trusted_documents=trusted_documents_source(settings),
+        going_away=going_away,
     )
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -225,7 +248,10 @@ def create_app(
             "/webhooks/toss",
             webhook_endpoint(
                 AddressRateLimiter(
-                    settings.webhook_rate_limit_per_address, "webhooks", store=limits
+                    settings.webhook_rate_limit_per_address,
+                    "webhooks",
+                    store=limits,
+                    ipv6_prefix=ipv6_prefix,
                 )
             ),
             methods=["POST"],
@@ -278,6 +304,9 @@ def subscription_rules(settings: Settings) -> SubscriptionRules | None:
         init_timeout_seconds=settings.subscription_init_timeout_seconds,
         keepalive_seconds=settings.subscription_keepalive_seconds,
         send_timeout_seconds=settings.subscription_send_timeout_seconds,
+        connections_per_subject=settings.subscription_connections_per_subject,
+        connections_per_address=settings.subscription_connections_per_address,
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
         # A page may open a WebSocket from the origins it may call the API from (CORS).
         allowed_origins=tuple(settings.cors_origin_list),
     )

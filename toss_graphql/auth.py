@@ -35,6 +35,9 @@ MIN_RSA_KEY_BITS = 2048
 MAX_SUBJECT_LENGTH = 128
 # Verified tokens remembered per process (auth.TokenVerifier._verified).
 VERIFIED_TOKENS_KEPT = 4096
+# The `role` of a scrape credential (`toss-graphql token NAME --metrics`): it reads /metrics
+# and nothing else, so a leaked Prometheus credential cannot create or cancel an order.
+METRICS_ROLE = "metrics"
 
 PublicKey = RSAPublicKey | EllipticCurvePublicKey
 
@@ -62,6 +65,13 @@ class InvalidToken(Exception):
 
     The message is a short fixed reason that is safe to show the caller: it never quotes the token.
     """
+
+
+class MetricsOnlyToken(InvalidToken):
+    """A valid token of the metrics role: accepted by /metrics, refused everywhere else."""
+
+    def __init__(self) -> None:
+        super().__init__("a metrics token is accepted by /metrics only")
 
 
 class _SigningKey(NamedTuple):
@@ -184,6 +194,13 @@ def issue_token(
     claims: dict[str, Any] = {"sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
     if scopes:
         claims["scope"] = " ".join(scopes)
+    return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)
+
+
+def issue_metrics_token(secret: str, subject: str, ttl: timedelta = timedelta(days=1)) -> str:
+    """An HS256 scrape credential: /metrics takes it, the GraphQL API refuses it."""
+    now = datetime.now(UTC)
+    claims = {"sub": subject, "role": METRICS_ROLE, "iat": now, "exp": now + ttl}
     return jwt.encode(claims, secret, algorithm=DEVELOPMENT_ALGORITHM)
 
 
@@ -327,6 +344,9 @@ def _role(claims: dict[str, Any]) -> Role:
     names = [name for name in roles if isinstance(name, str) and name in _ROLE_NAMES]
     if "role" in claims:
         role = claims["role"]
+        if role == METRICS_ROLE:
+            # Raised only once the signature and claims verified: proof enough for /metrics.
+            raise MetricsOnlyToken
         if not isinstance(role, str) or role not in _ROLE_NAMES:
             raise InvalidToken("unknown role")
         names.append(role)

@@ -20,11 +20,24 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
+
 from . import telemetry
-from .auth import DEVELOPMENT_ALGORITHM, issue_token
+from .auth import DEVELOPMENT_ALGORITHM, issue_metrics_token, issue_token
 from .config import Settings, load_settings
 from .domain.models import Role
+from .listen_url import listen_url_problem
 from .process_metrics import MULTIPROCESS_DIR
+from .settings_errors import misspelled_settings, validation_messages
+from .start_checks import (
+    DatabaseState,
+    StartRefused,
+    check_port_free,
+    database_line,
+    ready_database,
+    unreachable,
+)
 from .toss_keys import TossKeyError, check_toss_keys
 
 # The query the printed GraphiQL link opens with: the demo buyer's newest orders.
@@ -98,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     role = token.add_mutually_exclusive_group()
     role.add_argument("--admin", action="store_true", help="an admin token")
     role.add_argument("--service", action="store_true", help="a service token")
+    role.add_argument(
+        "--metrics",
+        action="store_true",
+        help="a scrape credential: /metrics accepts it, the GraphQL API refuses it",
+    )
     token.add_argument("--ttl", type=int, default=24 * 3600, help="lifetime in seconds")
     token.add_argument(
         "--scope",
@@ -111,6 +129,10 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     from uvicorn.config import LOGGING_CONFIG
 
+    # Before the banner: a port taken or a database that cannot be used is one line, and no
+    # tokens are printed for a server that never runs.
+    check_port_free(host, port)
+    database = asyncio.run(ready_database(settings))
     local_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     base = f"http://{local_host}:{port}"
     if settings.uses_builtin_sandbox:
@@ -122,7 +144,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     demo_tokens = development and settings.auth_jwt_algorithm == DEVELOPMENT_ALGORITHM
     secret = settings.resolved_jwt_secret() if demo_tokens else ""
     buyer_token = issue_token(secret, "demo-buyer") if demo_tokens else ""
-    lines = []
+    lines = _data_lines(settings, database, generated_secret=demo_tokens)
     if demo_tokens:
         # One click to a first query: the demo buyer's header already in GraphiQL's editor.
         # In the fragment: the browser keeps it (no access log sees the token), and a
@@ -210,6 +232,28 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
 
 
+def _data_lines(settings: Settings, database: DatabaseState, generated_secret: bool) -> list[str]:
+    """Where the data lives and which modes are on: `serve` from another directory finds
+    another var/, with an empty catalog and another token secret, and must say so."""
+    lines = [f"Database:           {database_line(settings)}"]
+    if generated_secret and not settings.auth_jwt_secret:
+        secret_file = (settings.var_dir / "jwt-secret").resolve()
+        lines.append(f"Token secret:       {secret_file} (generated; TOSS_GRAPHQL_VAR_DIR)")
+    if database.active_products == 0:
+        # seed-demo is for development only; production's catalog comes from its operator.
+        development = settings.app_env == "development"
+        hint = ": 'toss-graphql seed-demo' adds the demo products" if development else ""
+        lines.append(f"Catalog:            empty{hint}")
+    modes = {
+        "trusted documents only": settings.trusted_documents_only,
+        "subscriptions": settings.subscriptions_enabled,
+        "tracing": bool(telemetry.exporter_names()),
+    }
+    described = ", ".join(f"{mode} {'on' if on else 'off'}" for mode, on in modes.items())
+    lines.append(f"Modes:              {described}")
+    return lines
+
+
 def _run_uvicorn(
     settings: Settings, host: str, port: int, workers: int, log_config: dict[str, Any] | None
 ) -> None:
@@ -248,6 +292,8 @@ async def _migrate(settings: Settings) -> None:
     )
     try:
         await upgrade_to_head(engine)
+    except (DBAPIError, OSError, TimeoutError) as error:
+        raise unreachable(settings, error) from None
     finally:
         await engine.dispose()
 
@@ -283,17 +329,26 @@ async def _reconcile(settings: Settings, min_age: float | None) -> int:
     return 1 if report.failed or report.gave_up or report.unreachable else 0
 
 
+def _seed_demo_here(settings: Settings) -> None:
+    if settings.app_env == "production":
+        # The demo catalog would bring retired products back, at the demo's prices.
+        raise StartRefused(
+            "seed-demo adds the demo catalog for development: it refuses to run with "
+            "APP_ENV=production"
+        )
+    # Reachable and migrated first, so a missing `migrate` is one line, not a traceback.
+    asyncio.run(ready_database(settings))
+    asyncio.run(_seed_demo(settings))
+
+
 async def _seed_demo(settings: Settings) -> None:
-    from .db.engine import create_database_engine, is_sqlite
-    from .db.migrate import upgrade_to_head
+    from .db.engine import create_database_engine
     from .db.unit_of_work import UnitOfWorkFactory
     from .demo import DEMO_PRODUCTS
 
     url = settings.resolved_database_url()
     engine = create_database_engine(url, pgbouncer=settings.database_pgbouncer)
     try:
-        if is_sqlite(url):
-            await upgrade_to_head(engine)
         async with UnitOfWorkFactory(engine)() as uow:
             for product in DEMO_PRODUCTS:
                 await uow.products.upsert(product)
@@ -330,7 +385,53 @@ def _trusted_documents(folder: Path, out: Path | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ValidationError as error:
+        # One line per bad setting, naming its variable: no traceback of internal fields.
+        for line in validation_messages(error):
+            print(line, file=sys.stderr)
+        return 2
+    if _refuses_misspelled_settings(settings):
+        return 2
+    try:
+        return _run(args, settings)
+    except StartRefused as refused:
+        print(refused, file=sys.stderr)
+        return 2
+
+
+def _refuses_misspelled_settings(settings: Settings) -> bool:
+    """Names each variable that looks like a setting and is not one: a warning in
+    development, a refusal in production, where a misspelt DATABASE_URL would otherwise
+    start on an empty database."""
+    production = settings.app_env == "production"
+    found = misspelled_settings(os.environ)
+    for given, meant in found:
+        if production:
+            print(
+                f"{given} is not a setting: did you mean {meant}? (APP_ENV=production starts "
+                "with no variable that resembles a setting's name)",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"warning: {given} is not a setting and is ignored: did you mean {meant}?",
+                file=sys.stderr,
+            )
+    return production and bool(found)
+
+
+def _require_database_url(settings: Settings) -> None:
+    try:
+        settings.resolved_database_url()
+    except RuntimeError as error:
+        raise StartRefused(str(error)) from None
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command in ("serve", "reconcile", "migrate", "seed-demo"):
+        _require_database_url(settings)
     if args.command in ("serve", "reconcile"):
         try:
             telemetry.exporter_names()
@@ -338,6 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (telemetry.TracingConfigError, TossKeyError) as error:
             print(error, file=sys.stderr)
             return 2
+    if args.command == "serve" and (problem := listen_url_problem(settings)) is not None:
+        print(problem, file=sys.stderr)
+        return 2
     if args.command == "serve":
         _serve(settings, args.host, args.port, args.workers)
     elif args.command == "sandbox":
@@ -351,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             widget_secret_key=settings.resolved_widget_secret_key(),
         )
     elif args.command == "reconcile":
+        asyncio.run(ready_database(settings))
         return asyncio.run(_reconcile(settings, args.min_age))
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
@@ -360,21 +465,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(build_schema().as_str() + "\n")
     elif args.command == "seed-demo":
-        asyncio.run(_seed_demo(settings))
+        _seed_demo_here(settings)
     elif args.command == "trusted-documents":
         return _trusted_documents(args.folder, args.out)
     elif args.command == "token":
-        if settings.auth_jwt_algorithm != DEVELOPMENT_ALGORITHM:
-            print(
-                f"AUTH_JWT_ALGORITHM is {settings.auth_jwt_algorithm}: tokens come from your "
-                "identity provider, not from this command",
-                file=sys.stderr,
-            )
-            return 2
-        role = Role.ADMIN if args.admin else Role.SERVICE if args.service else Role.BUYER
+        return _token(args, settings)
+    return 0
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.auth_jwt_algorithm != DEVELOPMENT_ALGORITHM:
+        print(
+            f"AUTH_JWT_ALGORITHM is {settings.auth_jwt_algorithm}: tokens come from your "
+            "identity provider, not from this command",
+            file=sys.stderr,
+        )
+        return 2
+    if args.metrics and args.scope:
+        raise StartRefused("--metrics takes no --scope: the token reads /metrics and nothing else")
+    if settings.metrics_scope in args.scope:
+        # Such a token could also create orders at any price: scrape with a metrics token.
+        raise StartRefused(
+            f"--scope {settings.metrics_scope}: a scrape credential is issued with --metrics, "
+            f"e.g. 'toss-graphql token {args.buyer} --metrics', which can do nothing else"
+        )
+    try:
         secret = settings.resolved_jwt_secret()
-        ttl = timedelta(seconds=args.ttl)
-        print(issue_token(secret, args.buyer, role, ttl, scopes=tuple(args.scope)))
+    except RuntimeError as error:
+        raise StartRefused(str(error)) from None
+    ttl = timedelta(seconds=args.ttl)
+    if args.metrics:
+        print(issue_metrics_token(secret, args.buyer, ttl))
+        return 0
+    role = Role.ADMIN if args.admin else Role.SERVICE if args.service else Role.BUYER
+    print(issue_token(secret, args.buyer, role, ttl, scopes=tuple(args.scope)))
     return 0
 
 

@@ -51,7 +51,7 @@ async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     reads=reads,
                     gateway=TossGateway(http_client, config),
                     checkouts=checkouts_taken(config),
-                    lock_lease=lock_lease(settings, config),
+                    lock_lease=lock_lease(config),
                 ),
             )
     finally:
@@ -81,13 +81,20 @@ def checkouts_taken(config: TossGatewayConfig) -> frozenset[Checkout]:
     return frozenset(checkout for checkout, key in keys.items() if key)
 
 
-def lock_lease(settings: Settings, config: TossGatewayConfig) -> timedelta:
-    """Every attempt of one Toss call (connect and read timeouts), with its backoff and the
-    one-second wait between two cancels, fits well inside the lease; the lock is renewed
-    before each call and checked again before the books are written."""
-    connect = min(3.0, settings.toss_timeout_seconds)
-    per_call = (connect + settings.toss_timeout_seconds) * config.max_attempts
-    return timedelta(seconds=per_call + 5)
+def lock_lease(config: TossGatewayConfig) -> timedelta:
+    """Every attempt of one Toss call, each waiting its longest for a pooled connection, to
+    connect, to send and to read, with the waits between attempts, fits inside the lease.
+    A holder that overruns it all the same writes nothing: the lock is renewed before each
+    call and checked in the transaction that writes (domain/order_lock.py)."""
+    timeout = config.timeout
+    per_attempt = sum(
+        part or 0.0 for part in (timeout.pool, timeout.connect, timeout.write, timeout.read)
+    )
+    waits = sum(
+        max(config.cancel_retry_spacing_seconds, config.backoff_seconds * 2**attempt)
+        for attempt in range(config.max_attempts - 1)
+    )
+    return timedelta(seconds=per_attempt * config.max_attempts + waits + 5)
 
 
 def reconcile_policy(settings: Settings) -> ReconcilePolicy:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,6 +35,7 @@ from .schema.trusted_documents import (
     persisted_query_hash,
 )
 from .web import MutationRateLimiter, RequestRateLimiter
+from .web.going_away import GoingAway, ending_when_going_away, is_multipart_subscription
 from .web.graphiql import graphiql_page
 from .web.graphql_over_http import (
     ALLOWED_FOR_MUTATIONS,
@@ -46,6 +47,8 @@ from .web.graphql_over_http import (
 )
 from .web.graphql_ws import GraphQLTransportWS, SocketRules
 from .web.media_types import GRAPHQL_RESPONSE, JSON
+from .web.open_sockets import OpenSockets, SocketTally
+from .web.rate_limit import DEFAULT_IPV6_PREFIX
 from .web.subscription_budget import SubscriptionBudget
 
 log = logging.getLogger(__name__)
@@ -78,6 +81,10 @@ class SubscriptionRules:
     keepalive_seconds: float
     send_timeout_seconds: float
     allowed_origins: tuple[str, ...]
+    # Open WebSockets per token subject and per client address bucket, in one process.
+    connections_per_subject: int = 10
+    connections_per_address: int = 100
+    ipv6_prefix: int = DEFAULT_IPV6_PREFIX
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -92,6 +99,7 @@ class GraphQLApp(GraphQL[Context, None]):
         production: bool,
         subscriptions: SubscriptionRules | None,
         trusted_documents: TrustedDocumentsSource | None = None,
+        going_away: GoingAway | None = None,
     ) -> None:
         # In production neither GraphiQL nor introspection is served.
         schema = build_schema(production=production, subscriptions=subscriptions is not None)
@@ -119,10 +127,16 @@ class GraphQLApp(GraphQL[Context, None]):
         if self.trusted is not None and isinstance(schema, PaymentsSchema):
             schema.prepared_documents = self.trusted.prepared
         self._tokens = tokens
+        self._going_away = going_away
         self._mutation_limiter = mutation_limiter
         self._request_limiter = request_limiter
         self._subscription_budget = (
             SubscriptionBudget(subscriptions.per_subject) if subscriptions else None
+        )
+        self.sockets = OpenSockets(
+            SocketTally(subscriptions.connections_per_subject if subscriptions else 1),
+            SocketTally(subscriptions.connections_per_address if subscriptions else 1),
+            subscriptions.ipv6_prefix if subscriptions else DEFAULT_IPV6_PREFIX,
         )
         self.rules = SocketRules(
             keepalive_seconds=subscriptions.keepalive_seconds if subscriptions else 0,
@@ -174,7 +188,8 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def _serve_websocket(self, websocket: WebSocket) -> None:
         """Refused before the handshake (HTTP 403) when subscriptions are off or the address
-        is over its request budget; every upgrade counts as one request."""
+        is over its request budget; every upgrade counts as one request, and every operation
+        sent on the socket one more (web/graphql_ws.py)."""
         address = websocket.client.host if websocket.client else None
         if self._subscription_budget is None:
             await websocket.close(code=1008)
@@ -186,6 +201,11 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         websocket.state.caller = caller
         await self.run(websocket)
+
+    async def operation_wait(self, context: Context) -> int | None:
+        """Each operation sent over a WebSocket is a request of the address's budget."""
+        client = context.request.client
+        return await self._request_limiter.check(client.host if client else None, anonymous=False)
 
     def _caller(self, request: Request | WebSocket) -> Caller:
         return self._caller_from(request.headers.get("authorization"))
@@ -257,6 +277,19 @@ class GraphQLApp(GraphQL[Context, None]):
             if status == 401:
                 sub_response.headers["WWW-Authenticate"] = "Bearer"
         return answer
+
+    async def create_streaming_response(
+        self,
+        request: Request | WebSocket,
+        stream: Callable[[], AsyncIterator[str]],
+        sub_response: Response,
+        headers: Mapping[str, str],
+    ) -> Response:
+        if self._going_away is not None and is_multipart_subscription(
+            headers.get("Content-Type", "")
+        ):
+            stream = ending_when_going_away(stream, self._going_away, self.encode_json_string)
+        return await super().create_streaming_response(request, stream, sub_response, headers)
 
     def create_response(
         self,

@@ -2,8 +2,9 @@
 and instance reports the same; the rest are counted by each process (process_metrics.py).
 
 Order counts by status and pending cancels are business figures: in production they are
-served only to a bearer token holding the metrics scope (Prometheus sends one with
-`authorization: {credentials_file: ...}`), or to an admin.
+served only to a metrics token (`toss-graphql token prometheus --metrics`, which nothing else
+accepts), to a token holding the metrics scope, or to an admin. Prometheus sends it with
+`authorization: {credentials_file: ...}` (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import process_metrics
-from .auth import InvalidToken, TokenVerifier, principal_from_header
+from .auth import InvalidToken, MetricsOnlyToken, TokenVerifier, principal_from_header
 from .db.stats import read_service_stats
 from .domain.models import OrderStatus
 
@@ -24,13 +25,16 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def metrics_endpoint(verifier: TokenVerifier | None, scope: str) -> Endpoint:
-    """The endpoint; with a verifier (production), callers must show `scope` or be admin."""
+    """The endpoint; with a verifier (production), callers must show a metrics token or
+    `scope`, or be admin."""
     if verifier is None:
         return metrics
 
     async def guarded_metrics(request: Request) -> Response:
         try:
             principal = principal_from_header(verifier, request.headers.get("authorization"))
+        except MetricsOnlyToken:
+            return await metrics(request)
         except InvalidToken as error:
             return _refused(401, f"a valid bearer token is required: {error}")
         if principal is None:

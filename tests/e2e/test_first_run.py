@@ -53,6 +53,13 @@ def test_serve_prints_graphiql_and_ready_tokens(first_run: ServerProcess) -> Non
     assert "orders" in filled["query"]
     assert "built-in sandbox" in first_run.log()
     assert printed(first_run, "Storefront") == f"{first_run.url}/demo/"
+    # Where the data lives, in full: another directory would hold another database and secret.
+    var = first_run.log_path.parent / "var"
+    assert printed_line(first_run, "Database") == f"SQLite file {var.resolve() / 'toss-graphql.db'}"
+    assert printed(first_run, "Token secret") == str(var.resolve() / "jwt-secret")
+    modes = "trusted documents only off, subscriptions on, tracing off"
+    assert printed_line(first_run, "Modes") == modes
+    assert "Catalog:" not in first_run.log()  # seed-demo ran first
     page = httpx.get(f"{first_run.url}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
 
@@ -211,6 +218,18 @@ def test_tampered_amount_is_refused_over_http(first_run: ServerProcess) -> None:
         ).json()["data"]["confirmPayment"]
     assert answer["errors"][0]["code"] == "AMOUNT_MISMATCH"
     assert _confirm_calls(first_run) == calls_before
+
+
+def test_serve_on_an_empty_catalog_points_to_seed_demo(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {"TOSS_GRAPHQL_VAR_DIR": str(tmp_path / "elsewhere")}
+    with run_cli(
+        ["serve", "--port", str(port)], env, f"{url}/readyz", url, tmp_path / "s.log"
+    ) as api:
+        database = tmp_path.resolve() / "elsewhere" / "toss-graphql.db"
+        assert printed_line(api, "Database") == f"SQLite file {database}"
+        assert "toss-graphql seed-demo" in printed_line(api, "Catalog")
 
 
 def test_token_command_prints_one_verifiable_token(tmp_path: Path) -> None:

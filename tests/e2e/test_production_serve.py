@@ -3,7 +3,10 @@ what a client behind no proxy can claim about itself, and what the API tells str
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import pytest
 
 from tests.conftest import JWT_SECRET, token_for
 from tests.e2e.conftest import serve_api
-from tests.support.servers import ServerProcess
+from tests.support.servers import SERVICE_SETTINGS, ServerProcess
 from toss_graphql.auth import issue_token
 from toss_graphql.domain.models import Role
 
@@ -104,6 +107,39 @@ def test_production_metrics_need_the_metrics_scope(production: ServerProcess) ->
     assert "toss_graphql_orders" not in anonymous.text + buyer.text
     assert scraper.status_code == 200
     assert 'toss_graphql_orders{status="PAID"}' in scraper.text
+
+
+def metrics_token(directory: Path) -> str:
+    """What the documented `toss-graphql token prometheus --metrics` prints (docs/operations.md)."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_SETTINGS}
+    env.update({"AUTH_JWT_SECRET": JWT_SECRET, "TOSS_GRAPHQL_VAR_DIR": str(directory)})
+    command = str(Path(sys.executable).parent / "toss-graphql")
+    printed = subprocess.run(
+        [command, "token", "prometheus", "--metrics"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return printed.stdout.strip()
+
+
+def test_the_metrics_token_reads_metrics_and_nothing_else(
+    production: ServerProcess, tmp_path: Path
+) -> None:
+    headers = {"Authorization": f"Bearer {metrics_token(tmp_path)}"}
+    scraped = httpx.get(f"{production.url}/metrics", headers=headers)
+    assert scraped.status_code == 200
+    assert 'toss_graphql_orders{status="PAID"}' in scraped.text
+    # The GraphQL API refuses it as it refuses any token it does not take.
+    create = """mutation { createOrder(input: {buyer: "victim", orderName: "x", amount: 1,
+        lines: []}) { order { orderId } errors { code } } }"""
+    for document in (create, "{ orders(first: 1) { edges { cursor } } }"):
+        answer = httpx.post(f"{production.url}/graphql", json={"query": document}, headers=headers)
+        body = answer.json()
+        assert body.get("data") is None, body
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
 
 
 def test_development_start_up_still_prints_ready_tokens(

@@ -3,6 +3,7 @@ gone, requests are let through at once and the outage is logged."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from tests.support.servers import ServerProcess
 pytestmark = pytest.mark.e2e
 
 PER_BUYER = 4
+# More requests at once than the store's connection pool holds (web/shared_rate_limits.py).
+BURST = 200
+BURST_BUDGET = 5
 
 
 async def create(api: httpx.AsyncClient, token: str) -> list[str]:
@@ -58,3 +62,22 @@ async def test_two_instances_share_one_budget_and_let_requests_through_without_r
     assert elapsed < 5, "no request waits long on a store that is gone"
     assert log_b.count("rate limit store unavailable") == 1
     assert "Traceback" not in log_b
+
+
+async def test_a_burst_larger_than_the_connection_pool_gets_exactly_the_budget(
+    clean_database: str, sandbox_server: ServerProcess, tmp_path: Path
+) -> None:
+    """Redis answers throughout: however many requests arrive at once, the limit holds."""
+    await seed_catalog(clean_database)
+    alice = token_for("alice")
+    with redis_server(tmp_path) as (url, _):
+        settings = {"RATE_LIMIT_STORAGE_URL": url, "RATE_LIMIT_PER_BUYER": str(BURST_BUDGET)}
+        with serve_api(tmp_path, clean_database, sandbox_server.url, settings=settings) as api:
+            limits = httpx.Limits(max_connections=BURST, max_keepalive_connections=BURST)
+            async with httpx.AsyncClient(base_url=api.url, timeout=60, limits=limits) as client:
+                answers = await asyncio.gather(*(create(client, alice) for _ in range(BURST)))
+            log = api.log()
+
+    assert answers.count([]) == BURST_BUDGET
+    assert answers.count(["RATE_LIMITED"]) == BURST - BURST_BUDGET
+    assert "rate limit store unavailable" not in log

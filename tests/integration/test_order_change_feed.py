@@ -4,7 +4,9 @@ PostgreSQL: what raises a watcher, what does not, and what happens when the feed
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -12,6 +14,8 @@ from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.database import kill_change_listeners
+from tests.support.pgbouncer import pgbouncer_in_front_of
+from toss_graphql.db import postgres_notifications
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.order_change_hub import OrderChangeHub, OrderSignal
 from toss_graphql.db.order_changes import order_change_feed
@@ -19,6 +23,8 @@ from toss_graphql.db.sqlite_change_log import ChangeLogReader
 from toss_graphql.db.tables import OrderRow
 
 QUIET_SECONDS = 0.3
+# A guard against a hang, not a measure of speed.
+LISTEN_BUDGET_SECONDS = 30
 ORDER = "ord_feed_test_0001"
 OTHER = "ord_feed_test_0002"
 
@@ -51,6 +57,12 @@ async def note(engine: AsyncEngine, order_id: str, attention: str) -> None:
         )
 
 
+async def listening(hub: OrderChangeHub) -> None:
+    """Until the feed hears the database: PostgreSQL's listener has heard its own proof, the
+    SQLite reader has found the log's end. A late LISTEN would wake every watcher."""
+    await asyncio.wait_for(hub.until_listening(), LISTEN_BUDGET_SECONDS)
+
+
 async def is_raised(signal: OrderSignal, within: float = 5) -> bool:
     try:
         await asyncio.wait_for(signal.wait(), within)
@@ -63,7 +75,7 @@ async def test_a_committed_change_raises_the_watcher_of_its_order(
     engine: AsyncEngine, clean_database: str
 ) -> None:
     async with order_change_feed(clean_database) as hub:
-        await asyncio.sleep(QUIET_SECONDS)  # the feed is listening
+        await listening(hub)
         with hub.watch(ORDER) as mine, hub.watch(OTHER) as other:
             await note(engine, ORDER, "first")
             assert await is_raised(mine)
@@ -74,7 +86,7 @@ async def test_a_rolled_back_change_and_a_lock_raise_nothing(
     engine: AsyncEngine, clean_database: str
 ) -> None:
     async with order_change_feed(clean_database) as hub:
-        await asyncio.sleep(QUIET_SECONDS)
+        await listening(hub)
         with hub.watch(ORDER) as signal:
             async with engine.connect() as connection:
                 await connection.execute(
@@ -97,16 +109,62 @@ async def test_a_lost_listener_listens_again_and_every_watcher_reads_again(
     engine: AsyncEngine, clean_database: str
 ) -> None:
     async with order_change_feed(clean_database) as hub:
-        await asyncio.sleep(QUIET_SECONDS)
+        await listening(hub)
         with hub.watch(ORDER) as signal:
             async with engine.connect() as connection:
                 killed = await kill_change_listeners(connection)
             assert killed == 1
             # No change was made: the watcher is raised because the feed was away.
             assert await is_raised(signal)
-            await asyncio.sleep(QUIET_SECONDS)
+            await listening(hub)
             await note(engine, ORDER, "after the reconnect")
             assert await is_raised(signal)
+
+
+class LogWatch(logging.Handler):
+    """The feed's log lines, and an event raised by the first that holds `words`."""
+
+    def __init__(self, words: str) -> None:
+        super().__init__(logging.INFO)
+        self.words = words
+        self.seen = asyncio.Event()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+        if self.words in record.getMessage():
+            self.seen.set()
+
+
+@contextmanager
+def watching_log(logger_name: str, words: str) -> Iterator[LogWatch]:
+    logger = logging.getLogger(logger_name)
+    watch = LogWatch(words)
+    level = logger.level
+    logger.addHandler(watch)
+    logger.setLevel(logging.INFO)
+    try:
+        yield watch
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(level)
+
+
+@pytest.mark.postgresql_only
+async def test_a_listener_behind_a_transaction_pooler_is_never_listening(
+    clean_database: str,
+) -> None:
+    """Through PgBouncer in transaction mode a LISTEN succeeds and hears nothing: the listener
+    finds out from its own notification, which never comes back (docs/realtime.md)."""
+    deaf = "did not hear its own notification"
+    with (
+        pgbouncer_in_front_of(clean_database) as bounced,
+        watching_log(postgres_notifications.__name__, deaf) as log,
+    ):
+        async with order_change_feed(bounced) as hub:
+            await asyncio.wait_for(log.seen.wait(), LISTEN_BUDGET_SECONDS)
+            assert not hub.listening
+    assert "listening for order changes" not in log.messages
 
 
 @pytest.mark.sqlite_only

@@ -101,7 +101,8 @@ async def test_anything_else_is_refused_before_execution(api: httpx.AsyncClient)
     headers = {"Authorization": f"Bearer {alice}", "Accept": GRJ}
     cases = [
         ({"query": ARBITRARY}, "TRUSTED_DOCUMENTS_ONLY"),
-        ({"query": ORDER + " "}, "TRUSTED_DOCUMENTS_ONLY"),  # not the same text
+        # Not the same document: one field fewer.
+        ({"query": ORDER.replace(" receiptUrl", "")}, "TRUSTED_DOCUMENTS_ONLY"),
         ({"documentId": "sha256:" + "0" * 64}, "PERSISTED_QUERY_NOT_FOUND"),
         ({"documentId": sha256(ORDER), "query": ARBITRARY}, "PERSISTED_QUERY_MISMATCH"),
         ({}, "TRUSTED_DOCUMENTS_ONLY"),
@@ -156,3 +157,52 @@ def test_the_builder_refuses_a_document_the_schema_refuses(tmp_path: Path) -> No
     assert built.returncode == 2
     assert "nope" in built.stderr
     assert built.stdout == ""
+
+
+# JSON's escape for half of a UTF-16 pair, which no UTF-8 text can hold: a document carrying one
+# is refused like any other unknown document.
+LONE_SURROGATE = "\ud800"
+SURROGATE_QUERY = "{ __typename }" + LONE_SURROGATE
+# The same over a GET: its three bytes in the generalised UTF-8 a lax client writes.
+SURROGATE_QUERY_STRING = "query=%7B%20__typename%20%7D%ED%A0%80"
+
+
+def assert_refused_as_json(response: httpx.Response, code: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    assert response.json()["errors"][0]["extensions"] == {"code": code}, response.text
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_lone_surrogate_in_the_query_is_a_json_refusal_over_http(api_url: str) -> None:
+    headers = {"Authorization": f"Bearer {token_for('alice')}", "Content-Type": "application/json"}
+    cases = [
+        ({"query": SURROGATE_QUERY}, "TRUSTED_DOCUMENTS_ONLY"),
+        ({"query": SURROGATE_QUERY, "documentId": sha256(ORDER)}, "PERSISTED_QUERY_MISMATCH"),
+        (
+            {"query": SURROGATE_QUERY, "extensions": {"persistedQuery": {"sha256Hash": "0"}}},
+            "PERSISTED_QUERY_NOT_FOUND",
+        ),
+    ]
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=10) as client:
+        for body, code in cases:
+            # json.dumps writes the surrogate as the escape a client sends, "\ud800".
+            posted = await client.post("/graphql", content=json.dumps(body))
+            assert_refused_as_json(posted, code)
+        got = await client.get(f"/graphql?{SURROGATE_QUERY_STRING}")
+        assert_refused_as_json(got, "TRUSTED_DOCUMENTS_ONLY")
+
+
+async def test_a_lone_surrogate_in_a_subscription_is_an_error_message(api_url: str) -> None:
+    async with ws_session(api_url, token_for("alice")) as session:
+        await session.subscribe("odd", "subscription { orderUpdated }" + LONE_SURROGATE)
+        refused = await session.message()
+        # The connection is still there for the next operation.
+        await session.subscribe("other", 'subscription { orderUpdated(orderId: "x") { status } }')
+        after = await session.message()
+    assert refused["id"] == "odd"
+    assert refused["type"] == "error"
+    assert refused["payload"][0]["extensions"] == {"code": "TRUSTED_DOCUMENTS_ONLY"}
+    assert after["id"] == "other"
+    assert after["payload"][0]["extensions"] == {"code": "TRUSTED_DOCUMENTS_ONLY"}

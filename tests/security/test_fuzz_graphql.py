@@ -5,23 +5,33 @@ exception class).
 
 Examples are derandomized, so CI sends the same ones on every run; a failure prints the
 document that caused it.
+
+Documents whose cost could grow faster than their size (fragments that each spread the next
+twice, selections and values nested as deep as the token limit lets them) go to `toss-graphql
+serve` in a process of its own over loopback HTTP, each answered within a time budget: a
+validation rule that walks every path of such a document would hold that process, not the test.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema
 
-from tests.conftest import token_for
+from tests.conftest import JWT_SECRET, token_for
 from tests.security.clean_answers import assert_answer_is_clean
 from tests.support.flows import CANCEL, CONFIRM, CREATE_ORDER, FAIL, ORDER
+from tests.support.servers import ServerProcess, free_port, run_cli
+from toss_graphql.config import SANDBOX_SECRET_KEY
 from toss_graphql.domain.models import Role
-from toss_graphql.schema.schema import build_schema
+from toss_graphql.schema.schema import MAX_TOKENS, build_schema
 
 SDL = build_schema().as_str()
 
@@ -197,4 +207,127 @@ async def test_malformed_bodies_are_refused_cleanly(
     response = await sqlite_api.post(
         "/graphql", content=body, headers={"Content-Type": content_type}
     )
+    assert_answer_is_clean(response)
+
+
+# Generous for a document of a few thousand tokens on a loaded machine; a rule whose work
+# doubles with each level of fragments never answers within it.
+ANSWER_BUDGET_SECONDS = 5
+# Spent on a hang, so shrinking (which would send smaller documents to the same held process)
+# is left out: the document reported is the one that was not answered.
+BUDGETED = settings(FUZZ, phases=(Phase.explicit, Phase.generate))
+
+
+@pytest.fixture
+def served_sqlite_api(sandbox_server: ServerProcess, tmp_path: Path) -> Iterator[ServerProcess]:
+    """`toss-graphql serve` on a SQLite file of its own, one process per test."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}",
+        "TOSS_SECRET_KEY": SANDBOX_SECRET_KEY,
+        "TOSS_API_URL": sandbox_server.url,
+        "AUTH_JWT_SECRET": JWT_SECRET,
+        "TOSS_GRAPHQL_VAR_DIR": str(tmp_path),
+        "RECONCILE_INTERVAL_SECONDS": "0",
+        "RATE_LIMIT_REQUESTS_PER_ADDRESS": "100000",
+        "RATE_LIMIT_ANONYMOUS_PER_ADDRESS": "100000",
+    }
+    command = ["serve", "--port", str(port), "--workers", "1"]
+    with run_cli(command, env, f"{url}/readyz", url, tmp_path / "api.log") as server:
+        yield server
+
+
+@pytest.fixture
+async def served_client(served_sqlite_api: ServerProcess) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {token_for('alice')}"}
+    async with httpx.AsyncClient(
+        base_url=served_sqlite_api.url, headers=headers, timeout=ANSWER_BUDGET_SECONDS
+    ) as client:
+        yield client
+
+
+async def _answered_in_budget(client: httpx.AsyncClient, document: str) -> httpx.Response:
+    try:
+        return await client.post("/graphql", json={"query": document})
+    except httpx.TimeoutException:
+        pytest.fail(
+            f"no answer within {ANSWER_BUDGET_SECONDS} s to a document of {len(document)}"
+            f" characters:\n{document[:400]}"
+        )
+
+
+@st.composite
+def fragment_fan_outs(draw: st.DrawFn) -> str:
+    """Fragments F0..Fn, each spreading the next twice: 2^n paths through n+1 definitions.
+    On Query (no field between levels, so no depth to stop it), with an alias at each level
+    or not, or inside an order's selection."""
+    levels = draw(st.integers(min_value=1, max_value=64))
+    on_order = draw(st.booleans())
+    aliased = draw(st.booleans())
+    on_type, leaf = ("Order", "status") if on_order else ("Query", "__typename")
+    fragments = [
+        f"fragment F{level} on {on_type} {{ {f'a{level}: ' if aliased else ''}{leaf}"
+        f" ...F{level + 1} ...F{level + 1} }}"
+        for level in range(levels)
+    ]
+    fragments.append(f"fragment F{levels} on {on_type} {{ {leaf} }}")
+    operation = '{ order(orderId: "ord_x") { ...F0 } }' if on_order else "{ ...F0 }"
+    return " ".join([operation, *fragments])
+
+
+def _within_tokens(depth: int, tokens_per_level: int) -> int:
+    return min(depth, (MAX_TOKENS - 20) // tokens_per_level)
+
+
+@st.composite
+def deep_documents(draw: st.DrawFn) -> str:
+    """One thing nested as deep as the token limit allows: fields, inline fragments, list
+    values, input objects, or a chain of fragments each spreading the next inside a field."""
+    kind = draw(st.sampled_from(["fields", "inline", "lists", "objects", "fragment-chain"]))
+    depth = draw(st.integers(min_value=16, max_value=2_000))
+    if kind == "fields":
+        depth = _within_tokens(depth, 7)
+        return "{ " + 'order(orderId: "ord_x") { ' * depth + "status" + " }" * (depth + 1)
+    if kind == "inline":
+        depth = _within_tokens(depth, 4)
+        return "{ " + "... on Query { " * depth + "__typename" + " }" * (depth + 1)
+    if kind == "lists":
+        depth = _within_tokens(depth, 2)
+        return "{ order(orderId: " + "[" * depth + '"ord_x"' + "]" * depth + ") { status } }"
+    if kind == "objects":
+        depth = _within_tokens(depth, 4)
+        value = "{sku: " * depth + '"americano"' + "}" * depth
+        return f"mutation {{ createOrder(input: {{lines: [{value}]}}) {{ errors {{ code }} }} }}"
+    depth = _within_tokens(depth, 12)
+    fragments = [
+        f'fragment F{level} on Query {{ order(orderId: "ord_x") {{ status }} ...F{level + 1} }}'
+        for level in range(depth)
+    ]
+    fragments.append(f"fragment F{depth} on Query {{ __typename }}")
+    return " ".join(["{ ...F0 }", *fragments])
+
+
+@settings(BUDGETED, max_examples=25)
+@given(document=fragment_fan_outs())
+@example(
+    document=" ".join(
+        ["{ ...F0 }"]
+        + [f"fragment F{i} on Query {{ __typename ...F{i + 1} ...F{i + 1} }}" for i in range(40)]
+        + ["fragment F40 on Query { __typename }"]
+    )
+)
+async def test_fragment_fan_outs_are_answered_within_the_budget(
+    served_client: httpx.AsyncClient, document: str
+) -> None:
+    response = await _answered_in_budget(served_client, document)
+    assert_answer_is_clean(response)
+
+
+@settings(BUDGETED, max_examples=25)
+@given(document=deep_documents())
+async def test_deep_documents_are_answered_within_the_budget(
+    served_client: httpx.AsyncClient, document: str
+) -> None:
+    response = await _answered_in_budget(served_client, document)
     assert_answer_is_clean(response)

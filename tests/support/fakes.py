@@ -126,6 +126,13 @@ class _Orders:
         self._store.order_locks[order_id] = (token, now)
         return True
 
+    async def renew_lock(self, order_id: str, *, token: str, now: datetime) -> bool:
+        held = self._store.order_locks.get(order_id)
+        if held is None or held[0] != token:
+            return False
+        self._store.order_locks[order_id] = (token, now)
+        return True
+
     async def needing_settlement(self, *, changed_before: datetime, limit: int) -> Sequence[str]:
         open_states = (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT)
         pending = {
@@ -258,6 +265,25 @@ class _CancelRequests:
 
     async def save(self, request: CancelRequest) -> None:
         self._store.cancel_requests[request.request_id] = request
+
+    async def touch(self, request_id: str, now: datetime) -> bool:
+        request = self._store.cancel_requests.get(request_id)
+        if request is None or request.status is not CancelRequestStatus.PENDING:
+            return False
+        self._store.cancel_requests[request_id] = dataclasses.replace(request, updated_at=now)
+        return True
+
+    async def fail_if_abandoned(self, failed: CancelRequest, *, stale_before: datetime) -> bool:
+        request = self._store.cancel_requests.get(failed.request_id)
+        if (
+            request is None
+            or request.status is not CancelRequestStatus.PENDING
+            or request.sent_at is not None
+            or request.updated_at >= stale_before
+        ):
+            return False
+        self._store.cancel_requests[failed.request_id] = failed
+        return True
 
 
 class _Events:

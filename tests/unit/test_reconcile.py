@@ -252,8 +252,9 @@ async def test_cancel_never_sent_fails_and_refunds_nothing(
     await confirm_payment(
         services, alice, payment_key=KEY, order_id=order.order_id, amount=order.amount
     )
-    stamp = services.clock()
-    # The process died after storing the request and before asking Toss.
+    # The process died after storing the request and before asking Toss, longer than the
+    # order lock's lease ago: no caller is left waiting to send it.
+    stamp = services.clock() - services.lock_lease - timedelta(seconds=1)
     store.cancel_requests["r1"] = CancelRequest(
         request_id="r1",
         buyer="alice",

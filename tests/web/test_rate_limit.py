@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from toss_graphql.web import MutationRateLimiter
-from toss_graphql.web.rate_limit import MemoryWindows, _MovingWindows
+from toss_graphql.web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter
+from toss_graphql.web.rate_limit import MemoryWindows, _MovingWindows, address_bucket
 from toss_graphql.web.shared_rate_limits import RedisWindows, window_store
 
 
@@ -100,3 +100,49 @@ def test_the_storage_url_chooses_where_limits_are_counted() -> None:
     assert isinstance(window_store("redis://127.0.0.1:6379"), RedisWindows)
     with pytest.raises(ValueError, match="memory:// or redis://"):
         window_store("memcached://127.0.0.1:11211")
+
+
+@pytest.mark.parametrize(
+    ("address", "prefix", "bucket"),
+    [
+        ("2001:db8:1:2:aaaa::1", 64, "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:ffff", 64, "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:aaaa::1", 48, "2001:db8:1::/48"),
+        ("2001:db8:1:2:aaaa::1", 128, "2001:db8:1:2:aaaa::1/128"),
+        ("::ffff:192.0.2.7", 64, "192.0.2.7"),
+        ("192.0.2.7", 64, "192.0.2.7"),
+        ("testclient", 64, "testclient"),
+        (None, 64, None),
+    ],
+)
+def test_an_address_is_counted_in_its_bucket(
+    address: str | None, prefix: int, bucket: str | None
+) -> None:
+    assert address_bucket(address, prefix) == bucket
+
+
+async def test_an_ipv6_client_rotating_inside_its_network_shares_one_budget() -> None:
+    limiter = RequestRateLimiter(per_address=3, anonymous_per_address=100)
+    rotating = [f"2001:db8:1:2::{n:x}" for n in range(1, 5)]
+
+    answers = [await limiter.check(address, anonymous=False) for address in rotating]
+
+    assert answers[:3] == [None, None, None]
+    assert answers[3] is not None
+    assert await limiter.check("2001:db8:1:3::1", anonymous=False) is None
+
+
+async def test_the_ipv6_prefix_is_configurable() -> None:
+    each_alone = AddressRateLimiter(1, "webhooks", ipv6_prefix=128)
+    by_48 = MutationRateLimiter(per_buyer=100, per_address=1, ipv6_prefix=48)
+
+    assert await each_alone.check("2001:db8:1:2::1") is None
+    assert await each_alone.check("2001:db8:1:2::2") is None
+    assert await by_48.check(None, "2001:db8:1:2::1") is None
+    assert await by_48.check(None, "2001:db8:1:ffff::1") is not None
+
+
+@pytest.mark.parametrize("prefix", [31, 129])
+def test_an_ipv6_prefix_outside_32_to_128_is_refused(prefix: int) -> None:
+    with pytest.raises(ValueError, match="32 to 128"):
+        RequestRateLimiter(10, 10, ipv6_prefix=prefix)

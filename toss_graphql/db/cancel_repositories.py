@@ -183,6 +183,34 @@ class SqlCancelRequestRepository:
             .values(**values)
         )
 
+    async def touch(self, request_id: str, now: datetime) -> bool:
+        result = await self._connection.execute(
+            update(cancel_requests)
+            .where(
+                cancel_requests.c.request_id == request_id,
+                cancel_requests.c.status == CancelRequestStatus.PENDING.value,
+            )
+            .values(updated_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def fail_if_abandoned(self, failed: CancelRequest, *, stale_before: datetime) -> bool:
+        # One conditional UPDATE: a sign of life committed before it wins, one after it
+        # finds the request failed (orders' transitions claim the same way).
+        values = _request_values(failed)
+        del values["request_id"]
+        result = await self._connection.execute(
+            update(cancel_requests)
+            .where(
+                cancel_requests.c.request_id == failed.request_id,
+                cancel_requests.c.status == CancelRequestStatus.PENDING.value,
+                cancel_requests.c.sent_at.is_(None),
+                cancel_requests.c.updated_at < stale_before,
+            )
+            .values(**values)
+        )
+        return bool(result.rowcount == 1)
+
 
 def _request_values(request: CancelRequest) -> dict[str, Any]:
     return {

@@ -29,6 +29,8 @@ class OrderChangeHub:
 
     def __init__(self) -> None:
         self._watchers: dict[str, set[OrderSignal]] = {}
+        # Raised while the feed is known to hear the database's signal: /readyz reports it.
+        self._listening = asyncio.Event()
 
     @contextmanager
     def watch(self, order_id: str) -> Iterator[OrderSignal]:
@@ -45,6 +47,19 @@ class OrderChangeHub:
     @property
     def watching(self) -> bool:
         return bool(self._watchers)
+
+    @property
+    def listening(self) -> bool:
+        return self._listening.is_set()
+
+    async def until_listening(self) -> None:
+        await self._listening.wait()
+
+    def listening_started(self) -> None:
+        self._listening.set()
+
+    def listening_stopped(self) -> None:
+        self._listening.clear()
 
     def changed(self, order_id: str) -> None:
         for signal in self._watchers.get(order_id, ()):

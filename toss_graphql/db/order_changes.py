@@ -4,11 +4,15 @@ Each process keeps one feed (docs/realtime.md): on PostgreSQL a connection that 
 the notifications the triggers of migration 0004 send at commit; on SQLite a reader of the
 `order_changes` log those triggers append to. The feed names the order that changed; the
 hub wakes that order's watchers, and each reads the order again.
+
+Start-up waits, within FIRST_LISTEN_SECONDS, for the feed to listen, so a process serves
+subscriptions once it hears changes; past that it serves, and /readyz says it is not ready.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +20,11 @@ from .engine import is_sqlite
 from .order_change_hub import OrderChangeHub
 from .postgres_notifications import listen_for_changes
 from .sqlite_change_log import follow_change_log
+
+log = logging.getLogger(__name__)
+
+# Enough for PostgreSQL's connect and the listener's proof (postgres_notifications.py).
+FIRST_LISTEN_SECONDS = 10.0
 
 
 @asynccontextmanager
@@ -25,7 +34,22 @@ async def order_change_feed(database_url: str) -> AsyncIterator[OrderChangeHub]:
     follow = follow_change_log if is_sqlite(database_url) else listen_for_changes
     task = asyncio.create_task(follow(database_url, hub), name="order-change-feed")
     try:
+        await _first_listening(hub, task)
         yield hub
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def _first_listening(hub: OrderChangeHub, task: asyncio.Task[None]) -> None:
+    listening = asyncio.create_task(hub.until_listening())
+    try:
+        await asyncio.wait(
+            (listening, task), timeout=FIRST_LISTEN_SECONDS, return_when="FIRST_COMPLETED"
+        )
+    finally:
+        listening.cancel()
+    if task.done():
+        task.result()  # a feed that cannot run at all (an in-memory SQLite) stops the start
+    elif not hub.listening:
+        log.warning("order change feed not listening yet; serving, not ready")

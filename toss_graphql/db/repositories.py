@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
+from unicodedata import normalize
 
 from sqlalchemy import (
     Row,
@@ -233,9 +234,13 @@ class SqlOrderRepository:
         return bool(result.rowcount == 1)
 
     async def find_by_name(self, buyer: str, order_name: str) -> Sequence[Order]:
+        """The buyer's orders of that name in either Unicode form. Names are stored in NFC;
+        one stored before that may be decomposed (as macOS types it), and is found too: the
+        stored names are not rewritten (docs/architecture.md §2)."""
+        spellings = sorted({normalize("NFC", order_name), normalize("NFD", order_name)})
         result = await self._connection.execute(
             select(orders)
-            .where(orders.c.buyer == buyer, orders.c.order_name == order_name)
+            .where(orders.c.buyer == buyer, orders.c.order_name.in_(spellings))
             .order_by(orders.c.created_at, orders.c.order_id)
         )
         return [_order(row) for row in result]
@@ -254,6 +259,14 @@ class SqlOrderRepository:
                 ),
             )
             .values(lock_token=token, locked_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def renew_lock(self, order_id: str, *, token: str, now: datetime) -> bool:
+        result = await self._connection.execute(
+            update(orders)
+            .where(orders.c.order_id == order_id, orders.c.lock_token == token)
+            .values(locked_at=now)
         )
         return bool(result.rowcount == 1)
 

@@ -60,6 +60,8 @@ async def follow_change_log(database_url: str, hub: OrderChangeHub) -> None:
     if not path or path == ":memory:":
         raise ValueError("subscriptions need a SQLite file: an in-memory database is private")
     reader = ChangeLogReader(path)
+    # From here every change committed is read: the log was found and its end noted.
+    hub.listening_started()
     try:
         while True:
             await asyncio.sleep(POLL_SECONDS)
@@ -70,4 +72,5 @@ async def follow_change_log(database_url: str, hub: OrderChangeHub) -> None:
             except sqlite3.Error as error:
                 log.info("order change log not read; trying again", extra={"error": str(error)})
     finally:
+        hub.listening_stopped()
         reader.close()

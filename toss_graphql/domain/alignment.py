@@ -25,6 +25,7 @@ from .models import (
     PaymentEvent,
     PaymentEventType,
 )
+from .order_lock import OrderLock
 from .ports.gateway import TossCancel, TossCancelStatus, TossPayment, TossPaymentStatus
 from .ports.storage import UnitOfWork
 from .services import Services
@@ -76,11 +77,15 @@ async def apply_toss_record(
     *,
     source: str,
     event_type: PaymentEventType = PaymentEventType.SETTLED_FROM_TOSS,
+    lock: OrderLock | None = None,
 ) -> Settlement:
     """Settle the order from `toss`, in one transaction. Never marks anything paid that Toss
-    does not show approved for this very order and amount."""
+    does not show approved for this very order and amount. Under the order's `lock`, the
+    transaction writes only while the lock is still the caller's (else `LockLost`)."""
     now = services.clock()
     async with services.unit_of_work() as uow:
+        if lock is not None:
+            await lock.hold(uow)
         found = await uow.orders.get_with_payment(order_id)
         assert found is not None, "callers settle orders they found"
         order, payment = found
@@ -315,14 +320,23 @@ async def record_cancels(
     ]
     if not new and payment.balance_amount == toss.balance_amount:
         return order
+    event = OrderEvent.FULLY_REFUNDED if toss.balance_amount == 0 else OrderEvent.PARTIALLY_REFUNDED
+    # The order's move first: refused, the order is no longer the refundable one read above
+    # (another settler moved it since), and nothing of Toss's record is booked against it; an
+    # own request stays pending, for reconciliation to send again under its key.
+    if not await uow.orders.transition(order.order_id, event, now=now):
+        current = await _current(uow, order)
+        log.warning(
+            "cancels not booked: the order moved on before its refund was recorded",
+            extra={"order_id": order.order_id, "status": current.status.value},
+        )
+        return current
     owners = await _attribute(uow, new, toss, own_request, now)
     for cancel in new:
         owner = owners.get(cancel.transaction_key)
         recorded = dataclasses.replace(cancel, idempotency_key=owner.client_key if owner else None)
         await uow.cancels.add(recorded, now)
 
-    event = OrderEvent.FULLY_REFUNDED if toss.balance_amount == 0 else OrderEvent.PARTIALLY_REFUNDED
-    await uow.orders.transition(order.order_id, event, now=now)
     target = edge(event).target
     if target is OrderStatus.CANCELED:
         # The seed's rule: a fully canceled payment leaves the live table. What only that row

@@ -27,7 +27,7 @@ from .cancel_requests import (
 )
 from .errors import DomainError, ErrorCode
 from .models import CancelRequest, CancelRequestStatus, Principal
-from .order_lock import OrderLock, order_lock
+from .order_lock import OrderLock, Waiting, order_lock
 from .services import Services
 
 __all__ = ["CancelArguments", "CancelResult", "cancel_payment", "drive_locked"]
@@ -51,13 +51,32 @@ async def cancel_payment(
 
 
 async def _run(services: Services, request: CancelRequest) -> CancelResult:
-    async with order_lock(services, request.order_id, wait=QUEUE_WAIT) as lock:
+    waiting = _signs_of_life(services, request)
+    async with order_lock(services, request.order_id, wait=QUEUE_WAIT, waiting=waiting) as lock:
         if lock is None:
             raise DomainError(
                 ErrorCode.CANCEL_IN_PROGRESS,
                 "another cancel of this order is still running; try again shortly",
             )
         return await drive_locked(services, request, lock)
+
+
+def _signs_of_life(services: Services, request: CancelRequest) -> Waiting:
+    """While this call waits for the order's lock, the request is re-stamped every quarter
+    lease: the reconciler leaves a request stamped within the lease to its caller, and fails
+    only one whose caller is gone (reconcile._settle_pending_cancels)."""
+    last = request.updated_at
+
+    async def stamp() -> None:
+        nonlocal last
+        now = services.clock()
+        if now - last < services.lock_lease / 4:
+            return
+        async with services.unit_of_work() as uow:
+            await uow.cancel_requests.touch(request.request_id, now)
+        last = now
+
+    return stamp
 
 
 async def drive_locked(services: Services, request: CancelRequest, lock: OrderLock) -> CancelResult:

@@ -142,7 +142,11 @@ async def settle_reply(
                 "the cancel's outcome could not be confirmed yet; poll the order",
             )
         else:
-            outcome = await _record(uow, services, request, order, payment, toss, now)
+            booked = await _record(uow, services, request, order, payment, toss, now)
+            outcome = booked or DomainError(
+                ErrorCode.PAYMENT_PENDING,
+                "the cancel's outcome could not be recorded yet; poll the order",
+            )
     if isinstance(outcome, DomainError):
         raise outcome
     log.info("payment canceled", extra={"order_id": order.order_id, "balance": toss.balance_amount})
@@ -157,11 +161,14 @@ async def _record(
     payment: Payment,
     toss: TossPayment,
     now: datetime,
-) -> CancelResult:
-    """Book the cancel Toss carried out for `request`, which succeeds with it."""
+) -> CancelResult | None:
+    """Book the cancel Toss carried out for `request`, which succeeds with it; None when the
+    books refused it (the order moved on), the request left pending."""
     settled = await record_cancels(uow, order, toss, now, own_request=request)
     recorded = await uow.cancel_requests.get(request.request_id)
     assert recorded is not None
+    if recorded.status is not CancelRequestStatus.SUCCEEDED:
+        return None
     key = recorded.transaction_key
     cancel = await uow.cancels.get(key) if key else None
     await audit(

@@ -198,6 +198,8 @@ async def _find_cancelable(uow: UnitOfWork, args: CancelArguments) -> tuple[Orde
     named = await uow.orders.find_by_name(args.buyer, args.order_name)
     if args.order_id is not None:
         named = [order for order in named if order.order_id == args.order_id]
+        if not named:
+            named = await _named_before_nfc(uow, args, args.order_id)
     if not named:
         raise DomainError(
             ErrorCode.ORDER_NOT_FOUND,
@@ -226,6 +228,17 @@ async def _find_cancelable(uow: UnitOfWork, args: CancelArguments) -> tuple[Orde
     if payment is None:
         raise DomainError(ErrorCode.NOT_CANCELABLE, "the order has no payment in force")
     return order, payment
+
+
+async def _named_before_nfc(uow: UnitOfWork, args: CancelArguments, order_id: str) -> list[Order]:
+    """The order `order_id` when its name was stored before names were kept in NFC, in a form
+    no lookup by name finds (partly decomposed, or with a format character in it), and looks
+    like the name asked for (docs/architecture.md §2)."""
+    order = await uow.orders.get(order_id)
+    if order is None or order.buyer != args.buyer:
+        return []
+    alike = validation.name_likeness(order.order_name) == validation.name_likeness(args.order_name)
+    return [order] if alike else []
 
 
 def exceeded(balance: int) -> DomainError:

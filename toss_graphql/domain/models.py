@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -219,8 +220,9 @@ class CancelRequest:
         order_id: str | None,
         refund_account_digest: str | None,
     ) -> bool:
+        # A request stored before names were kept in NFC may hold its name decomposed.
         return (
-            self.order_name,
+            unicodedata.normalize("NFC", self.order_name),
             self.reason,
             self.requested_amount,
             self.requested_order_id,

@@ -58,7 +58,8 @@ def _price_lines(requested: Sequence[LineRequest], catalog: dict[str, Product]) 
 def _name_for(lines: Sequence[OrderLine]) -> str:
     first = lines[0].product_name
     name = first if len(lines) == 1 else f"{first} 외 {len(lines) - 1}건"
-    return name[: validation.MAX_ORDER_NAME]
+    # Stored in NFC, like a name given whole, so cancel-by-name finds it either way.
+    return validation.nfc(name)[: validation.MAX_ORDER_NAME]
 
 
 def _check_request(principal: Principal, request: CreateOrderRequest) -> None:

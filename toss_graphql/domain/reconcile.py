@@ -21,7 +21,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
 
@@ -37,7 +37,7 @@ from .models import (
     PaymentEvent,
     PaymentEventType,
 )
-from .order_lock import OrderLock, order_lock
+from .order_lock import LockLost, OrderLock, order_lock
 from .ports.gateway import (
     GatewayRejected,
     GatewayTechnicalError,
@@ -168,7 +168,13 @@ async def _settle_locked(services: Services, order_id: str, policy: ReconcilePol
     async with order_lock(services, order_id) as lock:
         if lock is None:
             return Outcome.BUSY
-        return await _settle_order_from_toss(services, order_id, policy, lock)
+        try:
+            return await _settle_order_from_toss(services, order_id, policy, lock)
+        except LockLost:
+            # Its lease lapsed during a call to Toss and another holder took the order:
+            # what this run read is left unwritten, to that holder and the next run.
+            log.info("order lock lost while reconciling", extra={"order_id": order_id})
+            return Outcome.BUSY
 
 
 async def _settle_order_from_toss(
@@ -179,17 +185,20 @@ async def _settle_order_from_toss(
         pending = await uow.cancel_requests.pending_for_order(order_id)
     assert order is not None, "orders are never deleted"
     try:
+        # The lock was claimed just now: that claim is this first call's renewal.
         toss = await _read_payment_of(services, order)
         if toss is None:
             if order.status is OrderStatus.CONFIRMING:
-                await _fail_unknown_checkout(services, order)
+                await _fail_unknown_checkout(services, order, lock)
                 return Outcome.SETTLED
-            return await _unresolved(services, order, policy, "Toss has no such payment")
+            return await _unresolved(services, order, policy, "Toss has no such payment", lock=lock)
         if toss.status is TossPaymentStatus.IN_PROGRESS and order.status is OrderStatus.CONFIRMING:
+            await lock.keep()
             toss = await _confirm_again(services, order, toss)
     except GatewayTechnicalError as error:
         log.warning("Toss unreachable while reconciling", extra={"order_id": order_id})
         async with services.unit_of_work() as uow:
+            await lock.hold(uow)
             await uow.events.append(
                 PaymentEvent(
                     order_id=order_id,
@@ -200,17 +209,19 @@ async def _settle_order_from_toss(
                 )
             )
         return await _unresolved(
-            services, order, policy, f"Toss unreachable: {error}", Outcome.UNREACHABLE
+            services, order, policy, f"Toss unreachable: {error}", Outcome.UNREACHABLE, lock=lock
         )
 
-    settled = await apply_toss_record(services, order_id, toss, source="reconcile")
+    settled = await apply_toss_record(services, order_id, toss, source="reconcile", lock=lock)
     changed = settled.changed
     if pending:
         changed = await _settle_pending_cancels(services, order_id, policy, lock) or changed
     if settled.order.status in (OrderStatus.CONFIRMING, OrderStatus.WAITING_FOR_DEPOSIT):
         if settled.order.status is OrderStatus.WAITING_FOR_DEPOSIT:
             return _settled_if(changed)  # a deposit may take days
-        return await _unresolved(services, settled.order, policy, f"Toss says {toss.status}")
+        return await _unresolved(
+            services, settled.order, policy, f"Toss says {toss.status}", lock=lock
+        )
     return _settled_if(changed)
 
 
@@ -254,7 +265,7 @@ async def _confirm_again(services: Services, order: Order, toss: TossPayment) ->
         )
 
 
-async def _fail_unknown_checkout(services: Services, order: Order) -> None:
+async def _fail_unknown_checkout(services: Services, order: Order, lock: OrderLock) -> None:
     now = services.clock()
     failure = Failure("NOT_FOUND_PAYMENT", "Toss has no record of this checkout")
     audit = FailureAudit(
@@ -262,6 +273,7 @@ async def _fail_unknown_checkout(services: Services, order: Order) -> None:
         detail={"source": "reconcile", "to": OrderStatus.FAILED.value},
     )
     async with services.unit_of_work() as uow:
+        await lock.hold(uow)
         await fail_claimed_checkout(
             uow, order, failure, now, payment_key=order.payment_key, audit=audit
         )
@@ -273,8 +285,15 @@ async def _settle_pending_cancels(
     """A cancel request whose outcome is unknown is sent to Toss again under its own
     Idempotency-Key: Toss answers its first answer again, or carries it out once, so the
     request learns exactly which transaction is its own. One never sent (its process died
-    first) did not reach Toss: it failed, and the buyer may ask again."""
+    first) did not reach Toss: it failed, and the buyer may ask again.
+
+    A request never sent whose caller is alive is its caller's to send, not this run's to
+    fail: a caller waiting for the order's lock re-stamps its request every quarter lease
+    (cancel._signs_of_life), so only a request silent for longer than the lease (and
+    `min_age`) is taken for abandoned, and it is failed only if it still is at the moment of
+    writing. Sending one again is safe whoever waits for it: Toss acts on its key once."""
     now = services.clock()
+    abandoned_before = now - max(policy.min_age, services.lock_lease)
     settled = False
     async with services.unit_of_work() as uow:
         pending = await uow.cancel_requests.pending_for_order(order_id)
@@ -282,8 +301,8 @@ async def _settle_pending_cancels(
         if request.updated_at >= now - policy.min_age:
             continue
         if request.sent_at is None:
-            await _fail_unsent(services, request)
-            settled = True
+            if request.updated_at < abandoned_before:
+                settled = await _fail_unsent(services, request, lock, abandoned_before) or settled
             continue
         try:
             await drive_locked(services, request, lock)
@@ -296,18 +315,23 @@ async def _settle_pending_cancels(
     return settled
 
 
-async def _fail_unsent(services: Services, request: CancelRequest) -> None:
+async def _fail_unsent(
+    services: Services, request: CancelRequest, lock: OrderLock, stale_before: datetime
+) -> bool:
+    """Fail a request that never reached Toss and whose caller is gone; False, writing
+    nothing, when its caller showed a sign of life after all."""
     now = services.clock()
+    failed = dataclasses.replace(
+        request,
+        status=CancelRequestStatus.FAILED,
+        error_code="GATEWAY_UNAVAILABLE",
+        error_message="the cancel never reached Toss; nothing was refunded",
+        updated_at=now,
+    )
     async with services.unit_of_work() as uow:
-        await uow.cancel_requests.save(
-            dataclasses.replace(
-                request,
-                status=CancelRequestStatus.FAILED,
-                error_code="GATEWAY_UNAVAILABLE",
-                error_message="the cancel never reached Toss; nothing was refunded",
-                updated_at=now,
-            )
-        )
+        await lock.hold(uow)
+        if not await uow.cancel_requests.fail_if_abandoned(failed, stale_before=stale_before):
+            return False
         await uow.events.append(
             PaymentEvent(
                 order_id=request.order_id,
@@ -316,6 +340,7 @@ async def _fail_unsent(services: Services, request: CancelRequest) -> None:
                 detail={"request_id": request.request_id},
             )
         )
+    return True
 
 
 async def _unresolved(
@@ -324,6 +349,8 @@ async def _unresolved(
     policy: ReconcilePolicy,
     reason: str,
     outcome: Outcome = Outcome.UNCHANGED,
+    *,
+    lock: OrderLock | None = None,
 ) -> Outcome:
     now = services.clock()
     if now - order.updated_at < policy.give_up_after:
@@ -334,6 +361,8 @@ async def _unresolved(
         extra={"order_id": order.order_id, "reason": message},
     )
     async with services.unit_of_work() as uow:
+        if lock is not None:
+            await lock.hold(uow)
         await uow.orders.flag_attention(order.order_id, reason=message, now=now)
         await uow.events.append(
             PaymentEvent(

@@ -32,9 +32,11 @@ class Services:
     clock: Clock = utc_now
     new_order_id: IdGenerator = new_order_id
     sleep: Sleep = asyncio.sleep
-    # How long an order's lock outlives its holder's last sign of life: longer than one Toss
-    # call with all its retries, so a live holder is never overtaken, and short enough that
-    # a crashed holder's orders are settled soon after.
+    # How long an order's lock outlives its holder's last sign of life: meant to be longer
+    # than one Toss call with all its retries, so a live holder is rarely overtaken (a call
+    # waiting for a pooled connection may still outlive it: the holder's check before it
+    # writes keeps the books whole, see order_lock), and short enough that a crashed holder's
+    # orders are settled soon after.
     lock_lease: timedelta = timedelta(seconds=120)
 
 

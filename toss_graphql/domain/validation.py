@@ -39,6 +39,9 @@ MAX_REFUND_HOLDER_NAME = 60
 _NOT_TYPED = frozenset({"Cc", "Cs"})
 # A multi-line field (a reason, a message) may hold the whitespace of a pasted paragraph.
 _TYPED_WHITESPACE = frozenset("\t\n\r")
+# Zero-width spaces and joiners, bidi controls, soft hyphens: invisible, so a name holding one
+# looks like a name without it.
+_FORMAT = "Cf"
 
 
 def _typed_text(value: str, field: str, *, multiline: bool = False) -> str:
@@ -64,10 +67,28 @@ def amount(value: int, field: str = "amount") -> int:
 
 
 def order_name(value: str, field: str = "orderName") -> str:
+    """The name in NFC, the form it is stored and looked up in: a name typed composed and
+    one typed decomposed are one name, and an invisible character cannot make two names of
+    one (docs/security.md, "An order name that hides its likeness")."""
     stripped = _typed_text(value, field).strip()
-    if not 1 <= len(stripped) <= MAX_ORDER_NAME:
+    if any(unicodedata.category(character) == _FORMAT for character in stripped):
+        raise invalid_input(
+            field, f"{field} must not contain invisible format characters (zero-width, bidi)"
+        )
+    name = nfc(stripped)
+    if not 1 <= len(name) <= MAX_ORDER_NAME:
         raise invalid_input(field, f"orderName must be 1 to {MAX_ORDER_NAME} characters")
-    return stripped
+    return name
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def name_likeness(name: str) -> str:
+    """What a name looks like: NFC, its format characters dropped. Two names stored before
+    names were kept in NFC are alike when these are equal."""
+    return "".join(c for c in nfc(name) if unicodedata.category(c) != _FORMAT)
 
 
 def payment_key(value: str, field: str = "paymentKey") -> str:

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from .alignment import apply_toss_record
 from .models import InboxStatus, PaymentEvent, PaymentEventType, Webhook, WebhookEventType
-from .order_lock import order_lock
+from .order_lock import LockLost, OrderLock, order_lock
 from .ports.gateway import Checkout, GatewayRejected, GatewayTechnicalError, TossPayment
 from .ports.storage import UnitOfWork
 from .services import Services
@@ -219,7 +219,13 @@ class WebhookProcessor:
             # Counted from the attempt: an order Toss cannot be asked about is not asked
             # again at once either.
             self._read_at[order_id] = services.clock()
-            return await _verify_and_settle(services, order_id, order.checkout, webhooks)
+            try:
+                return await _verify_and_settle(services, lock, order.checkout, webhooks)
+            except LockLost:
+                # The lease lapsed during the read of Toss and another holder took the
+                # order: nothing of this read is written; the webhooks wait for a later pass.
+                log.info("order lock lost while settling webhooks", extra={"order_id": order_id})
+                return None
 
     async def _record(
         self, order_id: str | None, outcomes: list[Outcome], result: _PassResult
@@ -249,9 +255,11 @@ class WebhookProcessor:
 
 
 async def _verify_and_settle(
-    services: Services, order_id: str, checkout: Checkout, webhooks: list[Webhook]
+    services: Services, lock: OrderLock, checkout: Checkout, webhooks: list[Webhook]
 ) -> list[Outcome] | None:
+    order_id = lock.order_id
     try:
+        # The lock was claimed just before: that claim is this call's renewal.
         toss = await _read_payment_for(services, order_id, checkout, webhooks)
     except GatewayRejected as rejection:
         rejected = Verdict(InboxStatus.REJECTED, f"Toss does not know it: {rejection.code}")
@@ -279,7 +287,7 @@ async def _verify_and_settle(
         return refused
     events = sorted({webhook.event_type for webhook in verified})
     settled = await apply_toss_record(
-        services, order_id, toss, source=f"webhook {', '.join(events)}"
+        services, order_id, toss, source=f"webhook {', '.join(events)}", lock=lock
     )
     processed = Verdict(InboxStatus.PROCESSED, settled.note or "in line")
     return refused + [(webhook, processed) for webhook in verified]

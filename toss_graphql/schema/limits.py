@@ -1,4 +1,5 @@
-"""A depth limit that counts every field, introspection included.
+"""A depth limit that counts every field, introspection included; an alias limit that counts
+each fragment once.
 
 Strawberry's QueryDepthLimiter skips fields that start with `__`, which leaves
 `__schema { types { fields { type { ofType ... } } } }` unbounded. docs/architecture.md §4.1
@@ -90,3 +91,62 @@ class MaxDepthRule(ValidationRule):
             self.report_error(
                 GraphQLError(f"the document is deeper than {MAX_DEPTH} levels", [node])
             )
+
+
+MAX_ALIASES = 30
+
+
+class AliasCounts:
+    """Aliased fields of one document as executed (a fragment's once per spread), each
+    fragment's counted once: Strawberry's MaxAliasesLimiter walks a fragment anew at every
+    spread, as the depth limit once did, and stalls on the same chains of fragments."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self._fragments = fragments
+        self._known: dict[str, int] = {}
+        self._open: set[str] = set()
+
+    def within(self, selection_set: SelectionSetNode | None) -> int:
+        if selection_set is None:
+            return 0
+        count = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                count += (selection.alias is not None) + self.within(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                count += self.within(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                count += self._fragment(selection.name.value)
+        return count
+
+    def _fragment(self, name: str) -> int:
+        known = self._known.get(name)
+        if known is not None:
+            return known
+        fragment = self._fragments.get(name)
+        if fragment is None or name in self._open:
+            return 0  # unknown or cyclic: other rules refuse the document
+        self._open.add(name)
+        count = self.within(fragment.selection_set)
+        self._open.discard(name)
+        self._known[name] = count
+        return count
+
+
+class MaxAliasesRule(ValidationRule):
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        counts = AliasCounts(
+            {
+                definition.name.value: definition
+                for definition in context.document.definitions
+                if isinstance(definition, FragmentDefinitionNode)
+            }
+        )
+        total = sum(
+            counts.within(definition.selection_set)
+            for definition in context.document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        )
+        if total > MAX_ALIASES:
+            self.report_error(GraphQLError(f"{total} aliases found. Allowed: {MAX_ALIASES}"))

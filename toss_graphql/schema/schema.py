@@ -10,7 +10,6 @@ from typing import Any
 import strawberry
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
-from strawberry.extensions.max_aliases import create_validator
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
@@ -19,7 +18,7 @@ from .. import telemetry
 from ..request_context import request_id
 from ..resolvers import mutations, queries, subscriptions
 from .execution import execution_context_for
-from .limits import MaxDepthRule
+from .limits import MaxAliasesRule, MaxDepthRule
 from .types import (
     CancelConnection,
     CancelPaymentPayload,
@@ -30,10 +29,8 @@ from .types import (
     OrderConnection,
 )
 
-MAX_ALIASES = 30
-ALIAS_RULE = create_validator(MAX_ALIASES)
 MAX_TOKENS = 5_000
-VALIDATION_RULES = (MaxDepthRule, ALIAS_RULE)
+VALIDATION_RULES = (MaxDepthRule, MaxAliasesRule)
 # graphql-core appends " Did you mean 'X'?" (or "... the enum value 'X'?") to messages about
 # unknown fields, arguments, types, input fields and enum values.
 SUGGESTION = re.compile(r" Did you mean [^?]*\?")

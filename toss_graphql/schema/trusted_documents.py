@@ -6,6 +6,11 @@ and Relay's persisted-query output both write: `{"<id>": "<document text>"}`. A 
 document by `documentId` (GraphQL over HTTP's persisted documents; `sha256:<hex>` or the bare id)
 or by Apollo's `extensions.persistedQuery.sha256Hash`; a request that sends the text itself is
 recognised by the text's SHA-256.
+
+Third-party clients (Python's `gql`, Apollo) print a document before sending it, so the text
+that arrives is rarely the manifest's. Each entry is therefore also known by its canonical form,
+graphql-core's printing of its syntax tree: a request whose text misses is parsed, within the
+token count of the largest entry, and matched by that form (docs/http.md, Trusted documents).
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, print_ast, validate
+from graphql.language import Lexer, Source, TokenKind
 from graphql.validation import specified_rules
 
 from .schema import MAX_TOKENS, VALIDATION_RULES
@@ -30,7 +36,9 @@ class TrustedDocumentsError(ValueError):
 
 
 def document_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    # JSON may carry a lone surrogate ("\ud800"), which strict UTF-8 cannot encode; such a
+    # text is hashed as is and simply names no document.
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,23 @@ class TrustedDocuments:
     # Each text's document, parsed and validated at load.
     prepared: Mapping[str, DocumentNode] = field(default_factory=dict)
     _by_hash: Mapping[str, str] = field(init=False, repr=False)
+    # Each text by its canonical form, the one a client that prints documents sends.
+    _by_canonical: Mapping[str, str] = field(init=False, repr=False)
+    # A request with more tokens than the largest document cannot be a re-formatting of one.
+    _max_tokens: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        by_hash = {document_hash(text): text for text in self.texts.values()}
+        # In the manifest's order, the first of two texts that print alike wins, on every start;
+        # a text sent exactly is always itself.
+        texts = list(dict.fromkeys(self.texts.values()))
+        by_canonical: dict[str, str] = {}
+        for text in texts:
+            by_canonical.setdefault(_canonical(self.prepared.get(text) or parse(text)), text)
+        by_hash = {document_hash(canonical): text for canonical, text in by_canonical.items()}
+        by_hash.update((document_hash(text), text) for text in texts)
         object.__setattr__(self, "_by_hash", by_hash)
+        object.__setattr__(self, "_by_canonical", by_canonical)
+        object.__setattr__(self, "_max_tokens", max(map(_token_count, texts), default=0))
 
     @classmethod
     def load(cls, path: Path, schema: GraphQLSchema, *, only: bool) -> TrustedDocuments:
@@ -84,7 +105,20 @@ class TrustedDocuments:
         )
 
     def is_trusted(self, text: str) -> bool:
-        return document_hash(text) in self._by_hash
+        """`text` is exactly one of the manifest's."""
+        return self._by_hash.get(document_hash(text)) == text
+
+    def trusted_text(self, text: str) -> str | None:
+        """The manifest's text of the document `text` is, exactly or once re-formatted."""
+        if self.is_trusted(text):
+            return text
+        try:
+            # No more tokens than the largest document has; comments, which re-formatting may
+            # add or drop, only within the limit of any request.
+            document = parse(text, max_tokens=MAX_TOKENS, max_lexical_tokens=self._max_tokens)
+        except GraphQLError:
+            return None
+        return self._by_canonical.get(_canonical(document))
 
 
 class _Invalid(Exception):
@@ -100,6 +134,18 @@ def _prepare(text: str, schema: GraphQLSchema) -> DocumentNode:
     if errors:
         raise _Invalid("; ".join(error.message for error in errors))
     return document
+
+
+def _canonical(document: DocumentNode) -> str:
+    return print_ast(document)
+
+
+def _token_count(text: str) -> int:
+    """Tokens other than comments: what a re-formatting of the document keeps."""
+    lexer, count = Lexer(Source(text)), 0
+    while lexer.advance().kind is not TokenKind.EOF:
+        count += 1
+    return count
 
 
 def manifest_from(texts: Iterable[str]) -> dict[str, str]:
@@ -127,21 +173,31 @@ def persisted_query_hash(extensions: Mapping[str, object] | None) -> str | None:
 def document_to_run(
     trusted: TrustedDocuments, query: str | None, document_id: str | None
 ) -> str | None:
-    """The text to execute for a request naming `document_id` and/or sending `query`."""
-    if document_id is not None:
+    """The text to execute for a request naming `document_id` and/or sending `query`: a
+    trusted document runs as the manifest's text, whatever form the client sent it in."""
+    if document_id is not None and not _hash_of_its_own(document_id, query):
         text = trusted.text_of(document_id)
         if text is None:
             raise UntrustedDocument(
                 f"no trusted document has the id {document_id!r}", "PERSISTED_QUERY_NOT_FOUND"
             )
-        if query is not None and query != text:
+        if query is not None and query != text and trusted.trusted_text(query) != text:
             raise UntrustedDocument(
                 "the query sent is not the document its id names", "PERSISTED_QUERY_MISMATCH"
             )
         return text
-    if trusted.only and (query is None or not trusted.is_trusted(query)):
+    if not trusted.only:
+        return query
+    known = trusted.trusted_text(query) if query is not None else None
+    if known is None:
         raise UntrustedDocument(
             "this API runs trusted documents only: send the documentId of one in its manifest",
             "TRUSTED_DOCUMENTS_ONLY",
         )
-    return query
+    return known
+
+
+def _hash_of_its_own(document_id: str, query: str | None) -> bool:
+    """The id is the SHA-256 of the query sent with it (Apollo's retry after
+    PERSISTED_QUERY_NOT_FOUND): the query decides, as if it had come alone."""
+    return query is not None and document_id.removeprefix(SHA256_PREFIX) == document_hash(query)

@@ -1,5 +1,6 @@
-"""graphql-transport-ws with this service's rules (docs/realtime.md): who may connect, for
-how long, and what a client that stops reading costs."""
+"""graphql-transport-ws with this service's rules (docs/realtime.md): who may connect, how
+many sockets and operations a caller may have, for how long, and what a client that stops
+reading costs."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from ..schema.trusted_documents import (
     document_to_run,
     persisted_query_hash,
 )
+from .open_sockets import OpenSockets, SocketTally
+from .rate_limit import address_bucket
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
 TOO_MANY_INITIALISATIONS = 4429
+# Past SUBSCRIPTION_CONNECTIONS_PER_SUBJECT or _PER_ADDRESS: graphql-transport-ws's code for
+# "too many", which graphql-ws clients do not retry (docs/security.md).
+TOO_MANY_CONNECTIONS = 4429
 POLICY_VIOLATION = 1008
 
 
@@ -49,6 +55,12 @@ class SocketRules:
 class ConnectionGate(Protocol):
     rules: SocketRules
     trusted: TrustedDocuments | None
+    sockets: OpenSockets
+
+    async def operation_wait(self, context: Context) -> int | None:
+        """Count one operation against the connection's address budget, as an HTTP request
+        is: None when it may run, else the seconds until one may."""
+        ...
 
     def authenticate_connection(self, context: Context, params: Mapping[str, object]) -> str | None:
         """Settle the connection's caller from `connection_init`'s payload (or the upgrade's
@@ -86,27 +98,55 @@ def malformed_subscribe(message: Mapping[str, object], *, by_id: bool = False) -
 
 
 class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
-    """Strawberry's handler, plus: a connection is authenticated at `connection_init` or
-    closed with 4403 and the reason; it is pinged every `keepalive_seconds`; it is closed
-    with 4403 when its token expires; and a message not taken by the client within
-    `send_timeout_seconds` closes it (1008), so a client that stops reading holds no more
-    than the socket's buffers."""
+    """Strawberry's handler, plus: past its address's or its subject's share of open sockets
+    a connection is closed with 4429 and the reason; it is authenticated at `connection_init`
+    or closed with 4403 and the reason; each operation is counted against the address's
+    request budget, and refused past it with an `error` message (RATE_LIMITED); it is pinged
+    every `keepalive_seconds`; it is closed with 4403 when its token expires; and a message
+    not taken by the client within `send_timeout_seconds` closes it (1008), so a client that
+    stops reading holds no more than the socket's buffers."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._connection_tasks: list[asyncio.Task[None]] = []
         self._main_task: asyncio.Task[Any] | None = None
         self._dropped = False
+        # The places this socket holds in the caps on open sockets, given back when it ends.
+        self._places: list[tuple[SocketTally, str]] = []
 
     async def handle(self) -> None:
         self._main_task = asyncio.current_task()
         try:
+            client = self.context.request.client
+            address = address_bucket(
+                client.host if client else None, self._gate.sockets.ipv6_prefix
+            )
+            if address is not None and not await self._take_place(
+                self._gate.sockets.per_address, address, "address"
+            ):
+                return
             await super().handle()
         except NothingToSendTo:
             pass  # closed on this side, and logged where it was closed
         except asyncio.CancelledError:
             if not self._dropped:
                 raise
+        finally:
+            for tally, key in self._places:
+                tally.give_back(key)
+            self._places.clear()
+
+    async def _take_place(self, tally: SocketTally, key: str, per: str) -> bool:
+        """Hold one of `key`'s places in `tally` for this socket's life; past the cap, close
+        the socket with 4429 and the reason."""
+        if tally.take(key):
+            self._places.append((tally, key))
+            return True
+        log.info("subscription connection refused", extra={"reason": f"too many per {per}"})
+        await self.websocket.close(
+            TOO_MANY_CONNECTIONS, f"Too many connections: at most {tally.cap} per {per}"
+        )
+        return False
 
     @property
     def _gate(self) -> ConnectionGate:
@@ -131,6 +171,11 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             log.info("subscription connection refused", extra={"reason": problem})
             await self.websocket.close(FORBIDDEN, f"Forbidden: {problem}")
             return
+        subject = self.context.principal.subject if self.context.principal else None
+        if subject is not None and not await self._take_place(
+            self._gate.sockets.per_subject, subject, "caller"
+        ):
+            return
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         self._connection_tasks = [
@@ -146,6 +191,17 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             log.info("subscription message refused", extra={"reason": problem})
             await self.websocket.close(BAD_REQUEST, problem)
             return
+        # Before the acknowledgement Strawberry closes the socket (4401): nothing to count.
+        if self.connection_acknowledged:
+            wait = await self._gate.operation_wait(self.context)
+            if wait is not None:
+                log.info("request rate limited", extra={"transport": "websocket"})
+                await self._refuse(
+                    message["id"],
+                    f"too many requests; retry in {wait} seconds",
+                    {"code": "RATE_LIMITED", "retryAfter": wait},
+                )
+                return
         trusted = self._gate.trusted
         if trusted is not None:
             payload = message["payload"]
@@ -158,12 +214,17 @@ class GraphQLTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                     document_id or persisted_query_hash(payload.get("extensions")),
                 )
             except UntrustedDocument as refused:
-                error = GraphQLError(refused.message, extensions={"code": refused.code})
-                refusal = ErrorMessage(id=message["id"], type="error", payload=[error.formatted])
-                await self.send_message(refusal)
+                await self._refuse(message["id"], refused.message, {"code": refused.code})
                 return
             message = {**message, "payload": {**payload, "query": text}}  # type: ignore[typeddict-item]
         await super().handle_subscribe(message)
+
+    async def _refuse(self, operation_id: str, message: str, extensions: dict[str, object]) -> None:
+        """End an operation before it runs: graphql-transport-ws's `error` message."""
+        error = GraphQLError(message, extensions=extensions)
+        await self.send_message(
+            ErrorMessage(id=operation_id, type="error", payload=[error.formatted])
+        )
 
     async def _keep_alive(self) -> None:
         while True:

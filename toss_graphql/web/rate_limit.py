@@ -1,16 +1,46 @@
 """How many requests, and how many mutations, a buyer and a client address may send per minute.
 
 The limiters share one `WindowStore` per process: `MemoryWindows` here, or the Redis windows
-of web/shared_rate_limits.py."""
+of web/shared_rate_limits.py. A client address is counted in its bucket (`address_bucket`):
+an IPv6 client is given a whole network, and must not get a budget per address in it."""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+# RATE_LIMIT_IPV6_PREFIX: an IPv6 client is counted by its /64 by default, the network an
+# ISP gives one subscriber (or one host); 128 counts each address alone.
+DEFAULT_IPV6_PREFIX = 64
+IPV6_PREFIXES = range(32, 129)
+
+
+def address_bucket(address: str | None, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str | None:
+    """The bucket a client address is counted in: an IPv4 address its own; an IPv6 address
+    its network of `ipv6_prefix` bits (an IPv4-mapped one, its IPv4 address). Anything that is
+    not an IP address (a Unix socket's peer, a test client's name) is its own bucket."""
+    if address is None:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv4Address):
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.IPv6Network((parsed, ipv6_prefix), strict=False))
+
+
+def _checked_prefix(ipv6_prefix: int) -> int:
+    if ipv6_prefix not in IPV6_PREFIXES:
+        raise ValueError("an IPv6 bucket's prefix must be 32 to 128 bits")
+    return ipv6_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +145,10 @@ class MutationRateLimiter:
         *,
         window_seconds: int = 60,
         store: WindowStore | None = None,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
     ) -> None:
         self._windows = store or MemoryWindows(window_seconds)
+        self._ipv6_prefix = _checked_prefix(ipv6_prefix)
         self._per_buyer = self._windows.item(per_buyer, "buyer")
         self._per_address = self._windows.item(per_address, "address")
 
@@ -126,8 +158,8 @@ class MutationRateLimiter:
         buckets: list[tuple[Limit, str]] = []
         if buyer is not None:
             buckets.append((self._per_buyer, buyer))
-        if address is not None:
-            buckets.append((self._per_address, address))
+        if (bucket := address_bucket(address, self._ipv6_prefix)) is not None:
+            buckets.append((self._per_address, bucket))
         return await self._windows.spend(buckets)
 
 
@@ -141,15 +173,18 @@ class AddressRateLimiter:
         *,
         window_seconds: int = 60,
         store: WindowStore | None = None,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
     ) -> None:
         self._windows = store or MemoryWindows(window_seconds)
+        self._ipv6_prefix = _checked_prefix(ipv6_prefix)
         self._per_address = self._windows.item(per_address, namespace)
 
     async def check(self, address: str | None) -> int | None:
         """None when the request may go ahead, else the seconds until it may be retried."""
-        if address is None:
+        bucket = address_bucket(address, self._ipv6_prefix)
+        if bucket is None:
             return None
-        return await self._windows.spend([(self._per_address, address)])
+        return await self._windows.spend([(self._per_address, bucket)])
 
 
 class RequestRateLimiter:
@@ -164,16 +199,19 @@ class RequestRateLimiter:
         *,
         window_seconds: int = 60,
         store: WindowStore | None = None,
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
     ):
         self._windows = store or MemoryWindows(window_seconds)
+        self._ipv6_prefix = _checked_prefix(ipv6_prefix)
         self._per_address = self._windows.item(per_address, "requests")
         self._anonymous = self._windows.item(anonymous_per_address, "anonymous")
 
     async def check(self, address: str | None, *, anonymous: bool) -> int | None:
         """None when the request may go ahead, else the seconds until it may be retried."""
-        if address is None:
+        bucket = address_bucket(address, self._ipv6_prefix)
+        if bucket is None:
             return None
-        buckets = [(self._per_address, address)]
+        buckets = [(self._per_address, bucket)]
         if anonymous:
-            buckets.append((self._anonymous, address))
+            buckets.append((self._anonymous, bucket))
         return await self._windows.spend(buckets)

@@ -109,6 +109,11 @@ class OrderRepository(Protocol):
         caller wins across processes."""
         ...
 
+    async def renew_lock(self, order_id: str, *, token: str, now: datetime) -> bool:
+        """Re-stamp the order's lock only if it is still held with `token`, even past its
+        lease: False once another holder took it since, or released it after taking it."""
+        ...
+
     async def release_lock(self, order_id: str, *, token: str) -> None: ...
 
 
@@ -190,6 +195,16 @@ class CancelRequestRepository(Protocol):
     async def pending_for_order(self, order_id: str) -> list[CancelRequest]: ...
 
     async def save(self, request: CancelRequest) -> None: ...
+
+    async def touch(self, request_id: str, now: datetime) -> bool:
+        """A sign of life from the caller still waiting to carry the request out: its
+        `updated_at` becomes `now` while it is pending. False when it is pending no more."""
+        ...
+
+    async def fail_if_abandoned(self, failed: CancelRequest, *, stale_before: datetime) -> bool:
+        """Store `failed` over the request only while it is pending, was never sent, and has
+        shown no sign of life since `stale_before`: whether it was stored."""
+        ...
 
 
 class PaymentEventRepository(Protocol):
