@@ -4,7 +4,6 @@ reaches; open outcomes and the reconciler's last pass are there too."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import time
 from pathlib import Path
@@ -19,10 +18,12 @@ from tests.support.database import seed_catalog
 from tests.support.flows import checkout, confirm, create_order
 from tests.support.outages import CONFIRM_PATH, lose_replies
 from tests.support.servers import ServerProcess
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 ALERT_RULES = Path(__file__).parents[2] / "docs" / "prometheus-alerts.yml"
+LAST_PASS = "toss_graphql_reconcile_last_pass_timestamp_seconds"
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$", re.MULTILINE)
 
 
@@ -56,7 +57,13 @@ async def test_every_worker_reports_the_fleet_figures_the_alerts_read(
             await lose_replies(reset_sandbox, CONFIRM_PATH)
             pending = await confirm(api, alice, redirect)
             assert pending["order"]["status"] == "CONFIRMING"
-        await asyncio.sleep(1.5)  # each worker's reconciler has ended a pass
+            left_open = time.time()
+
+        async def passed_since_left_open() -> bool:
+            figures = await scrape(server.url)
+            return figures.get(LAST_PASS, 0) >= left_open
+
+        await eventually(passed_since_left_open, "a reconciler pass ended after the lost confirm")
         scrapes = [await scrape(server.url) for _ in range(6)]
 
     confirm_calls = 'toss_graphql_toss_requests_total{method="POST",outcome="%s",path="%s"}'
@@ -66,7 +73,7 @@ async def test_every_worker_reports_the_fleet_figures_the_alerts_read(
         # Reconciliation leaves an order alone for RECONCILE_MIN_AGE_SECONDS (60): still open.
         assert figures["toss_graphql_unknown_outcome_oldest_age_seconds"] >= 1
         assert figures["toss_graphql_webhooks_oldest_unprocessed_age_seconds"] == 0
-        last_pass = figures["toss_graphql_reconcile_last_pass_timestamp_seconds"]
+        last_pass = figures[LAST_PASS]
         assert time.time() - 10 < last_pass <= time.time()
 
     # Every series the alert rules read is one /metrics serves.

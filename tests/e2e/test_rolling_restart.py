@@ -29,6 +29,7 @@ from tests.support.flows import (
 )
 from tests.support.outages import reconcile
 from tests.support.servers import ServerProcess, free_port
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgresql_only]
 
@@ -42,11 +43,13 @@ RETRYABLE_CODES = frozenset({"SERVICE_UNAVAILABLE", "CONFIRM_IN_PROGRESS", "CANC
 
 
 class Fleet:
-    """The instances' URLs, the one being restarted among them; requests go round-robin."""
+    """The instances' URLs, the one being restarted among them; requests go round-robin.
+    Counts each instance's requests sent and not answered yet."""
 
     def __init__(self, urls: list[str]) -> None:
         self.urls = urls
         self._next = itertools.count()
+        self.in_flight: Counter[str] = Counter()
 
     def pick(self) -> str:
         return self.urls[next(self._next) % len(self.urls)]
@@ -67,6 +70,7 @@ async def until_definite(
     await asyncio.sleep(after)
     for _ in range(200):
         url = fleet.pick()
+        fleet.in_flight[url] += 1
         try:
             async with httpx.AsyncClient(base_url=url, timeout=30) as api:
                 response = await api.post(
@@ -80,6 +84,8 @@ async def until_definite(
             seen[f"transport {type(error).__name__}"] += 1
             await asyncio.sleep(0.1)
             continue
+        finally:
+            fleet.in_flight[url] -= 1
         body = response.json()
         if response.status_code != 200:
             codes = [error.get("extensions", {}).get("code") for error in body["errors"]]
@@ -177,7 +183,12 @@ async def test_a_restart_during_a_burst_loses_no_request_and_no_money(
             )
             for index, order in enumerate(to_cancel)
         ]
-        await asyncio.sleep(0.5)
+
+        # The burst has reached the instance: requests to it are in flight at the SIGTERM, and
+        # the rest of the burst meets it stopping or stopped.
+        await eventually(
+            lambda: fleet.in_flight[restarted.url] > 0, "a request in flight to the instance"
+        )
         restarted.process.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(restarted.process.wait, 30) == 0
         again = await asyncio.to_thread(

@@ -3,7 +3,6 @@ them with two workers, on one database; and on PostgreSQL, a listener killed mid
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tests.conftest import token_for
 from tests.e2e.conftest import serve_api
@@ -18,9 +18,30 @@ from tests.support.database import kill_change_listeners, seed_catalog
 from tests.support.flows import cancel, checkout, confirm, create_order
 from tests.support.servers import ServerProcess
 from tests.support.subscriptions import Session, statuses, ws_session
+from tests.support.waiting import eventually
 from toss_graphql.db.engine import create_database_engine
+from toss_graphql.db.postgres_notifications import APPLICATION_NAME
 
 pytestmark = pytest.mark.e2e
+
+
+LISTENERS = (
+    "SELECT pid FROM pg_stat_activity "
+    "WHERE application_name = :name AND datname = current_database()"
+)
+
+
+async def listener_pids(connection: AsyncConnection) -> list[int]:
+    """The order-change listeners' sessions, as this connection's transaction sees them."""
+    found = await connection.scalars(text(LISTENERS), {"name": APPLICATION_NAME})
+    return list(found)
+
+
+async def listener_pids_now(engine: AsyncEngine) -> list[int]:
+    """The same, in a transaction of its own: PostgreSQL keeps one view of its sessions for a
+    transaction's length."""
+    async with engine.connect() as connection:
+        return await listener_pids(connection)
 
 
 async def test_changes_made_on_one_instance_reach_subscribers_on_every_worker_of_another(
@@ -93,8 +114,14 @@ async def test_a_change_while_the_listener_is_killed_still_reaches_the_subscribe
                     ),
                     {"order_id": order["orderId"]},
                 )
+                listeners = await listener_pids(connection)
                 killed = await kill_change_listeners(connection)
-                await asyncio.sleep(0.3)
+
+                async def listeners_gone() -> bool:
+                    return not set(listeners) & set(await listener_pids_now(engine))
+
+                # The kill has taken effect, the listening session gone, before the commit.
+                await eventually(listeners_gone, "the killed listener's session ending")
             assert killed == 1
             seen = await session.orders("1", until=lambda o: o["attention"] is not None)
             assert seen[-1]["attention"] == "checked by hand"

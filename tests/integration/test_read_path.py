@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import delete, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.waiting import eventually
 from toss_graphql.db import engine as engine_module
+from toss_graphql.db import sqlite_reads
 from toss_graphql.db.engine import create_database_engine
 from toss_graphql.db.migrate import upgrade_to_head
 from toss_graphql.db.reads import order_reads
@@ -146,7 +150,9 @@ async def test_a_read_sees_every_commit_and_nothing_uncommitted(
     assert shown is not None and shown.status is OrderStatus.CONFIRMING
 
 
-async def test_a_sqlite_read_refused_a_lock_waits_off_the_event_loop(tmp_path: Path) -> None:
+async def test_a_sqlite_read_refused_a_lock_waits_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = str(tmp_path / "toss-graphql.db")
     engine = create_database_engine(f"sqlite+aiosqlite:///{path}")
     try:
@@ -155,13 +161,29 @@ async def test_a_sqlite_read_refused_a_lock_waits_off_the_event_loop(tmp_path: P
         await _add(engine, order)
         # The lock below needs no other connection open: the writers' pool closes.
         await engine.dispose()
+        waiting = _waits_on_a_thread(monkeypatch)
         async with order_reads(engine) as reads:
-            await _read_under_an_exclusive_lock(path, reads, order)
+            await _read_under_an_exclusive_lock(path, reads, order, waiting)
     finally:
         await engine.dispose()
 
 
-async def _read_under_an_exclusive_lock(path: str, reads: OrderReads, order: Order) -> None:
+def _waits_on_a_thread(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Raised when a read the loop's connection was refused begins again on a worker thread."""
+    began = threading.Event()
+    fetch_waiting = sqlite_reads._fetch_waiting
+
+    def noted(path: str, sql: str, values: Sequence[Any]) -> list[Any]:
+        began.set()
+        return fetch_waiting(path, sql, values)
+
+    monkeypatch.setattr(sqlite_reads, "_fetch_waiting", noted)
+    return began
+
+
+async def _read_under_an_exclusive_lock(
+    path: str, reads: OrderReads, order: Order, waiting: threading.Event
+) -> None:
     # An exclusive-mode connection that has written keeps every reader out, WAL or not:
     # the worst a reader can meet.
     holder = sqlite3.connect(path, isolation_level=None)
@@ -178,7 +200,11 @@ async def _read_under_an_exclusive_lock(path: str, reads: OrderReads, order: Ord
 
     ticker = asyncio.create_task(tick())
     read = asyncio.create_task(reads.order(order.order_id))
+    # A window that must pass without the read ending, and with the loop ticking through it:
+    # a read that waited on the loop's own connection would hold the ticker still. It opens
+    # as the read begins, since a read holding the loop would do so from its first step.
     await asyncio.sleep(0.5)
+    await eventually(waiting.is_set, "the refused read waiting on a thread")
     assert not read.done(), "the read waits for the lock"
     assert ticks >= 10, "the event loop ran on while the read waited"
     holder.execute("COMMIT")

@@ -4,7 +4,6 @@ traces of their own; log lines name their trace. Spans kept by the SDK's in-memo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from starlette.applications import Starlette
 from tests.conftest import JWT_SECRET, token_for
 from tests.support.flows import checkout, confirm, create_order, order_status
 from tests.support.subscriptions import ws_session
+from tests.support.waiting import eventually
 from toss_graphql import telemetry
 from toss_graphql.app import create_app
 from toss_graphql.background import reconcile_pass
@@ -73,6 +73,10 @@ def log_lines() -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def _finished_names(exporter: InMemorySpanExporter) -> list[str]:
+    return [span.name for span in exporter.get_finished_spans()]
 
 
 def _by_id(spans: Sequence[ReadableSpan]) -> dict[int, ReadableSpan]:
@@ -217,7 +221,10 @@ async def test_a_subscription_is_one_operation_span_that_ends_when_it_is_complet
         await confirm(api, alice, await checkout(sandbox_client, order))
         await session.orders("live", until=lambda shown: shown["status"] == "PAID")
         await session.complete("live")
-        await asyncio.sleep(0.2)  # the server ends the operation
+        # The span ends as the server closes the operation, its context already detached.
+        await eventually(
+            lambda: "subscription Follow" in _finished_names(exporter), "the operation's end"
+        )
     names = [span.name for span in exporter.get_finished_spans()]
     assert "subscription Follow" in names
     assert "mutation Confirm" in names

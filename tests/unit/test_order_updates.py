@@ -10,16 +10,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.support.fakes import MemoryStore
+from tests.support.fakes import MemoryReads, MemoryStore
+from tests.support.waiting import eventually
 from toss_graphql.db.order_change_hub import OrderChangeHub
 from toss_graphql.domain.errors import DomainError, ErrorCode
-from toss_graphql.domain.models import OrderStatus, Payment, Principal, Role
+from toss_graphql.domain.models import Order, OrderStatus, Payment, Principal, Role
 from toss_graphql.domain.order_updates import order_updates
 from toss_graphql.domain.orders import CreateOrderRequest, LineRequest, create_order
 from toss_graphql.domain.ports.gateway import TossPaymentStatus
 from toss_graphql.domain.services import Services
 
+# How long a follower is watched for sending nothing, once what could wake it has been done.
 QUIET_SECONDS = 0.05
+
+
+class CountedReads(MemoryReads):
+    """The read path, counting the follower's reads: a read is how a wake-up shows."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        super().__init__(store)
+        self.order_reads = 0
+
+    async def order_with_payment(self, order_id: str) -> tuple[Order, Payment | None] | None:
+        found = await super().order_with_payment(order_id)
+        self.order_reads += 1
+        return found
 
 
 async def an_order(services: Services, buyer: Principal) -> str:
@@ -68,12 +83,16 @@ async def test_a_wake_up_with_nothing_new_sends_nothing(
     services: Services, store: MemoryStore, alice: Principal
 ) -> None:
     hub = OrderChangeHub()
+    reads = CountedReads(store)
     order_id = await an_order(services, alice)
-    updates = order_updates(services, hub, alice, order_id)
+    updates = order_updates(dataclasses.replace(services, reads=reads), hub, alice, order_id)
     await anext(updates)
+    before = reads.order_reads
 
     hub.changed(order_id)  # e.g. a change already seen, or two folded into one read
     waiting = asyncio.ensure_future(anext(updates))
+    await eventually(lambda: reads.order_reads > before, "the wake-up's read")
+    # The wake-up has been read and found nothing new: a yield would come now.
     await asyncio.sleep(QUIET_SECONDS)
     assert not waiting.done()
 
@@ -87,14 +106,19 @@ async def test_other_orders_changes_do_not_wake_it(
     services: Services, store: MemoryStore, alice: Principal
 ) -> None:
     hub = OrderChangeHub()
+    reads = CountedReads(store)
     mine, other = await an_order(services, alice), await an_order(services, alice)
-    updates = order_updates(services, hub, alice, mine)
+    updates = order_updates(dataclasses.replace(services, reads=reads), hub, alice, mine)
     await anext(updates)
+    before = reads.order_reads
     change(store, other, status=OrderStatus.FAILED)
     hub.changed(other)
+    # A raised flag stays up until its follower wakes, which it does within the window.
     waiting = asyncio.ensure_future(anext(updates))
     await asyncio.sleep(QUIET_SECONDS)
     assert not waiting.done()
+    # Not even woken: its own order is unchanged, so only a wake-up's read would show.
+    assert reads.order_reads == before
     waiting.cancel()
     with suppress(asyncio.CancelledError):
         await waiting
