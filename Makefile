@@ -53,7 +53,7 @@ services:
 		(apt-get update -qq && apt-get install -y pgbouncer redis-server)
 
 test: $(INSTALLED) $(GRAPHIQL) $(HTTP_AUDIT) browser services
-	$(BIN)/pytest -n 6 --dist loadfile
+	$(BIN)/pytest -n 4 --dist loadfile
 
 # The README's screenshots, taken by the browser tests.
 screenshots: $(INSTALLED) $(GRAPHIQL) browser

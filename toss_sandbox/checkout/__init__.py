@@ -1,0 +1,1 @@
+"""The hosted payment window, its pages and receipt, and the browser SDK that opens it."""
