@@ -8,20 +8,20 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
-from toss_sandbox.admin import AdminApi, disabled_routes
-from toss_sandbox.admin_virtual_accounts import VirtualAccountAdmin
-from toss_sandbox.admin_webhooks import WebhookAdmin
-from toss_sandbox.api import PaymentsApi
+from toss_sandbox.admin.routes import AdminApi, disabled_routes
+from toss_sandbox.admin.virtual_accounts import VirtualAccountAdmin
+from toss_sandbox.admin.webhooks import WebhookAdmin
+from toss_sandbox.api.hangs import Hangs
+from toss_sandbox.api.routes import PaymentsApi
+from toss_sandbox.api.v1_pipeline import V1Pipeline
 from toss_sandbox.background import DueWork, Ticker
-from toss_sandbox.checkout import CheckoutPages
+from toss_sandbox.checkout.receipt import ReceiptPages
+from toss_sandbox.checkout.sdk import SdkScripts
+from toss_sandbox.checkout.window import CheckoutPages
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.hangs import Hangs
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.receipt import ReceiptPages
-from toss_sandbox.sdk import SdkScripts
-from toss_sandbox.v1_pipeline import V1Pipeline
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.storage.database import Database
 from toss_sandbox.webhook_delivery import WebhookSender
 
 

@@ -12,17 +12,17 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Final
 
+from toss_sandbox.api.idempotency import delete_expired
 from toss_sandbox.clock import SandboxClock
-from toss_sandbox.database import Database
-from toss_sandbox.expiry import expire_payments, stale_payment_keys
-from toss_sandbox.idempotency import delete_expired
-from toss_sandbox.outbox import Outbox
+from toss_sandbox.lifecycle.expiry import expire_payments, stale_payment_keys
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.storage.database import Database
 from toss_sandbox.webhook_delivery import Attempt, WebhookSender, due_deliveries
 
 logger = logging.getLogger(__name__)
 
 # How often, on the sandbox clock, expired idempotency records are deleted. They are ignored
-# from the moment they expire (idempotency.py), so this only bounds the table's size.
+# from the moment they expire (api/idempotency.py), so this only bounds the table's size.
 _IDEMPOTENCY_SWEEP_EVERY: Final = timedelta(minutes=10)
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.tables import sandbox_state
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import sandbox_state
 
 _OFFSET: Final = select(sandbox_state.c.clock_offset_us)
 

@@ -14,7 +14,8 @@ Clock = Callable[[], datetime]
 
 # The sandbox's well-known test key: a public key, not a secret, since the sandbox moves no money.
 PUBLIC_TEST_SECRET_KEY = "test_sk_sandbox"  # noqa: S105
-# And its payment widget's: a widget checkout is confirmed with this one (integrations.py).
+# And its payment widget's: a widget checkout is confirmed with this one
+# (vocabulary/integrations.py).
 PUBLIC_TEST_WIDGET_SECRET_KEY = "test_gsk_sandbox"  # noqa: S105
 
 

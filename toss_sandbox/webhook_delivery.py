@@ -22,10 +22,10 @@ import httpx
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
 from toss_sandbox.kst import isoformat_kst
-from toss_sandbox.outbox import DeliveryStatus
-from toss_sandbox.tables import webhook_deliveries
+from toss_sandbox.lifecycle.outbox import DeliveryStatus
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import webhook_deliveries
 
 RETRY_DELAYS: Final = tuple(timedelta(minutes=m) for m in (1, 4, 16, 64, 256, 1024, 4096))
 RESPONSE_TIMEOUT_SECONDS: Final = 10.0
@@ -34,7 +34,7 @@ CLAIM_LEASE: Final = timedelta(seconds=RESPONSE_TIMEOUT_SECONDS * 3)
 # Due deliveries taken per pass; the rest wait for the next one.
 _BATCH: Final = 100
 
-# The statements are built once and executed with their values (see payment_store.py);
+# The statements are built once and executed with their values (see storage/payment_store.py);
 # parameters of WHERE clauses are named apart from the columns an UPDATE sets.
 _DUE: Final = (
     select(webhook_deliveries.c.id, webhook_deliveries.c.payment_key)

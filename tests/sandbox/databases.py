@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from toss_sandbox.tables import metadata, sandbox_state
+from toss_sandbox.storage.tables import metadata, sandbox_state
 
 
 async def empty_sandbox_tables(database_url: str) -> None:

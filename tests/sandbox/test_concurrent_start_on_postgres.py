@@ -13,7 +13,7 @@ from tests.support.postgres import (
     postgres_available,
     temporary_database_in_loop,
 )
-from toss_sandbox.database import Database
+from toss_sandbox.storage.database import Database
 
 # Two workers lost the race in 2 launches of 4; eight starters on each of five fresh
 # databases make a lost race near certain wherever schema creation is not serialized.

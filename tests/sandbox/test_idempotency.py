@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import httpx
 
-from toss_sandbox.database import Database
-from toss_sandbox.idempotency import IdempotencyScope, claim
+from toss_sandbox.api.idempotency import IdempotencyScope, claim
+from toss_sandbox.storage.database import Database
 
 from .conftest import SandboxFactory
 from .driver import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toss_sandbox.status import (
+from toss_sandbox.vocabulary.status import (
     TRANSITIONS,
     WITH_CANCELS,
     PaymentMethod,

@@ -1,1 +1,1 @@
-"""The sandbox's /admin controls, with the faults and hangs a test switches on through them."""
+"""The sandbox's /admin controls: faults, the clock, webhooks, bank events, requests, reset."""

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from toss_sandbox.kst import KST
-from toss_sandbox.outbox import json_text
+from toss_sandbox.lifecycle.outbox import json_text
 
 Handler = Callable[[Request], Awaitable[Response]]
 

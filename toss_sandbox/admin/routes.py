@@ -1,6 +1,6 @@
 """The sandbox's own controls under `/admin`, for tests and for a person trying things:
-the request log, the clock, faults, reset; webhooks are in admin_webhooks.py, and what the
-bank does to virtual accounts in admin_virtual_accounts.py.
+the request log, the clock, faults, reset; webhooks are in webhooks.py, and what the
+bank does to virtual accounts in virtual_accounts.py.
 
 Unauthenticated on purpose: whoever mounts the sandbox decides whether it is reachable, and
 `SandboxConfig.admin_enabled=False` turns every route here into a 404.
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from toss_sandbox.admin_http import (
+from toss_sandbox.admin.plumbing import (
     AdminError,
     Handler,
     error_response,
@@ -27,20 +27,20 @@ from toss_sandbox.admin_http import (
     seconds,
     timestamp,
 )
-from toss_sandbox.admin_virtual_accounts import VirtualAccountAdmin
-from toss_sandbox.admin_webhooks import WebhookAdmin
-from toss_sandbox.clock import SandboxClock
-from toss_sandbox.database import Database
-from toss_sandbox.faults import (
+from toss_sandbox.admin.virtual_accounts import VirtualAccountAdmin
+from toss_sandbox.admin.webhooks import WebhookAdmin
+from toss_sandbox.api.faults import (
     InvalidFault,
     add_faults,
     clear_faults,
     list_faults,
     parse_faults,
 )
-from toss_sandbox.outbox import DeliveryStatus
-from toss_sandbox.request_log import list_requests
-from toss_sandbox.tables import webhook_deliveries
+from toss_sandbox.clock import SandboxClock
+from toss_sandbox.lifecycle.outbox import DeliveryStatus
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.request_log import list_requests
+from toss_sandbox.storage.tables import webhook_deliveries
 
 # Ten years: far enough for any of Toss's time limits, small enough to stay a valid date.
 _MAX_ADVANCE_SECONDS: Final = 10 * 366 * 24 * 3600

@@ -10,7 +10,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from toss_sandbox.admin_http import (
+from toss_sandbox.admin.plumbing import (
     AdminError,
     Handler,
     invalid,
@@ -20,15 +20,20 @@ from toss_sandbox.admin_http import (
 )
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
 from toss_sandbox.i18n import language_of
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_json import render_payment
-from toss_sandbox.payment_store import Cancel, Payment, load_by_key
-from toss_sandbox.refunds import NoPendingRefund, completes_at, fail_pending_refunds, refund_state
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.payment_json import render_payment
+from toss_sandbox.lifecycle.refunds import (
+    NoPendingRefund,
+    completes_at,
+    fail_pending_refunds,
+    refund_state,
+)
+from toss_sandbox.lifecycle.virtual_accounts import DepositRefused, deposit, reverse_deposit
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Cancel, Payment, load_by_key
 from toss_sandbox.urls import base_url
-from toss_sandbox.virtual_accounts import DepositRefused, deposit, reverse_deposit
+from toss_sandbox.vocabulary.errors import TossApiError
 
 
 def _payment_not_found() -> AdminError:

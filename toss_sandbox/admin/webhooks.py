@@ -10,12 +10,12 @@ from sqlalchemy import Row, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from toss_sandbox.admin_http import Handler, invalid, json_body, json_response, timestamp
+from toss_sandbox.admin.plumbing import Handler, invalid, json_body, json_response, timestamp
 from toss_sandbox.background import DueWork
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.outbox import set_webhook_url, webhook_url_in
-from toss_sandbox.tables import webhook_deliveries
+from toss_sandbox.lifecycle.outbox import set_webhook_url, webhook_url_in
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import webhook_deliveries
 from toss_sandbox.webhook_delivery import Attempt
 
 _MAX_URL_LENGTH: Final = 2048

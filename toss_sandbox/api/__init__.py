@@ -1,1 +1,1 @@
-"""Toss's core /v1 API: its routes and what every call goes through (authentication, faults, idempotency)."""
+"""Toss's core /v1 API: its routes and the pipeline every call goes through, faults included."""

@@ -7,7 +7,7 @@ import binascii
 import hmac
 from collections.abc import Iterable
 
-from toss_sandbox.errors import TossApiError
+from toss_sandbox.vocabulary.errors import TossApiError
 
 
 def authenticate(authorization: str | None, secret_keys: Iterable[str]) -> str:

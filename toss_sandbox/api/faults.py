@@ -23,8 +23,8 @@ from typing import Any, Final
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
-from toss_sandbox.tables import faults
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import faults
 
 MAX_LATENCY_MS: Final = 120_000
 ERROR_STATUSES: Final = frozenset({500, 502, 503, 504})

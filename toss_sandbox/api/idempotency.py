@@ -6,8 +6,8 @@ in-progress marker is written, and committed, before the request executes, so a 
 arrives meanwhile, in this process or another, gets 409 IDEMPOTENT_REQUEST_PROCESSING.
 
 A record past its 15 days counts as absent: the next use of its key takes it over as a first
-use. The background work (background.py) deletes such records now and then, so the table
-does not grow without end; a request never waits for that.
+use. The background work (toss_sandbox/background.py) deletes such records now and then, so
+the table does not grow without end; a request never waits for that.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.tables import idempotency_records
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import idempotency_records
+from toss_sandbox.vocabulary.errors import TossApiError
 
 MAX_KEY_LENGTH: Final = 300
 RETENTION: Final = timedelta(days=15)
@@ -64,7 +64,7 @@ class StoredResponse:
     body: str
 
 
-# The statements are built once and executed with their values (see payment_store.py). The
+# The statements are built once and executed with their values (see storage/payment_store.py). The
 # scope's parameters are named apart from the columns, which an UPDATE's SET clause uses.
 _IN_SCOPE: Final = and_(
     idempotency_records.c.idempotency_key == bindparam("scope_key"),

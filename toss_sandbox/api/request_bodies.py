@@ -9,9 +9,9 @@ import json
 import math
 from typing import Any, Final
 
-from toss_sandbox.cancels import CancelRequest
-from toss_sandbox.errors import invalid_request
-from toss_sandbox.payments import ConfirmRequest
+from toss_sandbox.lifecycle.cancels import CancelRequest
+from toss_sandbox.lifecycle.payments import ConfirmRequest
+from toss_sandbox.vocabulary.errors import invalid_request
 
 _MAX_PAYMENT_KEY_LENGTH: Final = 200
 _MAX_CANCEL_REASON_LENGTH: Final = 200
@@ -102,6 +102,6 @@ def parse_cancel_request(raw: bytes) -> CancelRequest:
         refundable_amount=_optional_amount(body, "refundableAmount", minimum=0),
         tax_free_amount=_optional_amount(body, "taxFreeAmount", minimum=0) or 0,
         # Checked only once the payment is known: Toss reads it for a deposited virtual
-        # account alone (refund_accounts.py).
+        # account alone (lifecycle/refund_accounts.py).
         refund_receive_account=body.get("refundReceiveAccount"),
     )

@@ -7,16 +7,16 @@ from typing import Any, Final
 from starlette.requests import Request
 from starlette.routing import Route
 
-from toss_sandbox.cancels import cancel_in
+from toss_sandbox.api.request_bodies import parse_cancel_request, parse_confirm_request
+from toss_sandbox.api.v1_pipeline import V1Call, V1Pipeline
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.integrations import of_secret_key
-from toss_sandbox.payment_json import render_payment
-from toss_sandbox.payment_store import Payment
-from toss_sandbox.payments import confirm_in, find_payment_by_order_id_in, find_payment_in
-from toss_sandbox.request_bodies import parse_cancel_request, parse_confirm_request
+from toss_sandbox.lifecycle.cancels import cancel_in
+from toss_sandbox.lifecycle.payment_json import render_payment
+from toss_sandbox.lifecycle.payments import confirm_in, find_payment_by_order_id_in, find_payment_in
+from toss_sandbox.storage.payment_store import Payment
 from toss_sandbox.urls import base_url
-from toss_sandbox.v1_pipeline import V1Call, V1Pipeline
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.integrations import of_secret_key
 
 _ALL_METHODS: Final = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

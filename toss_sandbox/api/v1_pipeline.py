@@ -26,20 +26,21 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from toss_sandbox import idempotency, request_log
-from toss_sandbox.auth import authenticate
+from toss_sandbox.api import idempotency
+from toss_sandbox.api.auth import authenticate
+from toss_sandbox.api.faults import HANGING, Fault, FaultKind, take_fault_in
+from toss_sandbox.api.hangs import Hangs
+from toss_sandbox.api.idempotency import IdempotencyScope, StoredResponse
+from toss_sandbox.api.v1_state import read_v1_state
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.faults import HANGING, Fault, FaultKind, take_fault_in
-from toss_sandbox.hangs import Hangs
 from toss_sandbox.i18n import Language, language_of
-from toss_sandbox.idempotency import IdempotencyScope, StoredResponse
-from toss_sandbox.integrations import of_secret_key
-from toss_sandbox.outbox import Outbox, json_text
+from toss_sandbox.lifecycle.outbox import Outbox, json_text
+from toss_sandbox.storage import request_log
+from toss_sandbox.storage.database import Database
 from toss_sandbox.urls import route_path
-from toss_sandbox.v1_state import read_v1_state
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.integrations import of_secret_key
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class _Trace:
     now: datetime | None = None
     # Set once its use is committed.
     fault: Fault | None = None
-    # The key set of the secret key it authenticated with (integrations.py), for the log:
+    # The key set of the secret key it authenticated with (vocabulary/integrations.py), for the log:
     # which set a merchant's server used shows there, never the key.
     key_set: str | None = None
 

@@ -1,6 +1,6 @@
 """What every /v1 call reads first, in one statement: the sandbox clock's offset, the webhook
 URL and the faults in force. They are the state every worker process sharing the database
-must agree on (tables.py's `sandbox_state` and `faults`), and a call needs all three before
+must agree on (storage/tables.py's `sandbox_state` and `faults`), and a call needs all three before
 it does anything else."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from toss_sandbox.api.faults import Fault, fault_from_row
 from toss_sandbox.clock import SandboxClock
-from toss_sandbox.faults import Fault, fault_from_row
-from toss_sandbox.outbox import effective_webhook_url
-from toss_sandbox.tables import faults, sandbox_state
+from toss_sandbox.lifecycle.outbox import effective_webhook_url
+from toss_sandbox.storage.tables import faults, sandbox_state
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.methods import BY_CODE, MethodChoice
-from toss_sandbox.status import PaymentMethod
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.methods import BY_CODE, MethodChoice
+from toss_sandbox.vocabulary.status import PaymentMethod
 
 APPROVE: Final = "approve"
 # The buyer the sandbox's window pretends to be when the merchant names none.
@@ -21,7 +21,7 @@ DEFAULT_MOBILE_PHONE: Final = "01012345678"
 DEFAULT_METHOD: Final = BY_CODE["CARD"]
 MINIMUM_CARD_AMOUNT: Final = 100
 
-# Shared with the browser SDK the sandbox serves (toss_sandbox/sdk.py), which checks the same.
+# Shared with the browser SDK the sandbox serves (sdk.py), which checks the same.
 ORDER_ID_PATTERN: Final = r"[A-Za-z0-9_-]{6,64}"
 _ORDER_ID: Final = re.compile(ORDER_ID_PATTERN)
 # Up to 15 digits keeps every amount exact as a JSON number in any client (< 2**53).

@@ -15,12 +15,12 @@ from typing import Final
 
 from starlette.responses import HTMLResponse
 
-from toss_sandbox.checkout_form import CheckoutOrder, WindowDefaults
-from toss_sandbox.errors import TossApiError
+from toss_sandbox.checkout.form import CheckoutOrder, WindowDefaults
 from toss_sandbox.i18n import Language
 from toss_sandbox.kst import isoformat_kst
-from toss_sandbox.methods import CHOICES, PROVIDER_NAMES
-from toss_sandbox.payment_store import Payment
+from toss_sandbox.storage.payment_store import Payment
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.methods import CHOICES, PROVIDER_NAMES
 
 # The pages carry no script and post only to the sandbox; the checkout form's answer then
 # redirects to the merchant's own success or fail URL.
@@ -36,7 +36,9 @@ _HEADERS: Final = {
 
 @cache
 def _template(name: str) -> Template:
-    return Template(files("toss_sandbox").joinpath("templates", name).read_text(encoding="utf-8"))
+    return Template(
+        files("toss_sandbox.checkout").joinpath("templates", name).read_text(encoding="utf-8")
+    )
 
 
 def _page(

@@ -6,12 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from toss_sandbox.checkout.pages import error_page, receipt_page
 from toss_sandbox.clock import SandboxClock
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.pages import error_page, receipt_page
-from toss_sandbox.payments import find_payment
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.payments import find_payment
+from toss_sandbox.storage.database import Database
+from toss_sandbox.vocabulary.errors import TossApiError
 
 
 class ReceiptPages:

@@ -11,7 +11,7 @@ sandbox's hosted checkout, which redirects to successUrl or failUrl as Toss's wi
 The script is two files of static/, the window's (sdk.js) and the widget's (widget.js), put
 in one function scope here with their settings and the global the path exports. The rules
 the checkout applies (client key, orderId, orderName, amount, URLs) and the methods it
-offers are handed to the script from checkout_form.py and methods.py, so the two cannot
+offers are handed to the script from form.py and vocabulary/methods.py, so the two cannot
 drift apart.
 """
 
@@ -28,12 +28,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from toss_sandbox import checkout_form
+from toss_sandbox.checkout import form
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.errors import ERRORS
 from toss_sandbox.i18n import Language
-from toss_sandbox.methods import CHOICES, METHOD_NAMES, PROVIDER_NAMES
 from toss_sandbox.urls import base_url
+from toss_sandbox.vocabulary.errors import ERRORS
+from toss_sandbox.vocabulary.methods import CHOICES, METHOD_NAMES, PROVIDER_NAMES
 
 # The SDK's own errors, thrown in the browser before any request: Toss's table of payment-window
 # SDK errors (docs/sandbox.md, "The browser SDK", with its sources).
@@ -101,7 +101,7 @@ SCRIPT_PATHS: Final = {
 
 @cache
 def _source() -> str:
-    static = files("toss_sandbox").joinpath("static")
+    static = files("toss_sandbox.checkout").joinpath("static")
     parts = (static.joinpath(name).read_text(encoding="utf-8") for name in ("sdk.js", "widget.js"))
     return "\n".join(parts)
 
@@ -126,11 +126,11 @@ def _settings(config: SandboxConfig, checkout_url: str, version: int) -> dict[st
         "checkoutUrl": checkout_url,
         # None: any test client key, as the checkout accepts (toss_sandbox/config.py).
         "clientKey": config.client_key,
-        "clientKeyPrefixes": list(checkout_form.TEST_CLIENT_KEY_PREFIXES),
-        "orderIdPattern": checkout_form.ORDER_ID_PATTERN,
-        "maxOrderNameLength": checkout_form.MAX_ORDER_NAME_LENGTH,
-        "minimumAmount": checkout_form.MINIMUM_CARD_AMOUNT,
-        "maxUrlLength": checkout_form.MAX_URL_LENGTH,
+        "clientKeyPrefixes": list(form.TEST_CLIENT_KEY_PREFIXES),
+        "orderIdPattern": form.ORDER_ID_PATTERN,
+        "maxOrderNameLength": form.MAX_ORDER_NAME_LENGTH,
+        "minimumAmount": form.MINIMUM_CARD_AMOUNT,
+        "maxUrlLength": form.MAX_URL_LENGTH,
         "errors": {**messages, **SDK_ERRORS, **WIDGET_ERRORS},
     }
 

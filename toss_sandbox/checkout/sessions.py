@@ -15,18 +15,18 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.checkout_form import Authentication, CheckoutOrder
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.expiry import expire_if_stale
-from toss_sandbox.integrations import of_client_key
-from toss_sandbox.keys import new_payment_key, random_text
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, load_by_key
-from toss_sandbox.payments import has_confirmed_payment
-from toss_sandbox.status import PaymentMethod, PaymentStatus
-from toss_sandbox.tables import payments
-from toss_sandbox.transitions import change_status
+from toss_sandbox.checkout.form import Authentication, CheckoutOrder
+from toss_sandbox.lifecycle.expiry import expire_if_stale
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.payments import has_confirmed_payment
+from toss_sandbox.lifecycle.transitions import change_status
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Payment, load_by_key
+from toss_sandbox.storage.tables import payments
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.integrations import of_client_key
+from toss_sandbox.vocabulary.keys import new_payment_key, random_text
+from toss_sandbox.vocabulary.status import PaymentMethod, PaymentStatus
 
 # (issuer/acquirer code, BIN) pairs of a few Korean card companies, for varied test cards.
 _TEST_CARDS: Final = (

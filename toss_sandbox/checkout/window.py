@@ -1,8 +1,8 @@
 """The hosted payment window: a page where a person approves or fails a payment.
 
 `GET /checkout` opens the window: it records the payment as READY (Toss creates it at
-`requestPayment`) and shows the order, with a choice of the methods of methods.py (the one
-the merchant's page or widget picked already chosen). Its form
+`requestPayment`) and shows the order, with a choice of the methods of vocabulary/methods.py
+(the one the merchant's page or widget picked already chosen). Its form
 posts to `POST /checkout`, which answers what a browser gets from Toss: `303` to successUrl
 with paymentKey, orderId, amount and paymentType, or to failUrl with code, message and
 orderId (toss-api.md §7). A failure decision changes nothing, as closing Toss's window
@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from toss_sandbox.checkout_form import (
+from toss_sandbox.checkout.form import (
     APPROVE,
     CheckoutOrder,
     parse_authentication,
@@ -26,15 +26,15 @@ from toss_sandbox.checkout_form import (
     session_key,
     window_defaults,
 )
+from toss_sandbox.checkout.pages import checkout_page, error_page
+from toss_sandbox.checkout.sessions import authenticate_session, open_checkout, open_session
 from toss_sandbox.clock import SandboxClock
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
-from toss_sandbox.errors import ERRORS, TossApiError
 from toss_sandbox.i18n import Language
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.pages import checkout_page, error_page
-from toss_sandbox.sessions import authenticate_session, open_checkout, open_session
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.storage.database import Database
 from toss_sandbox.urls import base_url, with_query
+from toss_sandbox.vocabulary.errors import ERRORS, TossApiError
 
 _FALLBACK_FAIL_MESSAGE: Final = "결제에 실패했습니다. 다시 시도해주세요."
 

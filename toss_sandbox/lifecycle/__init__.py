@@ -1,1 +1,1 @@
-"""A payment's life after the window: confirming, canceling, refunds, virtual-account deposits, expiry and the status change they share."""
+"""A payment's life: confirm, cancel, refund, deposit, expiry, each status change, its webhook."""

@@ -21,10 +21,9 @@ from typing import Final
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.keys import new_receipt_key, new_transaction_key
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import (
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.refund_accounts import refund_account_for
+from toss_sandbox.storage.payment_store import (
     Cancel,
     Payment,
     Refund,
@@ -32,9 +31,10 @@ from toss_sandbox.payment_store import (
     load_by_key,
     payment_from_row,
 )
-from toss_sandbox.refund_accounts import refund_account_for
-from toss_sandbox.status import CANCELABLE, PaymentStatus, check_transition
-from toss_sandbox.tables import payment_cancels, payments
+from toss_sandbox.storage.tables import payment_cancels, payments
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.keys import new_receipt_key, new_transaction_key
+from toss_sandbox.vocabulary.status import CANCELABLE, PaymentStatus, check_transition
 
 # Toss: of two cancel requests for one paymentKey within a second, only the first is
 # processed; the second gets FORBIDDEN_CONSECUTIVE_REQUEST (toss-api.md §2.4).

@@ -14,12 +14,12 @@ from typing import Final
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, load_by_key
-from toss_sandbox.status import PaymentStatus
-from toss_sandbox.tables import payments
-from toss_sandbox.transitions import change_status
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.transitions import change_status
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Payment, load_by_key
+from toss_sandbox.storage.tables import payments
+from toss_sandbox.vocabulary.status import PaymentStatus
 
 CHECKOUT_WINDOW: Final = timedelta(minutes=30)
 CONFIRM_WINDOW: Final = timedelta(minutes=10)

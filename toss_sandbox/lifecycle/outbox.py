@@ -3,7 +3,7 @@
 Toss sends PAYMENT_STATUS_CHANGED with the whole Payment, and for virtual accounts also
 DEPOSIT_CALLBACK, a flat body carrying the payment's `secret` (toss-api.md §8.3). An event
 is only recorded when a webhook URL is set at the time of the change, as Toss sends nothing
-to a merchant that registered none; `webhook_delivery.py` sends what is recorded.
+to a merchant that registered none; `toss_sandbox/webhook_delivery.py` sends what is recorded.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from toss_sandbox.config import SandboxConfig
-from toss_sandbox.database import Database
 from toss_sandbox.i18n import Language
-from toss_sandbox.keys import new_transmission_id
 from toss_sandbox.kst import event_time_kst
-from toss_sandbox.payment_json import render_payment
-from toss_sandbox.payment_store import Payment
-from toss_sandbox.status import NOTIFIED, PaymentMethod
-from toss_sandbox.tables import sandbox_state, webhook_deliveries
+from toss_sandbox.lifecycle.payment_json import render_payment
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Payment
+from toss_sandbox.storage.tables import sandbox_state, webhook_deliveries
+from toss_sandbox.vocabulary.keys import new_transmission_id
+from toss_sandbox.vocabulary.status import NOTIFIED, PaymentMethod
 
 
 class EventType(StrEnum):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
-from toss_sandbox.errors import error_spec
 from toss_sandbox.i18n import Language
 from toss_sandbox.kst import isoformat_kst, local_kst
-from toss_sandbox.methods import METHOD_NAMES, PROVIDER_NAMES, EasyPayProvider
-from toss_sandbox.payment_store import Cancel, Card, Payment, VirtualAccount
-from toss_sandbox.refunds import refund_status
-from toss_sandbox.status import PaymentStatus
+from toss_sandbox.lifecycle.refunds import refund_status
+from toss_sandbox.storage.payment_store import Cancel, Card, Payment, VirtualAccount
+from toss_sandbox.vocabulary.errors import error_spec
+from toss_sandbox.vocabulary.methods import METHOD_NAMES, PROVIDER_NAMES, EasyPayProvider
+from toss_sandbox.vocabulary.status import PaymentStatus
 
 API_VERSION: Final = "2022-11-16"
 MERCHANT_ID: Final = "tosspayments"

@@ -18,32 +18,32 @@ from typing import Any, Final
 from sqlalchemy import Row, Select, bindparam, case, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.expiry import expire_if_stale, is_stale
-from toss_sandbox.integrations import Integration
-from toss_sandbox.keys import (
-    new_secret,
-    new_transaction_key,
-    new_virtual_account_number,
-    random_text,
-)
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import (
+from toss_sandbox.lifecycle.expiry import expire_if_stale, is_stale
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.transitions import change_status
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import (
     BY_KEY,
     Payment,
     load_by_key,
     load_payment,
     payment_of_row,
 )
-from toss_sandbox.status import (
+from toss_sandbox.storage.tables import payments
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.integrations import Integration
+from toss_sandbox.vocabulary.keys import (
+    new_secret,
+    new_transaction_key,
+    new_virtual_account_number,
+    random_text,
+)
+from toss_sandbox.vocabulary.status import (
     CONFIRMED,
     PROCESSED,
     PaymentMethod,
     PaymentStatus,
 )
-from toss_sandbox.tables import payments
-from toss_sandbox.transitions import change_status
 
 # Toss's default validity of a virtual account: 168 hours (toss-api.md §2.5, validHours).
 VIRTUAL_ACCOUNT_VALIDITY: Final = timedelta(hours=168)

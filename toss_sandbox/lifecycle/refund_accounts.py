@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from toss_sandbox.banks import BANK_NAMES
-from toss_sandbox.errors import TossApiError, invalid_request
-from toss_sandbox.payment_store import Payment, RefundAccount
-from toss_sandbox.status import PaymentMethod, PaymentStatus
+from toss_sandbox.storage.payment_store import Payment, RefundAccount
+from toss_sandbox.vocabulary.banks import BANK_NAMES
+from toss_sandbox.vocabulary.errors import TossApiError, invalid_request
+from toss_sandbox.vocabulary.status import PaymentMethod, PaymentStatus
 
 _FIELD: Final = "refundReceiveAccount"
 _MAX_ACCOUNT_NUMBER_LENGTH: Final = 20

@@ -19,10 +19,10 @@ from typing import Final
 
 from sqlalchemy import bindparam, update
 
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.payment_store import Cancel, Payment, load_by_key
-from toss_sandbox.tables import payment_cancels
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Cancel, Payment, load_by_key
+from toss_sandbox.storage.tables import payment_cancels
+from toss_sandbox.vocabulary.errors import TossApiError
 
 REFUND_DELAY: Final = timedelta(days=2)
 

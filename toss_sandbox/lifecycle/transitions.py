@@ -15,10 +15,10 @@ from typing import Final
 from sqlalchemy import bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, payment_from_row
-from toss_sandbox.status import PaymentStatus, check_transition
-from toss_sandbox.tables import payments
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.storage.payment_store import Payment, payment_from_row
+from toss_sandbox.storage.tables import payments
+from toss_sandbox.vocabulary.status import PaymentStatus, check_transition
 
 # The SET clause comes from the values it is executed with; the WHERE clause's parameters
 # are named apart from the columns.

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from toss_sandbox.database import Database
-from toss_sandbox.errors import TossApiError
-from toss_sandbox.keys import new_transaction_key
-from toss_sandbox.outbox import Outbox
-from toss_sandbox.payment_store import Payment, load_by_key
-from toss_sandbox.status import PaymentMethod, PaymentStatus
-from toss_sandbox.transitions import change_status
+from toss_sandbox.lifecycle.outbox import Outbox
+from toss_sandbox.lifecycle.transitions import change_status
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.payment_store import Payment, load_by_key
+from toss_sandbox.vocabulary.errors import TossApiError
+from toss_sandbox.vocabulary.keys import new_transaction_key
+from toss_sandbox.vocabulary.status import PaymentMethod, PaymentStatus
 
 
 class DepositRefused(Exception):

@@ -1,1 +1,1 @@
-"""The sandbox's own database: engine and transactions, its tables, stored payments and the request log."""
+"""The sandbox's own database: engine, transactions, tables, stored payments, request log."""

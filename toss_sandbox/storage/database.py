@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from one_trip_sqlite import one_trip_connector
-from toss_sandbox.tables import SCHEMA_VERSION, metadata, sandbox_state
+from toss_sandbox.storage.tables import SCHEMA_VERSION, metadata, sandbox_state
 
 logger = logging.getLogger(__name__)
 

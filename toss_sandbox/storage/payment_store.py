@@ -19,10 +19,10 @@ from typing import Any, Final
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.integrations import Integration
-from toss_sandbox.methods import EasyPayProvider
-from toss_sandbox.status import WITH_CANCELS, PaymentMethod, PaymentStatus
-from toss_sandbox.tables import payment_cancels, payments
+from toss_sandbox.storage.tables import payment_cancels, payments
+from toss_sandbox.vocabulary.integrations import Integration
+from toss_sandbox.vocabulary.methods import EasyPayProvider
+from toss_sandbox.vocabulary.status import WITH_CANCELS, PaymentMethod, PaymentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,8 @@ class Refund:
     """The money a cancel of a deposited virtual account sends back to the buyer."""
 
     account: RefundAccount
-    # Set when the admin switch made the bank refuse it; refunds.py reads the rest off the clock.
+    # Set when the admin switch made the bank refuse it; lifecycle/refunds.py reads the rest off
+    # the clock.
     failed_at: datetime | None = None
 
 

@@ -9,8 +9,8 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from toss_sandbox.database import Database
-from toss_sandbox.tables import request_log
+from toss_sandbox.storage.database import Database
+from toss_sandbox.storage.tables import request_log
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +21,10 @@ class LoggedRequest:
     # None when nothing was answered: a `timeout` fault, or a client gone before its body.
     status: int | None
     replayed: bool
-    # The fault the request met, if any (faults.py).
+    # The fault the request met, if any (api/faults.py).
     fault: str | None
-    # The key set of the secret key it came with (integrations.py); None when unauthenticated.
+    # The key set of the secret key it came with (vocabulary/integrations.py); None when
+    # unauthenticated.
     key_set: str | None
     at: datetime
 

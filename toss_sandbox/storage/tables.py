@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-from toss_sandbox.status import CONFIRMED
+from toss_sandbox.vocabulary.status import CONFIRMED
 
 # Bumped whenever a table changes shape: a database of another version is rebuilt empty
 # (see database.py), as the sandbox's state is test state, not a ledger to migrate. A new
@@ -68,8 +68,8 @@ payments = Table(
     Column("card_acquirer_code", String(2)),
     Column("card_approve_no", String(8)),
     Column("customer_name", String(100)),
-    # The key set of the client key that opened the window (integrations.py): a confirm must
-    # come with the secret key of the same set.
+    # The key set of the client key that opened the window (vocabulary/integrations.py): a
+    # confirm must come with the secret key of the same set.
     Column("integration", String(16), nullable=False),
     # Set for easy pay (토스페이, ...), transfer and mobile phone respectively.
     Column("easy_pay_provider", String(16)),
@@ -85,7 +85,7 @@ payments = Table(
 )
 
 # The background task looks for unfinished payments past their window several times a
-# second (expiry.py); without this it would read every payment ever made each time.
+# second (lifecycle/expiry.py); without this it would read every payment ever made each time.
 Index("ix_payments_status", payments.c.status)
 
 # Toss refuses a second approval of one orderId (DUPLICATED_ORDER_ID); the database refuses
@@ -99,7 +99,7 @@ Index(
 )
 
 # One row per applied cancel. The primary key is a second guard behind the conditional
-# update in `cancels.py`: two cancels built on the same view of a payment claim the same
+# update in `lifecycle/cancels.py`: two cancels built on the same view of a payment claim the same
 # sequence number, and only one of them can be inserted.
 payment_cancels = Table(
     "payment_cancels",

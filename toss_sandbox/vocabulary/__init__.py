@@ -1,1 +1,1 @@
-"""Toss's terms as the sandbox speaks them: statuses, methods, banks, key kinds, identifiers and error codes."""
+"""Toss's terms: payment statuses, methods, banks, key kinds, identifiers, error codes."""

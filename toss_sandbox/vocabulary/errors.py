@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from toss_sandbox.error_table import ERRORS, ErrorSpec
 from toss_sandbox.i18n import Language
+from toss_sandbox.vocabulary.error_table import ERRORS, ErrorSpec
 
 __all__ = ["ERRORS", "ErrorSpec", "TossApiError", "error_spec", "invalid_request"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
-from toss_sandbox.status import PaymentMethod
+from toss_sandbox.vocabulary.status import PaymentMethod
 
 # Toss's `method` values in Korean, its default language (docs/toss-api.md §3).
 METHOD_NAMES: Final = {

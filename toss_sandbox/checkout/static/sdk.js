@@ -1,5 +1,5 @@
 // Toss Payments' browser SDK, as the sandbox serves it at Toss's script paths (/v2/standard,
-// /v1/payment, /v1, /v1/payment-widget): the payment window's part. toss_sandbox/sdk.py
+// /v1/payment, /v1, /v1/payment-widget): the payment window's part. toss_sandbox/checkout/sdk.py
 // serves it with widget.js, the payment widget's part, in one scope with SETTINGS. The same
 // global, TossPayments, and the same calls:
 //

@@ -1,5 +1,5 @@
 // The payment widget (결제위젯) of Toss Payments' browser SDK, as the sandbox serves it with
-// sdk.js (toss_sandbox/sdk.py puts both in one scope):
+// sdk.js (toss_sandbox/checkout/sdk.py puts both in one scope):
 //
 //   v2 (/v2/standard):
 //     const widgets = TossPayments(clientKey).widgets({ customerKey });
