@@ -200,35 +200,6 @@ class _Cancels:
     async def get(self, transaction_key: str) -> Cancel | None:
         return self._store.cancels.get(transaction_key)
 
-    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
-        return {
-            order_id: sorted(
-                (c for c in self._store.cancels.values() if c.order_id == order_id),
-                key=lambda c: (c.canceled_at, c.transaction_key),
-            )
-            for order_id in order_ids
-        }
-
-    async def list(
-        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
-    ) -> CancelPage:
-        found = sorted(
-            (
-                c
-                for c in self._store.cancels.values()
-                if (buyer is None or c.buyer == buyer)
-                and (order_id is None or c.order_id == order_id)
-                and (
-                    after is None
-                    or (c.canceled_at, c.transaction_key)
-                    < (after.canceled_at, after.transaction_key)
-                )
-            ),
-            key=lambda c: (c.canceled_at, c.transaction_key),
-            reverse=True,
-        )
-        return CancelPage(cancels=found[:first], has_next_page=len(found) > first)
-
 
 class _CancelRequests:
     def __init__(self, store: MemoryStore) -> None:
@@ -356,6 +327,35 @@ class MemoryReads:
 
     async def payments(self, order_ids: Sequence[str]) -> dict[str, Payment]:
         return {i: self._store.payments[i] for i in order_ids if i in self._store.payments}
+
+    async def cancels(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
+        return {
+            order_id: sorted(
+                (c for c in self._store.cancels.values() if c.order_id == order_id),
+                key=lambda c: (c.canceled_at, c.transaction_key),
+            )
+            for order_id in order_ids
+        }
+
+    async def cancel_page(
+        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
+    ) -> CancelPage:
+        found = sorted(
+            (
+                c
+                for c in self._store.cancels.values()
+                if (buyer is None or c.buyer == buyer)
+                and (order_id is None or c.order_id == order_id)
+                and (
+                    after is None
+                    or (c.canceled_at, c.transaction_key)
+                    < (after.canceled_at, after.transaction_key)
+                )
+            ),
+            key=lambda c: (c.canceled_at, c.transaction_key),
+            reverse=True,
+        )
+        return CancelPage(cancels=found[:first], has_next_page=len(found) > first)
 
 
 class MemoryUnitOfWork:

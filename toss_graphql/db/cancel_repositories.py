@@ -1,9 +1,8 @@
-"""SQL for cancels and cancel requests."""
+"""SQL for cancels and cancel requests, in a unit of work; the cancels a client asks for are
+read on the read path (db/read_rows.py)."""
 
 from __future__ import annotations
 
-import builtins
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,27 +10,16 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..domain.models import Cancel, CancelRequest, CancelRequestStatus
-from ..domain.ports.storage import CancelCursor, CancelPage
-from .statements import insert_unless_present, newest_first_after
+from .row_mapping import AS_CONVERTED, Columns, cancel_reader
+from .statements import insert_unless_present
 from .tables import Base, CancelRequestRow, CancelRow
 
 cancels = Base.metadata.tables[CancelRow.__tablename__]
 cancel_requests = Base.metadata.tables[CancelRequestRow.__tablename__]
 
 
-def _cancel(row: Row[Any]) -> Cancel:
-    return Cancel(
-        transaction_key=row.transaction_key,
-        order_id=row.order_id,
-        payment_key=row.payment_key,
-        buyer=row.buyer,
-        order_name=row.order_name,
-        cancel_amount=row.cancel_amount,
-        cancel_reason=row.cancel_reason,
-        canceled_at=row.canceled_at,
-        idempotency_key=row.idempotency_key,
-        raw=row.raw,
-    )
+# `select(cancels)`: the whole table, in its columns' order (db/row_mapping.py).
+_cancel = cancel_reader(Columns(cancels), AS_CONVERTED)
 
 
 def _request(row: Row[Any]) -> CancelRequest:
@@ -103,37 +91,6 @@ class SqlCancelRepository:
             )
         ).first()
         return _cancel(row) if row else None
-
-    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
-        found: dict[str, list[Cancel]] = {order_id: [] for order_id in order_ids}
-        if not order_ids:
-            return found
-        result = await self._connection.execute(
-            select(cancels)
-            .where(cancels.c.order_id.in_(order_ids))
-            .order_by(cancels.c.canceled_at, cancels.c.transaction_key)
-        )
-        for row in result:
-            found[row.order_id].append(_cancel(row))
-        return found
-
-    async def list(
-        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
-    ) -> CancelPage:
-        query = select(cancels)
-        if buyer is not None:
-            query = query.where(cancels.c.buyer == buyer)
-        if order_id is not None:
-            query = query.where(cancels.c.order_id == order_id)
-        query = newest_first_after(
-            query,
-            cancels.c.canceled_at,
-            cancels.c.transaction_key,
-            (after.canceled_at, after.transaction_key) if after else None,
-        )
-        rows = (await self._connection.execute(query.limit(first + 1))).all()
-        page: builtins.list[Cancel] = [_cancel(row) for row in rows[:first]]
-        return CancelPage(cancels=page, has_next_page=len(rows) > first)
 
 
 class SqlCancelRequestRepository:

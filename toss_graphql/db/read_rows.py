@@ -6,37 +6,44 @@
 The read path runs each statement on the driver itself (db/sqlite_reads.py,
 db/postgres_reads.py): no ORM, no compilation, no result processors. So the SQL is written
 here once, with `?` placeholders, and the values come back as each driver gives them: SQLite
-hands back text for timestamps and JSON, asyncpg aware datetimes and decoded JSON.
+hands back text for timestamps and JSON, asyncpg aware datetimes and decoded JSON. Each SELECT
+list, and where each column lands in a row, comes from the table itself (db/row_mapping.py).
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from .. import telemetry
-from ..domain import toss_records
-from ..domain.models import Failure, Order, OrderStatus, Payment
-from ..domain.ports.gateway import Checkout, TossPaymentStatus
-from ..domain.ports.storage import OrderCursor, OrderPage
-
-_ORDER_COLUMNS = (
-    "o.order_id, o.buyer, o.order_name, o.amount, o.status, o.created_at, o.updated_at, "
-    "o.payment_key, o.failure_code, o.failure_message, o.attention, o.checkout"
+from ..domain.models import Cancel, Order, OrderStatus, Payment
+from ..domain.ports.storage import CancelCursor, CancelPage, OrderCursor, OrderPage
+from .row_mapping import (
+    CANCELS,
+    METHOD_OBJECTS,
+    ORDERS,
+    PAYMENTS,
+    Columns,
+    Decoding,
+    cancel_reader,
+    order_reader,
+    payment_reader,
 )
+
+# What a read shows, by the tables' own columns (db/row_mapping.py): an order without its
+# lock, which is the writers' business; a cancel without Toss's JSON, which no answer shows.
+_ORDER_COLUMNS = Columns(ORDERS, leaving_out=("lock_token", "locked_at"))
+_CANCEL_COLUMNS = Columns(CANCELS, leaving_out=("raw", "created_at"))
+_ORDERS_SELECTED = _ORDER_COLUMNS.sql("o")
+_CANCELS_SELECTED = _CANCEL_COLUMNS.sql("c")
 # Toss's whole Payment JSON stays in the table; a read needs only its method objects, which
 # come back as one JSON object under Toss's own keys (a key Toss left out reads as null).
-_PAYMENT_COLUMNS = (
-    "p.payment_key, p.order_id, p.method, p.total_amount, p.balance_amount, p.toss_status, "
-    "p.approved_at, p.receipt_url, {method_objects}"
-)
+_PAYMENT_LEFT_OUT = ("raw", "created_at", "updated_at")
 _METHOD_OBJECTS = ("virtualAccount", "card", "easyPay", "transfer", "mobilePhone")
-_ORDER_WIDTH = 12
-_CHECKOUTS = {checkout.value: checkout for checkout in Checkout}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,23 +122,49 @@ POSTGRESQL = Dialect(
 
 @dataclass(frozen=True, slots=True)
 class ReadStatements:
-    """The read path's SQL, rendered once for one dialect."""
+    """The read path's SQL, rendered once for one dialect, and the readers of its rows."""
 
     dialect: Dialect
     order: str
     order_with_payment: str
+    payments_selected: str
+    order_from: Callable[[Sequence[Any]], Order]
+    payment_from: Callable[[Sequence[Any]], Payment | None]
+    joined_payment_from: Callable[[Sequence[Any]], Payment | None]
+    cancel_from: Callable[[Sequence[Any]], Cancel]
 
     @classmethod
     def for_dialect(cls, dialect: Dialect) -> ReadStatements:
-        payment_columns = _PAYMENT_COLUMNS.format(method_objects=dialect.method_objects)
+        decoding = Decoding(timestamp=dialect.timestamp_out, json=dialect.json_out)
+        payment_columns = Columns(
+            PAYMENTS,
+            leaving_out=_PAYMENT_LEFT_OUT,
+            computed=((METHOD_OBJECTS, dialect.method_objects),),
+        )
+        orders, payments = _ORDERS_SELECTED, payment_columns.sql("p")
         return cls(
             dialect=dialect,
-            order=dialect.sql(f"SELECT {_ORDER_COLUMNS} FROM orders o WHERE o.order_id = ?"),
+            order=dialect.sql(f"SELECT {orders} FROM orders o WHERE o.order_id = ?"),
             order_with_payment=dialect.sql(
-                f"SELECT {_ORDER_COLUMNS}, {payment_columns} FROM orders o "
+                f"SELECT {orders}, {payments} FROM orders o "
                 "LEFT JOIN payments p ON p.order_id = o.order_id WHERE o.order_id = ?"
             ),
+            payments_selected=payments,
+            order_from=order_reader(_ORDER_COLUMNS, decoding),
+            payment_from=payment_reader(payment_columns, decoding),
+            joined_payment_from=payment_reader(
+                payment_columns, decoding, start=_ORDER_COLUMNS.width
+            ),
+            cancel_from=cancel_reader(_CANCEL_COLUMNS, decoding),
         )
+
+    def _after(
+        self, moment_column: str, key_column: str, moment: datetime, key: str
+    ) -> tuple[str, list[Any]]:
+        """Keyset paging, newest first: the rows after the cursor's."""
+        value = self.dialect.timestamp_in(moment)
+        condition = f"({moment_column} < ? OR ({moment_column} = ? AND {key_column} < ?))"
+        return condition, [value, value, key]
 
     def orders(
         self,
@@ -155,69 +188,78 @@ class ReadStatements:
             conditions.append("o.status = ?")
             values.append(status.value)
         if after is not None:
-            moment = self.dialect.timestamp_in(after.created_at)
-            conditions.append("(o.created_at < ? OR (o.created_at = ? AND o.order_id < ?))")
-            values.extend([moment, moment, after.order_id])
+            condition, bounds = self._after(
+                "o.created_at", "o.order_id", after.created_at, after.order_id
+            )
+            conditions.append(condition)
+            values.extend(bounds)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         values.append(first + 1)
         sql = (
-            f"SELECT {_ORDER_COLUMNS} FROM orders o{where} "
+            f"SELECT {_ORDERS_SELECTED} FROM orders o{where} "
             "ORDER BY o.created_at DESC, o.order_id DESC LIMIT ?"
         )
         return self.dialect.sql(sql), values
 
     def payments(self, count: int) -> str:
         placeholders = ", ".join("?" * count)
-        payment_columns = _PAYMENT_COLUMNS.format(method_objects=self.dialect.method_objects)
         return self.dialect.sql(
-            f"SELECT {payment_columns} FROM payments p WHERE p.order_id IN ({placeholders})"
+            f"SELECT {self.payments_selected} FROM payments p WHERE p.order_id IN ({placeholders})"
         )
 
-    def order_from(self, row: Sequence[Any]) -> Order:
-        timestamp = self.dialect.timestamp_out
-        failure_code, failure_message = row[8], row[9]
-        return Order(
-            order_id=row[0],
-            buyer=row[1],
-            order_name=row[2],
-            amount=row[3],
-            status=OrderStatus(row[4]),
-            created_at=timestamp(row[5]),
-            updated_at=timestamp(row[6]),
-            payment_key=row[7],
-            failure=None if failure_code is None else Failure(failure_code, failure_message or ""),
-            attention=row[10],
-            checkout=_CHECKOUTS[row[11]],
+    def cancels(self, count: int) -> str:
+        """Each order's cancels, oldest first."""
+        placeholders = ", ".join("?" * count)
+        return self.dialect.sql(
+            f"SELECT {_CANCELS_SELECTED} FROM cancels c "
+            f"WHERE c.order_id IN ({placeholders}) ORDER BY c.canceled_at, c.transaction_key"
         )
 
-    def payment_from(self, row: Sequence[Any], start: int = 0) -> Payment | None:
-        if row[start] is None:
-            return None
-        method_objects = self.dialect.json_out(row[start + 8])
-        return Payment(
-            payment_key=row[start],
-            order_id=row[start + 1],
-            method=row[start + 2],
-            total_amount=row[start + 3],
-            balance_amount=row[start + 4],
-            toss_status=TossPaymentStatus(row[start + 5]),
-            approved_at=self.dialect.timestamp_out(row[start + 6]),
-            receipt_url=row[start + 7],
-            # Read by the same functions the gateway reads Toss's reply with.
-            virtual_account=toss_records.virtual_account(method_objects),
-            card=toss_records.card(method_objects),
-            easy_pay=toss_records.easy_pay(method_objects),
-            transfer=toss_records.transfer(method_objects),
-            mobile_phone=toss_records.mobile_phone(method_objects),
+    def cancel_page(
+        self,
+        *,
+        buyer: str | None,
+        order_id: str | None,
+        first: int,
+        after: CancelCursor | None,
+    ) -> tuple[str, list[Any]]:
+        """Newest first, ties broken by transaction key, one more row than the page, as
+        `orders` pages."""
+        conditions: list[str] = []
+        values: list[Any] = []
+        if buyer is not None:
+            conditions.append("c.buyer = ?")
+            values.append(buyer)
+        if order_id is not None:
+            conditions.append("c.order_id = ?")
+            values.append(order_id)
+        if after is not None:
+            condition, bounds = self._after(
+                "c.canceled_at", "c.transaction_key", after.canceled_at, after.transaction_key
+            )
+            conditions.append(condition)
+            values.extend(bounds)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        values.append(first + 1)
+        sql = (
+            f"SELECT {_CANCELS_SELECTED} FROM cancels c{where} "
+            "ORDER BY c.canceled_at DESC, c.transaction_key DESC LIMIT ?"
         )
+        return self.dialect.sql(sql), values
 
     def order_and_payment_from(self, row: Sequence[Any]) -> tuple[Order, Payment | None]:
-        return self.order_from(row), self.payment_from(row, start=_ORDER_WIDTH)
+        return self.order_from(row), self.joined_payment_from(row)
 
     def page_from(self, rows: Sequence[Sequence[Any]], first: int) -> OrderPage:
+        read = self.order_from
         return OrderPage(
-            orders=[self.order_from(row) for row in rows[:first]],
-            has_next_page=len(rows) > first,
+            orders=[read(row) for row in rows[:first]], has_next_page=len(rows) > first
+        )
+
+    def cancel_page_from(self, rows: Sequence[Sequence[Any]], first: int) -> CancelPage:
+        read = self.cancel_from
+        return CancelPage(
+            cancels=[read(row) for row in rows[:first]], has_next_page=len(rows) > first
         )
 
 
@@ -270,3 +312,30 @@ class StatementReads(ABC):
         )
         found = (self._statements.payment_from(row) for row in rows)
         return {payment.order_id: payment for payment in found if payment is not None}
+
+    async def cancels(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
+        found: dict[str, list[Cancel]] = {order_id: [] for order_id in order_ids}
+        if not order_ids:
+            return found
+        rows = await self._read(
+            "db.read cancels", self._statements.cancels(len(order_ids)), order_ids
+        )
+        read = self._statements.cancel_from
+        for row in rows:
+            cancel = read(row)
+            found[cancel.order_id].append(cancel)
+        return found
+
+    async def cancel_page(
+        self,
+        *,
+        buyer: str | None,
+        order_id: str | None,
+        first: int,
+        after: CancelCursor | None,
+    ) -> CancelPage:
+        sql, values = self._statements.cancel_page(
+            buyer=buyer, order_id=order_id, first=first, after=after
+        )
+        rows = await self._read("db.read cancels", sql, values)
+        return self._statements.cancel_page_from(rows, first)

@@ -4,7 +4,7 @@ the cancels, cancel requests and webhook inbox have modules of their own beside 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -25,7 +25,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..domain import toss_records
 from ..domain.models import (
     CancelRequestStatus,
     Failure,
@@ -36,9 +35,9 @@ from ..domain.models import (
     PaymentEvent,
     Product,
 )
-from ..domain.ports.gateway import Checkout, TossPaymentStatus
 from ..domain.state_machine import OrderEvent, edge
 from ..request_context import request_id
+from .row_mapping import AS_CONVERTED, Columns, order_reader, payment_reader
 from .statements import upsert_for
 from .tables import (
     Base,
@@ -58,55 +57,20 @@ order_lines = Base.metadata.tables[OrderLineRow.__tablename__]
 cancel_requests = Base.metadata.tables[CancelRequestRow.__tablename__]
 
 
-def _order(row: Row[Any]) -> Order:
-    failure = None
-    if row.failure_code is not None:
-        failure = Failure(row.failure_code, row.failure_message or "")
-    return Order(
-        order_id=row.order_id,
-        buyer=row.buyer,
-        order_name=row.order_name,
-        amount=row.amount,
-        status=OrderStatus(row.status),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        payment_key=row.payment_key,
-        failure=failure,
-        attention=row.attention,
-        checkout=Checkout(row.checkout),
-    )
-
-
-def _payment(row: Mapping[Any, Any]) -> Payment:
-    return Payment(
-        payment_key=row["payment_key"],
-        order_id=row["order_id"],
-        method=row["method"],
-        total_amount=row["total_amount"],
-        balance_amount=row["balance_amount"],
-        toss_status=TossPaymentStatus(row["toss_status"]),
-        approved_at=row["approved_at"],
-        receipt_url=row["receipt_url"],
-        # Nothing of the method details is stored but Toss's JSON: they are read from there,
-        # by the same functions the gateway reads Toss's reply with (domain/toss_records.py).
-        virtual_account=toss_records.virtual_account(row["raw"]),
-        card=toss_records.card(row["raw"]),
-        easy_pay=toss_records.easy_pay(row["raw"]),
-        transfer=toss_records.transfer(row["raw"]),
-        mobile_phone=toss_records.mobile_phone(row["raw"]),
-        raw=row["raw"],
-    )
-
-
-# The payment's columns beside the order's in one row, under names of their own.
+# Every statement here selects whole tables, in their columns' order (db/row_mapping.py).
+_ORDER_COLUMNS = Columns(orders)
+_PAYMENT_COLUMNS = Columns(payments)
+_order = order_reader(_ORDER_COLUMNS, AS_CONVERTED)
+_payment_or_none = payment_reader(_PAYMENT_COLUMNS, AS_CONVERTED)
+# The payment's columns after the order's in one row, under names of their own.
 _JOINED_PAYMENT = [column.label(f"payment__{column.name}") for column in payments.c]
+_joined_payment = payment_reader(_PAYMENT_COLUMNS, AS_CONVERTED, start=_ORDER_COLUMNS.width)
 
 
-def _joined_payment(row: Row[Any]) -> Payment | None:
-    values = row._mapping
-    if values["payment__payment_key"] is None:
-        return None
-    return _payment({column.name: values[f"payment__{column.name}"] for column in payments.c})
+def _payment(row: Row[Any]) -> Payment:
+    payment = _payment_or_none(row)
+    assert payment is not None, "a payments row has its key"
+    return payment
 
 
 class SqlProductRepository:
@@ -339,7 +303,7 @@ class SqlPaymentRepository:
             result = await self._connection.execute(
                 select(payments).where(payments.c.order_id.in_(unknown))
             )
-            found.update((row.order_id, _payment(row._mapping)) for row in result)
+            found.update((row.order_id, _payment(row)) for row in result)
         return found
 
     async def save(self, payment: Payment, now: datetime) -> None:
@@ -368,7 +332,7 @@ class SqlPaymentRepository:
             # The row as stored (an update keeps its order and total), in the same statement.
             .returning(*payments.c)
         )
-        stored = _payment(result.one()._mapping)
+        stored = _payment(result.one())
         self._written[stored.order_id] = stored
 
     async def remove(self, payment_key: str) -> None:

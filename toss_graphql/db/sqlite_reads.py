@@ -12,7 +12,7 @@ Why this never stalls the loop behind a writer or a checkpoint:
 - The connection has `busy_timeout=0`: in the rare cases SQLite does refuse a reader (another
   connection recovering the WAL after a crash, or holding an exclusive lock), the statement
   fails at once instead of sleeping, and that read is run again on a worker thread with the
-  writers' patience. `tests/integration/test_sqlite_reads.py` holds such a lock and shows
+  writers' patience. `tests/integration/test_read_path.py` holds such a lock and shows
   the loop running on; `make bench` measures the read path against an independent floor.
 - It is `query_only`: nothing written through it.
 """

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, or_
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,18 +24,3 @@ async def insert_unless_present(
     insert = upsert_for(connection.dialect.name)
     result = await connection.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount == 1)
-
-
-def newest_first_after(
-    query: Select[Any],
-    moment: ColumnElement[datetime],
-    key: ColumnElement[str],
-    after: tuple[datetime, str] | None,
-) -> Select[Any]:
-    """Keyset paging, newest first, ties broken by `key`: the rows after the cursor."""
-    if after is not None:
-        after_moment, after_key = after
-        query = query.where(
-            or_(moment < after_moment, and_(moment == after_moment, key < after_key))
-        )
-    return query.order_by(moment.desc(), key.desc())

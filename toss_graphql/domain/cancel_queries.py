@@ -1,4 +1,7 @@
-"""Reading cancels back: per order, and as a buyer's (or an admin's) history."""
+"""Reading cancels back: per order, and as a buyer's (or an admin's) history.
+
+Both are reads of the read path (`Services.reads`): no transaction, so no writer is waited
+for (on SQLite a unit of work takes the write lock, docs/architecture.md §5)."""
 
 from __future__ import annotations
 
@@ -14,8 +17,7 @@ from .services import Services
 async def cancels_for_orders(
     services: Services, order_ids: Sequence[str]
 ) -> dict[str, list[Cancel]]:
-    async with services.unit_of_work() as uow:
-        return await uow.cancels.get_many_by_order_id(order_ids)
+    return await services.reads.cancels(order_ids)
 
 
 async def list_cancels(
@@ -38,5 +40,4 @@ async def list_cancels(
         buyer = principal.subject
     if order_id is not None and not validation.ORDER_ID_PATTERN.fullmatch(order_id):
         return CancelPage(cancels=[], has_next_page=False)
-    async with services.unit_of_work() as uow:
-        return await uow.cancels.list(buyer=buyer, order_id=order_id, first=size, after=after)
+    return await services.reads.cancel_page(buyer=buyer, order_id=order_id, first=size, after=after)

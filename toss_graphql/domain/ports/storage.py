@@ -156,6 +156,16 @@ class OrderReads(Protocol):
         """The payments in force of these orders, by order id."""
         ...
 
+    async def cancels(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]:
+        """The cancels of these orders, oldest first, by order id (an order with none: [])."""
+        ...
+
+    async def cancel_page(
+        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
+    ) -> CancelPage:
+        """Newest first; `buyer` None lists every buyer's."""
+        ...
+
 
 class PaymentRepository(Protocol):
     async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, Payment]: ...
@@ -175,12 +185,6 @@ class CancelRepository(Protocol):
     async def last_canceled_at(self, order_id: str) -> datetime | None: ...
 
     async def get(self, transaction_key: str) -> Cancel | None: ...
-
-    async def get_many_by_order_id(self, order_ids: Sequence[str]) -> dict[str, list[Cancel]]: ...
-
-    async def list(
-        self, *, buyer: str | None, order_id: str | None, first: int, after: CancelCursor | None
-    ) -> CancelPage: ...
 
 
 class CancelRequestRepository(Protocol):
