@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any
 
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from .background import running_reconciler
 from .composition import gateway_config, reconcile_policy, service_runtime
 from .config import Settings, load_settings
 from .db.engine import is_sqlite
+from .db.health import answers as database_answers
 from .db.migrate import is_at_head, upgrade_to_head
 from .db.order_changes import order_change_feed
 from .db.statement_tracing import traced_statements
@@ -120,8 +120,7 @@ async def healthz(_: Request) -> Response:
 async def readyz(request: Request) -> Response:
     engine = request.app.state.engine
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await database_answers(engine)
         migrated = await is_at_head(engine)
     except Exception as error:
         log.warning("readiness check failed", extra={"error": type(error).__name__})

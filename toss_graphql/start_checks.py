@@ -12,15 +12,13 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .config import Settings
 from .db.engine import create_database_engine, is_sqlite
+from .db.health import active_products
 from .db.migrate import is_at_head, upgrade_to_head
-from .db.tables import ProductRow
 from .settings_errors import database_description, masked_url
 
 
@@ -80,17 +78,11 @@ async def ready_database(settings: Settings) -> DatabaseState:
             await upgrade_to_head(engine)
         elif not await is_at_head(engine):
             raise not_migrated(settings)
-        return DatabaseState(await _active_products(engine))
+        return DatabaseState(await active_products(engine))
     except (DBAPIError, OSError, TimeoutError) as error:
         raise unreachable(settings, error) from None
     finally:
         await engine.dispose()
-
-
-async def _active_products(engine: AsyncEngine) -> int:
-    query = select(func.count()).select_from(ProductRow).where(ProductRow.active)
-    async with engine.connect() as connection:
-        return int((await connection.execute(query)).scalar_one())
 
 
 def database_line(settings: Settings) -> str:

@@ -177,14 +177,17 @@ async def _flag(
 async def _approve(uow: UnitOfWork, order: Order, toss: TossPayment, now: datetime) -> Order:
     """Move an open order to PAID (or WAITING_FOR_DEPOSIT) with Toss's payment."""
     waiting = toss.status is TossPaymentStatus.WAITING_FOR_DEPOSIT
-    if order.status in (OrderStatus.PENDING, OrderStatus.FAILED):
+    if order.status in edge(OrderEvent.CONFIRM_CLAIMED).sources:
         # Approved at Toss without a claim here (a confirm made elsewhere): bind it first.
         if not await uow.orders.transition(
             order.order_id, OrderEvent.CONFIRM_CLAIMED, payment_key=toss.payment_key, now=now
         ):
             return await _current(uow, order)
         order = dataclasses.replace(
-            order, status=OrderStatus.CONFIRMING, payment_key=toss.payment_key, failure=None
+            order,
+            status=edge(OrderEvent.CONFIRM_CLAIMED).target,
+            payment_key=toss.payment_key,
+            failure=None,
         )
     if order.status is OrderStatus.CONFIRMING:
         event = OrderEvent.ACCOUNT_ISSUED if waiting else OrderEvent.PAYMENT_APPROVED
@@ -217,7 +220,8 @@ async def close_unpaid_deposit(
     ):
         return order
     await uow.payments.remove(toss.payment_key)
-    return dataclasses.replace(order, status=OrderStatus.CANCELED, updated_at=now)
+    target = edge(OrderEvent.ACCOUNT_CLOSED).target
+    return dataclasses.replace(order, status=target, updated_at=now)
 
 
 def _failure_of(toss: TossPayment) -> Failure:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from . import validation
 from .alignment import NEVER_APPROVED, FailureAudit, apply_toss_record, fail_claimed_checkout
@@ -112,9 +113,7 @@ async def _claim_as_seen(services: Services, seen: Order, payment_key: str) -> O
             payment_key,
             previous_status=seen.status.value,
         )
-    return dataclasses.replace(
-        seen, status=OrderStatus.CONFIRMING, payment_key=payment_key, failure=None, updated_at=now
-    )
+    return _claimed(seen, payment_key, now)
 
 
 async def _claim_in_transaction(
@@ -170,17 +169,22 @@ async def _claim_in_transaction(
                     payment_key,
                     previous_status=order.status.value,
                 )
-                return dataclasses.replace(
-                    order,
-                    status=OrderStatus.CONFIRMING,
-                    payment_key=payment_key,
-                    failure=None,
-                    updated_at=now,
-                )
+                return _claimed(order, payment_key, now)
             reread = await uow.orders.get(order_id)
             assert reread is not None, "orders are never deleted"
             order = reread
     return _Refused(_in_progress())
+
+
+def _claimed(order: Order, payment_key: str, now: datetime) -> Order:
+    """`order` as a won CONFIRM_CLAIMED leaves it, bound to the checkout `payment_key`."""
+    return dataclasses.replace(
+        order,
+        status=edge(OrderEvent.CONFIRM_CLAIMED).target,
+        payment_key=payment_key,
+        failure=None,
+        updated_at=now,
+    )
 
 
 def _in_progress() -> DomainError:
@@ -411,4 +415,5 @@ async def fail_payment(
         await _audit_confirm(
             uow, order, PaymentEventType.CHECKOUT_FAILED, services, gateway_code=failure.code
         )
-    return dataclasses.replace(order, status=OrderStatus.FAILED, failure=failure, updated_at=now)
+    target = edge(OrderEvent.CHECKOUT_FAILED).target
+    return dataclasses.replace(order, status=target, failure=failure, updated_at=now)
