@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint format schema bench graphiql browser services screenshots clean
+.PHONY: run test test-stock lint format schema bench graphiql browser services screenshots clean
 
 # GraphiQL, built from the npm registry into the package (web/); Node.js 20+ and npm.
 GRAPHIQL := toss_graphql/static/graphiql/index.html
@@ -54,6 +54,20 @@ services:
 
 test: $(INSTALLED) $(GRAPHIQL) $(HTTP_AUDIT) browser services
 	$(BIN)/pytest -n 4 --dist loadfile
+
+# Every fast path switched off (README.md, Configuration): the libraries' stock code under the
+# tests that exercise those paths. Servers the tests start as processes keep the defaults.
+STOCK_PATHS := GRAPHQL_FAST_PATH=false GRAPHQL_EXTENSIONS=strawberry \
+	GRAPHQL_LIMIT_RULES=strawberry SQLITE_DRIVER=aiosqlite
+STOCK_TESTS := tests/parity tests/integration tests/security
+# Left out, as they hold the fast paths themselves: Strawberry's depth rule does not count
+# introspection fields, and the trips to SQLite's thread are one_trip_sqlite's own count.
+STOCK_LEAVES_OUT := \
+	--deselect tests/integration/test_http_contract.py::test_deeply_nested_documents_are_refused \
+	--deselect tests/integration/test_sqlite_driver.py::test_a_confirm_on_sqlite_takes_eight_trips_to_the_thread
+
+test-stock: $(INSTALLED) services
+	$(STOCK_PATHS) $(BIN)/pytest -n 6 --dist loadfile $(STOCK_TESTS) $(STOCK_LEAVES_OUT)
 
 # The README's screenshots, taken by the browser tests.
 screenshots: $(INSTALLED) $(GRAPHIQL) browser

@@ -37,6 +37,7 @@ from .graphql_endpoint import GraphQLApp, SubscriptionRules, TrustedDocumentsSou
 from .listen_url import listen_url_problem
 from .metrics import metrics_endpoint
 from .request_context import request_id
+from .schema.schema import ExecutionChoices
 from .web import AddressRateLimiter, MutationRateLimiter, RequestRateLimiter, http_defences
 from .web.going_away import GoingAway
 from .web.graphiql import ASSETS_PATH, graphiql_assets
@@ -234,6 +235,11 @@ def create_app(
         subscriptions=subscription_rules(settings),
         trusted_documents=trusted_documents_source(settings),
         going_away=going_away,
+        choices=ExecutionChoices(
+            fast_path=settings.graphql_fast_path,
+            limit_rules=settings.graphql_limit_rules,
+            extensions=settings.graphql_extensions,
+        ),
     )
     routes: list[BaseRoute] = [
         Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -41,6 +41,7 @@ async def service_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         settings.resolved_database_url(),
         pool_size=settings.database_pool_size,
         pgbouncer=settings.database_pgbouncer,
+        sqlite_driver=settings.sqlite_driver,
     )
     try:
         async with create_http_client(config) as http_client, order_reads(engine) as reads:

@@ -122,9 +122,23 @@ class Settings(BaseSettings):
     subscription_init_timeout_seconds: float = Field(default=10.0, ge=0.1, le=3600)
     subscription_keepalive_seconds: float = Field(default=15.0, ge=0.1, le=3600)
     subscription_send_timeout_seconds: float = Field(default=10.0, ge=0.1, le=3600)
+    # The stock paths behind the parts that replace library internals for speed (README.md,
+    # Configuration): for when a library upgrade breaks one. Off, a request runs only the
+    # libraries' own code there, slower; tests/parity shows the answers are the same.
+    graphql_fast_path: bool = True
+    graphql_limit_rules: Literal["own", "strawberry"] = "own"
+    graphql_extensions: Literal["pipeline", "strawberry"] = "pipeline"
+    sqlite_driver: Literal["one-trip", "aiosqlite"] = "one-trip"
 
     # Where the meaning is clear, a value is taken whatever its case (settings_values.py).
-    _lower_case = field_validator("app_env", "log_format", mode="before")(lower_case)
+    _lower_case = field_validator(
+        "app_env",
+        "log_format",
+        "graphql_limit_rules",
+        "graphql_extensions",
+        "sqlite_driver",
+        mode="before",
+    )(lower_case)
     _upper_case = field_validator("auth_jwt_algorithm", mode="before")(upper_case)
     _log_level = field_validator("log_level", mode="before")(log_level_value)
     _origins = field_validator("cors_origins", mode="before")(origins_value)

@@ -27,7 +27,7 @@ from .auth import InvalidToken, TokenVerifier, session_from_header
 from .domain import untrusted_json
 from .domain.models import Principal
 from .schema.context import Context
-from .schema.schema import PaymentsSchema, build_schema
+from .schema.schema import FAST, ExecutionChoices, PaymentsSchema, build_schema
 from .schema.trusted_documents import (
     TrustedDocuments,
     UntrustedDocument,
@@ -100,9 +100,12 @@ class GraphQLApp(GraphQL[Context, None]):
         subscriptions: SubscriptionRules | None,
         trusted_documents: TrustedDocumentsSource | None = None,
         going_away: GoingAway | None = None,
+        choices: ExecutionChoices = FAST,
     ) -> None:
         # In production neither GraphiQL nor introspection is served.
-        schema = build_schema(production=production, subscriptions=subscriptions is not None)
+        schema = build_schema(
+            production=production, subscriptions=subscriptions is not None, choices=choices
+        )
         super().__init__(
             schema,
             graphql_ide=None if production else "graphiql",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
@@ -21,6 +21,11 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 PING_AFTER_IDLE_SECONDS = 10.0
 # PostgreSQL connections each process keeps open (DATABASE_POOL_SIZE).
 DEFAULT_POOL_SIZE = 20
+
+# SQLITE_DRIVER: one_trip_sqlite (on aiosqlite's private queue to its thread), or aiosqlite as
+# SQLAlchemy's adapter drives it, with SQLAlchemy's default pool: the way back for an upgrade of
+# aiosqlite that breaks one_trip_sqlite.
+SqliteDriver = Literal["one-trip", "aiosqlite"]
 
 
 # Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER, docs/operations.md) consecutive
@@ -41,10 +46,14 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_database_engine(
-    url: str, pool_size: int = DEFAULT_POOL_SIZE, *, pgbouncer: bool = False
+    url: str,
+    pool_size: int = DEFAULT_POOL_SIZE,
+    *,
+    pgbouncer: bool = False,
+    sqlite_driver: SqliteDriver = "one-trip",
 ) -> AsyncEngine:
     if is_sqlite(url):
-        return _sqlite_engine(url)
+        return _stock_sqlite_engine(url) if sqlite_driver == "aiosqlite" else _sqlite_engine(url)
     # The pool holds as many connections as the process has requests in flight: a connection
     # opened past it for a burst (overflow) is closed again at once: a new connection and
     # authentication for every request while the burst lasts.
@@ -111,18 +120,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         hide_parameters=True,
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def configure(dbapi_connection: Any, _record: Any) -> None:
-        # Hand transaction control to the "begin" hook below instead of the driver.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        # WAL lets readers of other processes proceed while one writes.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # A ledger must survive power loss: fsync at every commit, WAL or not.
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.close()
+    _configure_connections(engine)
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin_immediate(connection: Connection) -> None:
@@ -133,5 +131,38 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         driver = connection.connection.driver_connection
         assert isinstance(driver, OneTripConnection), "the SQLite engine's own driver"
         driver.begin_with_next_statement()
+
+    return engine
+
+
+def _configure_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to the "begin" hook instead of the driver.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers of other processes proceed while one writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # A ledger must survive power loss: fsync at every commit, WAL or not.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+
+def _stock_sqlite_engine(url: str) -> AsyncEngine:
+    """SQLITE_DRIVER=aiosqlite: SQLAlchemy's aiosqlite adapter and its default pool, with the
+    same pragmas and the same BEGIN IMMEDIATE, sent as a statement of its own."""
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, hide_parameters=True)
+    _configure_connections(engine)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin_immediate(connection: Connection) -> None:
+        # Why IMMEDIATE: _sqlite_engine's hook. The pool's several connections of this process
+        # queue for the write lock as other processes' do (busy_timeout).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

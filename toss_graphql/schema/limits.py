@@ -4,13 +4,23 @@ each fragment once.
 Strawberry's QueryDepthLimiter skips fields that start with `__`, which leaves
 `__schema { types { fields { type { ofType ... } } } }` unbounded. docs/architecture.md §4.1
 wants the limit to count them and still admit GraphiQL's own introspection query (15 levels).
+
+GRAPHQL_LIMIT_RULES=strawberry puts Strawberry's own rules in their place (`strawberry_rules`):
+the same documents refused, but for introspection fields, and with Strawberry's messages; and
+both of its rules walk a fragment anew at every spread, so a chain of fragments that each
+spread the next twice stalls a worker. Its depth rule raises KeyError at a spread of a fragment
+the document does not define, so it runs only on documents that define every fragment they
+spread (graphql-core's KnownFragmentNamesRule refuses the others). A way back for an upgrade
+that breaks these, not a setting to serve the public with.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from graphql import (
+    ASTValidationRule,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -21,6 +31,7 @@ from graphql import (
     ValidationContext,
     ValidationRule,
 )
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 MAX_DEPTH = 15
 
@@ -150,3 +161,61 @@ class MaxAliasesRule(ValidationRule):
         )
         if total > MAX_ALIASES:
             self.report_error(GraphQLError(f"{total} aliases found. Allowed: {MAX_ALIASES}"))
+
+
+LimitRules = Literal["own", "strawberry"]
+
+
+def _spreads_unknown_fragment(document: DocumentNode) -> bool:
+    defined = {
+        definition.name.value
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    pending = [
+        definition.selection_set
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                if selection.name.value not in defined:
+                    return True
+            elif isinstance(selection, FieldNode | InlineFragmentNode) and selection.selection_set:
+                pending.append(selection.selection_set)
+    return False
+
+
+def _with_known_fragments(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
+    """`rule`, which does its work when made, made only for documents whose every spread
+    fragment is defined."""
+
+    class KnownFragmentsOnly(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            if not _spreads_unknown_fragment(context.document):
+                rule(context)
+
+    KnownFragmentsOnly.__name__ = f"KnownFragmentsOnly{rule.__name__}"
+    return KnownFragmentsOnly
+
+
+def strawberry_rules() -> tuple[type[ASTValidationRule], ...]:
+    """Strawberry's QueryDepthLimiter and MaxAliasesLimiter rules, set to refuse what ours do.
+
+    Strawberry counts a field only when it has a selection below it, so its depth is ours less
+    one: MAX_DEPTH - 1 refuses the same documents. The rule classes are made once, so that
+    ValidationCache's key (which includes the rules) repeats from one request to the next.
+    """
+    depth = QueryDepthLimiter(max_depth=MAX_DEPTH - 1)
+    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES)
+    return (
+        *(_with_known_fragments(rule) for rule in depth.validation_rules),
+        *aliases.validation_rules,
+    )
+
+
+def limit_rules(choice: LimitRules) -> tuple[type[ASTValidationRule], ...]:
+    """The depth and alias rules GRAPHQL_LIMIT_RULES names."""
+    return strawberry_rules() if choice == "strawberry" else (MaxDepthRule, MaxAliasesRule)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncGenerator, Iterator, Mapping
-from typing import Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar, Literal
 
 import strawberry
-from graphql import DocumentNode, GraphQLError
-from strawberry.extensions import DisableIntrospection, MaskErrors, ParserCache, ValidationCache
+from graphql import ASTValidationRule, DocumentNode, GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
@@ -18,7 +28,7 @@ from .. import telemetry
 from ..request_context import request_id
 from ..resolvers import mutations, queries, subscriptions
 from .execution import execution_context_for
-from .limits import MaxAliasesRule, MaxDepthRule
+from .limits import LimitRules, MaxAliasesRule, MaxDepthRule, limit_rules
 from .types import (
     CancelConnection,
     CancelPaymentPayload,
@@ -91,6 +101,18 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def _masked(error: GraphQLError) -> GraphQLError:
+    current = request_id.get()
+    return GraphQLError(
+        message=f"Internal server error (request id {current})",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": current},
+    )
+
+
 class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
     """What every request goes through, as one extension: Strawberry runs each extension's
     hooks as context managers, and one set costs a fifth of five (docs/benchmarks.md).
@@ -100,6 +122,10 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
     reaches the client as a generic message with the request id to quote; its detail (already
     logged by Strawberry, with the same request id) stays on the server (MaskErrors).
     """
+
+    # The depth and alias rules (GRAPHQL_LIMIT_RULES); a subclass made by build_schema
+    # carries Strawberry's instead.
+    validation_rules: ClassVar[tuple[type[ASTValidationRule], ...]] = VALIDATION_RULES
 
     def __init__(self) -> None:
         MaskErrors.__init__(self, should_mask_error=_is_unexpected)
@@ -112,7 +138,7 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         context.parse_options["max_tokens"] = MAX_TOKENS
         # The same rule classes every request, so ValidationCache's key (which includes the
         # rules) repeats and a known document is validated once, not once per request.
-        context.validation_rules = context.validation_rules + VALIDATION_RULES
+        context.validation_rules = context.validation_rules + self.validation_rules
         with telemetry.span("GraphQL Operation") as span:
             # Named once the document is known (on_validate): a subscription's operation
             # ends by being closed, so nothing after this yield is sure to run.
@@ -148,15 +174,65 @@ class RequestPipeline(MaskErrors, ParserCache, ValidationCache):
         yield from ValidationCache.on_validate(self)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        current = request_id.get()
-        return GraphQLError(
-            message=f"Internal server error (request id {current})",
-            nodes=error.nodes,
-            source=error.source,
-            positions=error.positions,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": current},
-        )
+        return _masked(error)
+
+
+class OperationSpan(SchemaExtension):
+    """The operation's span, named as RequestPipeline names it, for the stock extensions."""
+
+    def __init__(self) -> None:
+        self.operation_span: telemetry.Span | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        with telemetry.span("GraphQL Operation") as span:
+            self.operation_span = span
+            yield
+
+    def on_validate(self) -> Iterator[None]:
+        if self.operation_span is not None:
+            _name_operation_span(self.operation_span, self.execution_context)
+        yield
+
+
+class RequestIdMaskErrors(MaskErrors):
+    """Strawberry's MaskErrors, telling the request id as RequestPipeline does."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_is_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return _masked(error)
+
+
+def stock_extensions(rules: tuple[type[ASTValidationRule], ...]) -> list[Any]:
+    """GRAPHQL_EXTENSIONS=strawberry: what RequestPipeline does, as Strawberry's own extensions,
+    each with its own hooks, one set per extension per request. Strawberry parses every
+    document itself: ParserCache is left out, since a syntax error raised from its hook escapes
+    a subscription's handler, where Strawberry's own parse reports it. Trusted documents are
+    parsed and validated like any other, not taken ready-made."""
+    return [
+        OperationSpan,
+        partial(MaxTokensLimiter, MAX_TOKENS),
+        partial(AddValidationRules, list(rules)),
+        ValidationCache,
+        RequestIdMaskErrors,
+    ]
+
+
+Extensions = Literal["pipeline", "strawberry"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionChoices:
+    """GRAPHQL_FAST_PATH, GRAPHQL_LIMIT_RULES and GRAPHQL_EXTENSIONS (README.md, Configuration):
+    the measured bypasses, or the libraries' stock paths in their place."""
+
+    fast_path: bool = True
+    limit_rules: LimitRules = "own"
+    extensions: Extensions = "pipeline"
+
+
+FAST = ExecutionChoices()
 
 
 def _name_operation_span(span: telemetry.Span, context: ExecutionContext) -> None:
@@ -188,10 +264,13 @@ class PaymentsSchema(strawberry.Schema):
     flood of bad requests cannot fill the log. ERROR, with the traceback, is kept for bugs.
     """
 
-    def __init__(self, *args: Any, hide_suggestions: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, hide_suggestions: bool, fast_path: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._hide_suggestions = hide_suggestions
-        self.execution_context_class = execution_context_for(self._schema)
+        if fast_path:
+            self.execution_context_class = execution_context_for(self._schema)
         # Trusted documents by their text, parsed and validated once, at load
         # (schema/trusted_documents.py): the request pipeline neither parses nor validates them.
         self.prepared_documents: Mapping[str, DocumentNode] = {}
@@ -211,12 +290,22 @@ class PaymentsSchema(strawberry.Schema):
                 log.info("request refused", extra={"code": code, "reason": error.message[:200]})
 
 
-def build_schema(*, production: bool = False, subscriptions: bool = True) -> strawberry.Schema:
+def build_schema(
+    *, production: bool = False, subscriptions: bool = True, choices: ExecutionChoices = FAST
+) -> strawberry.Schema:
     """The schema; in production introspection is refused and field suggestions ("did you
     mean ...?") are left out of errors, so the schema cannot be mapped from outside.
-    Without `subscriptions` it has no Subscription type."""
-    # A class, not an instance: Strawberry builds a fresh extension for each request.
-    extensions: list[Any] = [RequestPipeline]
+    Without `subscriptions` it has no Subscription type. `choices`: the fast paths or the
+    stock ones."""
+    rules = limit_rules(choices.limit_rules)
+    # Classes and factories, not instances: Strawberry builds fresh extensions per request.
+    extensions: list[Any]
+    if choices.extensions == "strawberry":
+        extensions = stock_extensions(rules)
+    elif rules == VALIDATION_RULES:
+        extensions = [RequestPipeline]
+    else:
+        extensions = [type("RequestPipeline", (RequestPipeline,), {"validation_rules": rules})]
     if production:
         extensions.append(DisableIntrospection)
     return PaymentsSchema(
@@ -226,4 +315,5 @@ def build_schema(*, production: bool = False, subscriptions: bool = True) -> str
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
         hide_suggestions=production,
+        fast_path=choices.fast_path,
     )
